@@ -1,0 +1,311 @@
+/* The POSIX poll() backend.
+ *
+ * Only armed sockets are in the pollfd array, so poll() never scans a socket
+ * nobody asked about. Slot 0 is the wakeup descriptor; slots 1..narmed are the
+ * armed handles, and armed[i] is the handle that owns pfds[i]. Arming appends a
+ * slot, a report or a disarm swap-removes it: every operation is O(1) and the
+ * array is never rebuilt. A handle that is reported leaves the array, which is
+ * exactly the contract's one-shot rule, and re-arming appends it at the end, so
+ * a busy socket cannot starve the ones behind it when max is small.
+ *
+ * by_fd maps a descriptor to its handle to refuse a second registration.
+ */
+#if defined(__linux__)
+#define _GNU_SOURCE
+#else
+#define _POSIX_C_SOURCE 200809L
+#endif
+
+#include "tofu/poller.h"
+
+#include "poll_wakeup.h"
+
+#include <errno.h>
+#include <poll.h>
+#include <stdatomic.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+struct tofu_poll_handle {
+  int fd;
+  void *token;
+  unsigned interest; /* what is armed; 0 when disarmed */
+  int slot;          /* index in pfds/armed while armed, 0 when disarmed */
+};
+
+struct tofu_poller {
+  struct pollfd *pfds;      /* [0] wakeup, [1..narmed] armed sockets */
+  tofu_poll_handle **armed; /* armed[i] owns pfds[i]; armed[0] unused */
+  int narmed;
+  int cap;                  /* capacity of pfds and armed, slot 0 included */
+  tofu_poll_handle **by_fd; /* registered handles by descriptor */
+  int by_fd_cap;
+  poll_wakeup wakeup;
+  atomic_int wake_pending; /* 1 from the first notify until wait returns the wakeup */
+};
+
+/* --- lifecycle ----------------------------------------------------------- */
+
+static int pp_open(tofu_poller **out) {
+  if (out == NULL)
+    return TOFU_EINVAL;
+  tofu_poller *p = calloc(1, sizeof *p);
+  if (p == NULL)
+    return TOFU_ENOMEM;
+  p->cap = 16;
+  p->pfds = calloc((size_t)p->cap, sizeof *p->pfds);
+  p->armed = calloc((size_t)p->cap, sizeof *p->armed);
+  if (p->pfds == NULL || p->armed == NULL) {
+    free(p->pfds);
+    free(p->armed);
+    free(p);
+    return TOFU_ENOMEM;
+  }
+  if (wakeup_open(&p->wakeup) < 0) {
+    free(p->pfds);
+    free(p->armed);
+    free(p);
+    return TOFU_ESYSTEM;
+  }
+  p->pfds[0].fd = p->wakeup.read_fd;
+  p->pfds[0].events = POLLIN;
+  atomic_init(&p->wake_pending, 0);
+  *out = p;
+  return TOFU_OK;
+}
+
+static void pp_close(tofu_poller *p) {
+  if (p == NULL)
+    return;
+  for (int fd = 0; fd < p->by_fd_cap; fd++)
+    free(p->by_fd[fd]);
+  free(p->by_fd);
+  free(p->pfds);
+  free(p->armed);
+  wakeup_close(&p->wakeup);
+  free(p);
+}
+
+/* --- registration -------------------------------------------------------- */
+
+static int grow_by_fd(tofu_poller *p, int fd) {
+  if (fd < p->by_fd_cap)
+    return TOFU_OK;
+  int cap = p->by_fd_cap ? p->by_fd_cap : 64;
+  while (cap <= fd)
+    cap = cap > INT32_MAX / 2 ? fd + 1 : cap * 2;
+  tofu_poll_handle **by_fd = realloc(p->by_fd, (size_t)cap * sizeof *by_fd);
+  if (by_fd == NULL)
+    return TOFU_ENOMEM;
+  memset(by_fd + p->by_fd_cap, 0, (size_t)(cap - p->by_fd_cap) * sizeof *by_fd);
+  p->by_fd = by_fd;
+  p->by_fd_cap = cap;
+  return TOFU_OK;
+}
+
+static int pp_register(tofu_poller *p, tofu_socket sock, void *token, tofu_poll_handle **out) {
+  if (p == NULL || out == NULL || sock < 0)
+    return TOFU_EINVAL;
+  if (sock < p->by_fd_cap && p->by_fd[sock] != NULL)
+    return TOFU_EEXIST;
+  int rc = grow_by_fd(p, sock);
+  if (rc != TOFU_OK)
+    return rc;
+  tofu_poll_handle *h = calloc(1, sizeof *h);
+  if (h == NULL)
+    return TOFU_ENOMEM;
+  h->fd = sock;
+  h->token = token;
+  p->by_fd[sock] = h;
+  *out = h;
+  return TOFU_OK;
+}
+
+/* Take a handle out of the armed array, moving the last slot into its place. */
+static void unarm(tofu_poller *p, tofu_poll_handle *h) {
+  if (h->slot == 0)
+    return;
+  int last = p->narmed;
+  if (h->slot != last) {
+    p->pfds[h->slot] = p->pfds[last];
+    p->armed[h->slot] = p->armed[last];
+    p->armed[h->slot]->slot = h->slot;
+  }
+  p->narmed--;
+  h->slot = 0;
+  h->interest = 0;
+}
+
+static int is_registered(const tofu_poller *p, const tofu_poll_handle *h) {
+  return h != NULL && h->fd >= 0 && h->fd < p->by_fd_cap && p->by_fd[h->fd] == h;
+}
+
+static int pp_deregister(tofu_poller *p, tofu_poll_handle *h) {
+  if (p == NULL || !is_registered(p, h))
+    return TOFU_EINVAL;
+  unarm(p, h);
+  p->by_fd[h->fd] = NULL;
+  free(h);
+  return TOFU_OK;
+}
+
+/* --- arming -------------------------------------------------------------- */
+
+static int reserve_slot(tofu_poller *p) {
+  if (p->narmed + 1 < p->cap)
+    return TOFU_OK;
+  if (p->cap > INT32_MAX / 2)
+    return TOFU_ELIMIT;
+  int cap = p->cap * 2;
+  struct pollfd *pfds = realloc(p->pfds, (size_t)cap * sizeof *pfds);
+  if (pfds == NULL)
+    return TOFU_ENOMEM;
+  p->pfds = pfds;
+  tofu_poll_handle **armed = realloc(p->armed, (size_t)cap * sizeof *armed);
+  if (armed == NULL)
+    return TOFU_ENOMEM;
+  p->armed = armed;
+  p->cap = cap;
+  return TOFU_OK;
+}
+
+static short poll_events_for(unsigned interest) {
+  short events = 0;
+  if (interest & TOFU_POLL_READABLE)
+    events |= POLLIN;
+  if (interest & TOFU_POLL_WRITABLE)
+    events |= POLLOUT;
+  return events;
+}
+
+static int pp_arm(tofu_poller *p, tofu_poll_handle *h, unsigned interest) {
+  if (p == NULL || !is_registered(p, h) || (interest & ~(unsigned)TOFU_POLL_INTEREST_MASK))
+    return TOFU_EINVAL;
+  if (interest == 0) {
+    unarm(p, h);
+    return TOFU_OK;
+  }
+  if (h->slot == 0) {
+    int rc = reserve_slot(p);
+    if (rc != TOFU_OK)
+      return rc;
+    h->slot = ++p->narmed;
+    p->armed[h->slot] = h;
+    p->pfds[h->slot].fd = h->fd;
+  }
+  h->interest = interest;
+  p->pfds[h->slot].events = poll_events_for(interest);
+  p->pfds[h->slot].revents = 0;
+  return TOFU_OK;
+}
+
+/* --- waiting ------------------------------------------------------------- */
+
+static int64_t now_ns(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+/* The contract's bits for what poll() said about a handle armed for interest. */
+static unsigned readiness_of(short revents, unsigned interest) {
+  unsigned bits = 0;
+  if (revents & POLLIN)
+    bits |= TOFU_POLL_READABLE;
+  if (revents & POLLOUT)
+    bits |= TOFU_POLL_WRITABLE;
+  if (revents & POLLHUP)
+    bits |= TOFU_POLL_HANGUP;
+  if (revents & (POLLERR | POLLNVAL))
+    bits |= TOFU_POLL_ERROR;
+  /* After a hang-up or an error, I/O in every armed direction returns at once
+   * (with EOF or the error), so the caller is told to try each of them. */
+  if (bits & (TOFU_POLL_HANGUP | TOFU_POLL_ERROR))
+    bits |= interest;
+  return bits & (interest | TOFU_POLL_HANGUP | TOFU_POLL_ERROR);
+}
+
+static int collect(tofu_poller *p, tofu_poll_event *events, int max) {
+  int n = 0;
+  if (p->pfds[0].revents) {
+    /* Drain first, then clear the flag: a notify that lands in between is
+     * coalesced into this wakeup, and one that lands after the clear writes
+     * again. The other order could clear a flag whose write was drained. */
+    wakeup_drain(&p->wakeup);
+    atomic_store(&p->wake_pending, 0);
+    events[n].token = NULL;
+    events[n].events = TOFU_POLL_WAKEUP;
+    n++;
+  }
+  int i = 1;
+  while (i <= p->narmed && n < max) {
+    short revents = p->pfds[i].revents;
+    if (revents == 0) {
+      i++;
+      continue;
+    }
+    tofu_poll_handle *h = p->armed[i];
+    events[n].token = h->token;
+    events[n].events = readiness_of(revents, h->interest);
+    n++;
+    /* One-shot: the reported handle leaves the array; the last slot, whose
+     * revents are from this same poll(), moves into slot i. */
+    unarm(p, h);
+  }
+  return n;
+}
+
+static int pp_wait(tofu_poller *p, tofu_poll_event *events, int max, int timeout_ms) {
+  if (p == NULL || events == NULL || max < 1 || timeout_ms < -1)
+    return TOFU_EINVAL;
+  int64_t deadline = timeout_ms > 0 ? now_ns() + (int64_t)timeout_ms * 1000000 : 0;
+  int remaining = timeout_ms;
+  for (;;) {
+    int rc = poll(p->pfds, (nfds_t)p->narmed + 1, remaining);
+    if (rc > 0)
+      return collect(p, events, max);
+    if (rc < 0 && errno != EINTR)
+      return TOFU_ESYSTEM;
+    if (timeout_ms == 0)
+      return 0;
+    if (timeout_ms > 0) {
+      /* Interrupted, or woke before the deadline by the clock's rounding:
+       * wait out what is left so a timeout never ends early. */
+      int64_t left = deadline - now_ns();
+      if (left <= 0)
+        return 0;
+      remaining = (int)((left + 999999) / 1000000); /* round up */
+    }
+  }
+}
+
+/* --- notify -------------------------------------------------------------- */
+
+static int pp_notify(tofu_poller *p) {
+  if (p == NULL)
+    return TOFU_EINVAL;
+  if (atomic_exchange(&p->wake_pending, 1) != 0)
+    return TOFU_OK; /* a wakeup is already on its way */
+  if (wakeup_signal(&p->wakeup) < 0) {
+    atomic_store(&p->wake_pending, 0);
+    return TOFU_ESYSTEM;
+  }
+  return TOFU_OK;
+}
+
+static const tofu_poller_ops poll_ops = {
+    .name = "poll",
+    .open = pp_open,
+    .close = pp_close,
+    .register_socket = pp_register,
+    .deregister = pp_deregister,
+    .arm = pp_arm,
+    .wait = pp_wait,
+    .notify = pp_notify,
+};
+
+const tofu_poller_ops *tofu_poller_backend(void) {
+  return &poll_ops;
+}
