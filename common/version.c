@@ -1,0 +1,3 @@
+#include "tofu/version.h"
+
+const char *tofu_version(void) { return TOFU_VERSION_STRING; }
