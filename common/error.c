@@ -18,6 +18,8 @@ const char *tofu_strerror(int err) {
     return "not supported on this platform or backend";
   case TOFU_ELIMIT:
     return "limit reached";
+  case TOFU_EMESSAGE:
+    return "message refused; its status byte says why";
   default:
     return "unknown tofu error";
   }

@@ -21,7 +21,8 @@ typedef enum tofu_error {
   TOFU_ENOBASEHANDLE = -5,  /* Windows: SIO_BASE_HANDLE failed (a non-IFS Layered Service
                                Provider is installed); AFD polling is impossible */
   TOFU_EUNSUPPORTED = -6,   /* the platform or backend does not support the request */
-  TOFU_ELIMIT = -7          /* a configured or platform limit was reached */
+  TOFU_ELIMIT = -7,         /* a configured or platform limit was reached */
+  TOFU_EMESSAGE = -8        /* the message was refused; its status byte says why */
 } tofu_error;
 
 /* A short, static, English description of a tofu_error value (never NULL). */

@@ -1,0 +1,295 @@
+/* tofu — the messaging engine: engines, channel groups and messages.
+ *
+ * This is the header applications use. It is the C form of the tofu messaging
+ * model and speaks tofu's wire format, so a C node and a Zig tofu node
+ * interoperate. docs/engine.md explains the model, the message flows, the
+ * statuses, backpressure and the limits; this header states the contract of
+ * each function.
+ *
+ * In short:
+ *   - An engine owns one Reactor thread (the only thread that touches
+ *     sockets) and one message pool whose memory has a hard limit.
+ *   - A message is a 16-byte binary header (tofu_header), text headers
+ *     ("name: value\r\n" lines) and a body. Messages come from the pool
+ *     (tofu_get) and go back to it (tofu_put).
+ *   - A channel group has its own receive queue. tofu_post hands a message
+ *     to the Reactor; tofu_wait_receive returns the next message for the
+ *     group: one from a peer, or one the engine hands back with a status.
+ *   - There are no callbacks. Every failure comes back as a message whose
+ *     origin is TOFU_ORIGIN_ENGINE and whose status says what happened.
+ *
+ * Ownership: a message belongs to exactly one party at a time. tofu_post and
+ * tofu_put take it (and clear the caller's pointer); tofu_get and
+ * tofu_wait_receive give it. Every message posted is either delivered to the
+ * peer or handed back to the posting group with a status; nothing is dropped
+ * silently.
+ *
+ * Threads: every function is safe to call from any thread, except that one
+ * group should be received from by one thread at a time, and a group or an
+ * engine must not be used while or after it is destroyed.
+ *
+ * Errors: functions returning int return TOFU_OK (0) or a negative
+ * tofu_error (tofu/error.h). Statuses (tofu_status) are the one-byte codes
+ * carried in messages; they are tofu's list, value for value.
+ */
+#ifndef TOFU_TOFU_H
+#define TOFU_TOFU_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "tofu/error.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* ---- Wire constants --------------------------------------------------- */
+
+#define TOFU_HEADER_SIZE 16          /* bytes of the binary header on the wire */
+#define TOFU_MAX_TEXT_HEADERS 65535u /* the wire's u16 text-header length */
+#define TOFU_MAX_BODY 65535u         /* the wire's u16 body length */
+#define TOFU_MAX_FRAME (TOFU_HEADER_SIZE + TOFU_MAX_TEXT_HEADERS + TOFU_MAX_BODY)
+#define TOFU_CHANNEL_UNASSIGNED 0u   /* a channel number not yet assigned */
+#define TOFU_CHANNEL_RESERVED 65535u /* never assigned */
+
+/* Operations: bits 0-3 of the proto byte, tofu's OpCode values. */
+typedef enum tofu_opcode {
+  TOFU_OP_REQUEST = 0,
+  TOFU_OP_RESPONSE = 1,        /* same message id as its Request */
+  TOFU_OP_SIGNAL = 2,          /* one way, no answer expected */
+  TOFU_OP_HELLO_REQUEST = 3,   /* connect: text header "~connect_to" */
+  TOFU_OP_HELLO_RESPONSE = 4,  /* the peer application accepts */
+  TOFU_OP_BYE_REQUEST = 5,     /* graceful close, after what was posted before */
+  TOFU_OP_BYE_RESPONSE = 6,    /* the answer; the channel closes once it is sent */
+  TOFU_OP_BYE_SIGNAL = 7,      /* local only: abort the channel now */
+  TOFU_OP_WELCOME_REQUEST = 8, /* local only: listen, text header "~listen_on" */
+  TOFU_OP_WELCOME_RESPONSE = 9 /* local only: the engine's answer to WelcomeRequest */
+} tofu_opcode;
+
+#define TOFU_OPCODE_COUNT 10
+
+/* Who made the message: bit 4 of the proto byte. */
+typedef enum tofu_origin { TOFU_ORIGIN_APPLICATION = 0, TOFU_ORIGIN_ENGINE = 1 } tofu_origin;
+
+/* Message statuses: tofu's AmpeStatus list, in tofu's order (the byte on the
+ * wire and in tofu_header.status). Values at or above TOFU_STATUS_UNKNOWN_ERROR
+ * read as unknown. */
+typedef enum tofu_status {
+  TOFU_STATUS_SUCCESS = 0,
+  TOFU_STATUS_NOT_IMPLEMENTED_YET = 1,
+  TOFU_STATUS_WRONG_ADDRESS = 2,
+  TOFU_STATUS_NOT_ALLOWED = 3,
+  TOFU_STATUS_NULL_MESSAGE = 4,
+  TOFU_STATUS_INVALID_MESSAGE = 5,
+  TOFU_STATUS_INVALID_OP_CODE = 6,
+  TOFU_STATUS_INVALID_HEADERS_LEN = 7,
+  TOFU_STATUS_INVALID_BODY_LEN = 8,
+  TOFU_STATUS_INVALID_MORE_USAGE = 9,
+  TOFU_STATUS_INVALID_CHANNEL_NUMBER = 10,
+  TOFU_STATUS_INVALID_GROUP = 11, /* tofu spells it invelid_mchn_group */
+  TOFU_STATUS_INVALID_MESSAGE_ID = 12,
+  TOFU_STATUS_INVALID_ADDRESS = 13,
+  TOFU_STATUS_UDS_PATH_NOT_FOUND = 14,
+  TOFU_STATUS_NOTIFICATION_DISABLED = 15,
+  TOFU_STATUS_NOTIFICATION_FAILED = 16,
+  TOFU_STATUS_PEER_DISCONNECTED = 17,
+  TOFU_STATUS_COMMUNICATION_FAILED = 18,
+  TOFU_STATUS_POOL_EMPTY = 19,
+  TOFU_STATUS_ALLOCATION_FAILED = 20,
+  TOFU_STATUS_RECEIVER_UPDATE = 21,
+  TOFU_STATUS_CHANNEL_CLOSED = 22,
+  TOFU_STATUS_SHUTDOWN_STARTED = 23,
+  TOFU_STATUS_CONNECT_FAILED = 24,
+  TOFU_STATUS_LISTEN_FAILED = 25,
+  TOFU_STATUS_ACCEPT_FAILED = 26,
+  TOFU_STATUS_SEND_FAILED = 27,
+  TOFU_STATUS_RECV_FAILED = 28,
+  TOFU_STATUS_SETSOCKOPT_FAILED = 29,
+  TOFU_STATUS_PROCESSING_FAILED = 30, /* free for applications to use */
+  TOFU_STATUS_UNKNOWN_ERROR = 31
+} tofu_status;
+
+/* tofu's name of a status ("channel_closed", ...); never NULL. */
+const char *tofu_status_name(int status);
+
+/* The name of an opcode ("HelloRequest", ...), or "invalid"; never NULL. */
+const char *tofu_opcode_name(int opcode);
+
+/* The binary header, unpacked. The application sets opcode, channel,
+ * message_id and more; the engine sets origin and status on what it hands
+ * back. Text-header and body lengths are not here: they are the lengths of
+ * the message's buffers. */
+typedef struct tofu_header {
+  uint16_t channel;    /* the local channel number (0 = unassigned) */
+  uint8_t opcode;      /* tofu_opcode */
+  uint8_t origin;      /* tofu_origin */
+  uint8_t more;        /* 1: more messages with this id follow (Request/Response/Signal only) */
+  uint8_t status;      /* tofu_status */
+  uint64_t message_id; /* 0 on post: the engine assigns a process-unique id */
+} tofu_header;
+
+/* Names of the address headers. Values: "tcp|IP|PORT" (empty IP = all
+ * interfaces when listening; port 0 = any free port) or "uds|PATH". */
+#define TOFU_HDR_LISTEN_ON "~listen_on"
+#define TOFU_HDR_CONNECT_TO "~connect_to"
+/* Set by the engine on the channel_closed notice: the status that made the
+ * channel close ("peer_disconnected", "invalid_message", ...). */
+#define TOFU_HDR_CAUSE "~cause"
+
+/* ---- Engine ----------------------------------------------------------- */
+
+typedef struct tofu_engine tofu_engine;
+typedef struct tofu_group tofu_group;
+typedef struct tofu_message tofu_message;
+
+typedef struct tofu_options {
+  /* Messages made when the engine starts (they count toward max_memory). */
+  size_t initial_messages;
+  /* Hard limit, in bytes, on all message memory of this engine: messages in
+   * the pool, in queues, in flight and held by the application. 0 = default
+   * (64 MiB). Must hold at least initial_messages empty messages. */
+  size_t max_memory;
+  /* How long a connect may take before its HelloRequest comes back with
+   * connect_failed. 0 = default (10000 ms); negative = no limit. */
+  int connect_timeout_ms;
+} tofu_options;
+
+/* Fill *opts with the defaults (16 initial messages, 64 MiB, 10 s). */
+void tofu_options_default(tofu_options *opts);
+
+/* Create an engine on the build's backend and start its Reactor thread;
+ * returns when the Reactor is ready. opts may be NULL (defaults). Several
+ * engines per process are allowed. Errors: TOFU_EINVAL, TOFU_ENOMEM,
+ * TOFU_ELIMIT (initial_messages do not fit max_memory), TOFU_ESYSTEM. */
+int tofu_engine_create(const tofu_options *opts, tofu_engine **out);
+
+/* Stop the Reactor, close every channel and listener (removing the socket
+ * files of UDS listeners), destroy the groups still alive and free every
+ * message the engine holds. Messages the application still holds must have
+ * been put before: they are freed here and must not be used afterwards.
+ * e may be NULL. */
+void tofu_engine_destroy(tofu_engine *e);
+
+/* ---- Messages --------------------------------------------------------- */
+
+typedef enum tofu_alloc {
+  TOFU_POOL_ONLY = 0, /* only a free message of the pool; NULL when none is free */
+  TOFU_ALWAYS = 1     /* a free one, else a new one if the hard limit allows; else NULL */
+} tofu_alloc;
+
+/* Take an empty message (header zeroed, no text headers, empty body) from the
+ * engine's pool, or NULL (see tofu_alloc). Thread-safe. */
+tofu_message *tofu_get(tofu_engine *e, tofu_alloc strategy);
+
+/* Give a message back to its pool and clear *msg. NULL or *msg == NULL is a
+ * no-op. Returning messages is what ends backpressure. Thread-safe. */
+void tofu_put(tofu_engine *e, tofu_message **msg);
+
+/* The message's binary header, to read or change in place. Never NULL. */
+tofu_header *tofu_msg_header(tofu_message *m);
+
+/* Empty the message: zero header, no text headers, empty body (buffers are
+ * kept for reuse). */
+void tofu_msg_reset(tofu_message *m);
+
+/* The body and its length (the pointer may be NULL when the length is 0). */
+const void *tofu_msg_body(const tofu_message *m, size_t *len);
+
+/* Replace the body with len bytes (data may be NULL if len is 0), or append
+ * to it. Errors: TOFU_EINVAL (NULL message, or NULL data with len > 0),
+ * TOFU_ELIMIT (the body would exceed TOFU_MAX_BODY, or the pool's hard limit
+ * has no room); the message is unchanged on error. */
+int tofu_msg_set_body(tofu_message *m, const void *data, size_t len);
+int tofu_msg_append_body(tofu_message *m, const void *data, size_t len);
+
+/* The raw text headers ("name: value\r\n" lines) and their length. */
+const char *tofu_msg_headers(const tofu_message *m, size_t *len);
+
+/* Replace the raw text headers (no validation: they are sent as they are).
+ * Errors as tofu_msg_set_body, with TOFU_MAX_TEXT_HEADERS. */
+int tofu_msg_set_headers(tofu_message *m, const void *raw, size_t len);
+
+/* Append "name: value\r\n". name must be non-empty and hold no ':', CR or
+ * LF; value must hold no CR or LF. Errors: TOFU_EINVAL, TOFU_ELIMIT. */
+int tofu_msg_add_header(tofu_message *m, const char *name, const char *value);
+
+/* Find the first text header called name (exact, case-sensitive). On success
+ * *value points into the message (not NUL-terminated; leading and trailing
+ * blanks trimmed) and *len is its length; returns 1. Returns 0 if absent. */
+int tofu_msg_find_header(const tofu_message *m, const char *name, const char **value, size_t *len);
+
+/* Copy header, text headers and body of src into dst. Errors: TOFU_EINVAL,
+ * TOFU_ELIMIT (dst is unchanged). */
+int tofu_msg_copy(tofu_message *dst, const tofu_message *src);
+
+/* ---- Channel groups --------------------------------------------------- */
+
+/* Make a group with its own receive queue. Errors: TOFU_EINVAL, TOFU_ENOMEM. */
+int tofu_group_create(tofu_engine *e, tofu_group **out);
+
+/* Abort every channel and listener of the group (as ByeSignal would), cancel
+ * its timers, free every message queued for it, and free the group. Returns
+ * when the Reactor has done so. No thread may be in tofu_wait_receive on this
+ * group. g may be NULL. */
+void tofu_group_destroy(tofu_group *g);
+
+/* Hand *msg to the Reactor and clear *msg. The message is checked here; if it
+ * is acceptable, *out (may be NULL) receives its header with the channel
+ * number and message id assigned, and TOFU_OK is returned. Later failures
+ * (unknown channel, connect failed, peer gone, ...) come back to this group
+ * as the message itself, origin = engine, with a status.
+ *
+ * Checked here (the message stays with the caller, *msg is not cleared, its
+ * status byte says why, and TOFU_EMESSAGE is returned):
+ *   origin engine or opcode WelcomeResponse -> not_allowed
+ *   opcode > 9                              -> invalid_op_code
+ *   Response with message id 0              -> invalid_message_id
+ *   "more" on an opcode other than Request/Response/Signal -> invalid_more_usage
+ *   channel 0 on anything but WelcomeRequest/HelloRequest, or 65535
+ *                                           -> invalid_channel_number
+ *   WelcomeRequest/HelloRequest without a well-formed address header
+ *                                           -> invalid_address
+ *   text headers or body longer than 65535  -> invalid_headers_len / invalid_body_len
+ * Errors: TOFU_EINVAL (NULL group or msg), TOFU_EMESSAGE (see above),
+ * TOFU_ENOMEM (no channel could be made), TOFU_ELIMIT (all channel numbers
+ * are in use). */
+int tofu_post(tofu_group *g, tofu_message **msg, tofu_header *out);
+
+/* Hand *msg to the Reactor to come back, unchanged, to this group's receive
+ * queue after delay_ms milliseconds (an application timer). *msg is cleared.
+ * A group destroyed first frees it. Errors: TOFU_EINVAL. */
+int tofu_post_timer(tofu_group *g, tofu_message **msg, int delay_ms);
+
+/* The next message for this group, or NULL if none arrives within timeout_ms
+ * (-1 waits without limit, 0 only takes what is queued). The caller owns the
+ * message and must tofu_put (or post) it. */
+tofu_message *tofu_wait_receive(tofu_group *g, int timeout_ms);
+
+/* From any thread: with *msg != NULL, put the message at the end of the
+ * group's receive queue (it is returned by tofu_wait_receive as it is) and
+ * clear *msg; with msg == NULL or *msg == NULL, make tofu_wait_receive return
+ * a Signal from the engine with status receiver_update (notices coalesce:
+ * at most one is queued at a time). Errors: TOFU_EINVAL, TOFU_ENOMEM. */
+int tofu_update_receiver(tofu_group *g, tofu_message **msg);
+
+/* ---- Introspection (tests, diagnostics) ------------------------------- */
+
+typedef struct tofu_engine_stats {
+  size_t memory_used;     /* bytes of message memory charged to the pool now */
+  size_t memory_limit;    /* the hard limit */
+  size_t messages_live;   /* messages that exist (free or in use) */
+  size_t messages_free;   /* messages idle in the pool */
+  uint64_t reactor_loops; /* Reactor loop passes so far */
+  uint64_t reads_paused;  /* times a channel stopped reading for want of memory */
+  size_t channels;        /* channels and listeners open now */
+} tofu_engine_stats;
+
+/* A snapshot of the engine's counters. */
+void tofu_engine_get_stats(tofu_engine *e, tofu_engine_stats *out);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* TOFU_TOFU_H */
