@@ -1,0 +1,217 @@
+/* iocp_afd — the Windows backend: one completion port per poller, one AFD
+ * poll per armed socket (see sock.h), wakeups as hand-made packets.
+ *
+ * wait() is the only place packets are taken from the port, so it is also
+ * where the memory of deregistered sockets is released: their last packet is
+ * the proof that the kernel has let go of it.
+ */
+#include "tofu/poller.h"
+
+#include <stdlib.h>
+
+#include "nt.h"
+#include "port.h"
+#include "sock.h"
+#include "ws.h"
+
+/* Packets taken per NtRemoveIoCompletionEx call; more ready sockets than
+ * this are reported by the next wait. */
+#define IOCP_BATCH 256
+/* How long close() waits for the packets of cancelled polls. A cancel is
+ * answered at once; this only bounds the damage of an OS that never answers
+ * (the socks are then leaked, never freed under the kernel's feet). */
+#define IOCP_CLOSE_DRAIN_100NS (10 * 10000000LL)
+
+struct tofu_poller {
+  port port;
+  sock_state *by_socket; /* registered socks, keyed by SOCKET (uthash) */
+  sock_state *zombies;   /* deregistered socks waiting for their packet */
+};
+
+static void zombie_add(tofu_poller *p, sock_state *s) {
+  s->zombie_prev = NULL;
+  s->zombie_next = p->zombies;
+  if (p->zombies != NULL)
+    p->zombies->zombie_prev = s;
+  p->zombies = s;
+}
+
+static void zombie_remove(tofu_poller *p, sock_state *s) {
+  if (s->zombie_prev != NULL)
+    s->zombie_prev->zombie_next = s->zombie_next;
+  else
+    p->zombies = s->zombie_next;
+  if (s->zombie_next != NULL)
+    s->zombie_next->zombie_prev = s->zombie_prev;
+}
+
+static int iocp_open(tofu_poller **out) {
+  if (out == NULL)
+    return TOFU_EINVAL;
+  int rc = nt_init();
+  if (rc != TOFU_OK)
+    return rc;
+  tofu_poller *p = calloc(1, sizeof *p);
+  if (p == NULL)
+    return TOFU_ENOMEM;
+  rc = ws_startup();
+  if (rc != TOFU_OK) {
+    free(p);
+    return rc;
+  }
+  rc = port_open(&p->port);
+  if (rc != TOFU_OK) {
+    ws_cleanup();
+    free(p);
+    return rc;
+  }
+  *out = p;
+  return TOFU_OK;
+}
+
+/* One dequeued packet. Returns the event to report in *ev, or 0. */
+static int iocp_take(tofu_poller *p, const nt_completion *c, tofu_poll_event *ev) {
+  if (c->key == PORT_KEY_NOTIFY) {
+    port_take_notify(&p->port);
+    ev->token = NULL;
+    ev->events = TOFU_POLL_WAKEUP;
+    return 1;
+  }
+  sock_state *s = c->apc_context;
+  if (c->key != PORT_KEY_SOCKET || s == NULL)
+    return 0; /* not ours: nothing else posts to this port */
+  unsigned report = 0;
+  if (sock_feed(s, &c->iosb, &report) == SOCK_FREE) {
+    zombie_remove(p, s);
+    sock_free(s);
+    return 0;
+  }
+  if (report == 0)
+    return 0;
+  ev->token = s->token;
+  ev->events = report;
+  return 1;
+}
+
+static void iocp_close(tofu_poller *p) {
+  if (p == NULL)
+    return;
+  sock_state *s, *tmp;
+  HASH_ITER(hh, p->by_socket, s, tmp) {
+    HASH_DEL(p->by_socket, s);
+    if (sock_deregister(s) == SOCK_FREE)
+      sock_free(s);
+    else
+      zombie_add(p, s);
+  }
+  /* Every cancelled poll still owns its sock until its packet is dequeued. */
+  int64_t deadline = port_clock_100ns() + IOCP_CLOSE_DRAIN_100NS;
+  nt_completion entries[64];
+  while (p->zombies != NULL) {
+    int64_t left = deadline - port_clock_100ns();
+    ULONG n = 0;
+    if (left <= 0 || port_dequeue(&p->port, entries, 64, left, &n) != TOFU_OK || n == 0)
+      break;
+    for (ULONG i = 0; i < n; i++) {
+      tofu_poll_event ignored;
+      (void)iocp_take(p, &entries[i], &ignored);
+    }
+  }
+  port_close(&p->port);
+  ws_cleanup();
+  free(p);
+}
+
+static int iocp_register(tofu_poller *p, tofu_socket sock, void *token, tofu_poll_handle **out) {
+  if (p == NULL || out == NULL || sock == TOFU_INVALID_SOCKET)
+    return TOFU_EINVAL;
+  SOCKET key = (SOCKET)sock;
+  sock_state *s = NULL;
+  HASH_FIND(hh, p->by_socket, &key, sizeof key, s);
+  if (s != NULL)
+    return TOFU_EEXIST;
+  HANDLE base;
+  int rc = ws_base_handle(key, &base);
+  if (rc != TOFU_OK)
+    return rc;
+  rc = port_bind(&p->port, base);
+  if (rc != TOFU_OK)
+    return rc;
+  s = sock_new(key, base, token);
+  if (s == NULL)
+    return TOFU_ENOMEM;
+  HASH_ADD(hh, p->by_socket, sock, sizeof s->sock, s);
+  *out = s;
+  return TOFU_OK;
+}
+
+static int iocp_deregister(tofu_poller *p, tofu_poll_handle *h) {
+  if (p == NULL || h == NULL || h->deleted)
+    return TOFU_EINVAL;
+  HASH_DEL(p->by_socket, h);
+  if (sock_deregister(h) == SOCK_FREE)
+    sock_free(h);
+  else
+    zombie_add(p, h);
+  return TOFU_OK;
+}
+
+static int iocp_arm(tofu_poller *p, tofu_poll_handle *h, unsigned interest) {
+  if (p == NULL || h == NULL || h->deleted || (interest & ~(unsigned)TOFU_POLL_INTEREST_MASK))
+    return TOFU_EINVAL;
+  return sock_arm(h, interest);
+}
+
+static int iocp_wait(tofu_poller *p, tofu_poll_event *events, int max, int timeout_ms) {
+  if (p == NULL || events == NULL || max < 1 || timeout_ms < -1)
+    return TOFU_EINVAL;
+  nt_completion entries[IOCP_BATCH];
+  ULONG batch = max < IOCP_BATCH ? (ULONG)max : IOCP_BATCH;
+  int64_t deadline = timeout_ms > 0 ? port_clock_100ns() + (int64_t)timeout_ms * 10000 : 0;
+  for (;;) {
+    int64_t left = timeout_ms < 0 ? -1 : 0;
+    if (timeout_ms > 0) {
+      left = deadline - port_clock_100ns();
+      if (left < 0)
+        left = 0;
+    }
+    ULONG n = 0;
+    int rc = port_dequeue(&p->port, entries, batch, left, &n);
+    if (rc != TOFU_OK)
+      return rc;
+    int count = 0;
+    for (ULONG i = 0; i < n; i++)
+      count += iocp_take(p, &entries[i], &events[count]);
+    if (count > 0)
+      return count;
+    /* Nothing to report. Packets that were taken (stale, cancelled, or a poll
+     * re-issued for a narrower interest) may have queued new ones; look again
+     * while time is left, and once more for a zero timeout. The timer of the
+     * port may fire a little early: the deadline decides, not the timer. */
+    if (timeout_ms == 0 && n == 0)
+      return 0;
+    if (timeout_ms > 0 && left == 0 && n == 0)
+      return 0;
+  }
+}
+
+static int iocp_notify(tofu_poller *p) {
+  if (p == NULL)
+    return TOFU_EINVAL;
+  return port_notify(&p->port);
+}
+
+static const tofu_poller_ops iocp_afd_ops = {
+    .name = "iocp_afd",
+    .open = iocp_open,
+    .close = iocp_close,
+    .register_socket = iocp_register,
+    .deregister = iocp_deregister,
+    .arm = iocp_arm,
+    .wait = iocp_wait,
+    .notify = iocp_notify,
+};
+
+const tofu_poller_ops *tofu_poller_backend(void) {
+  return &iocp_afd_ops;
+}

@@ -1,0 +1,94 @@
+/* port — the completion port, its wakeup packet and its timed batch wait. */
+#include "port.h"
+
+#include "tofu/error.h"
+
+int port_open(port *p) {
+  p->handle = NULL;
+  p->notify_queued = 0;
+  /* Concurrency 1: one thread (the Reactor) ever waits on this port. */
+  nt_status status = nt.create_io_completion(&p->handle, NT_IO_COMPLETION_ALL_ACCESS, NULL, 1);
+  if (!NT_SUCCESS(status))
+    return nt_fail(status);
+  return TOFU_OK;
+}
+
+void port_close(port *p) {
+  if (p->handle != NULL)
+    nt.close(p->handle);
+  p->handle = NULL;
+}
+
+int port_bind(port *p, HANDLE base) {
+  if (CreateIoCompletionPort(base, p->handle, (ULONG_PTR)PORT_KEY_SOCKET, 0) != NULL)
+    return TOFU_OK;
+  DWORD error = GetLastError();
+  if (error != ERROR_INVALID_PARAMETER)
+    return TOFU_ESYSTEM;
+  /* The handle is bound already (registered before, here or in another
+   * poller): a handle can be bound only once, but it can be moved. */
+  nt_file_completion_information info = {p->handle, PORT_KEY_SOCKET};
+  nt_io_status_block iosb;
+  nt_status status = nt.set_information_file(base, &iosb, &info, sizeof info,
+                                             NT_FILE_REPLACE_COMPLETION_INFORMATION);
+  /* Wine 8 does not implement the move. Every socket of every tofu poller is
+   * bound with the same key, so a socket registered again with this poller
+   * is already bound exactly as needed; only a socket moved from another
+   * poller would be misrouted there, which Windows 10 avoids by the move. */
+  if (status == NT_STATUS_NOT_IMPLEMENTED || status == NT_STATUS_INVALID_INFO_CLASS)
+    return TOFU_OK;
+  if (!NT_SUCCESS(status))
+    return nt_fail(status);
+  return TOFU_OK;
+}
+
+int port_notify(port *p) {
+  if (InterlockedExchange(&p->notify_queued, 1) != 0)
+    return TOFU_OK; /* a wakeup is on its way already: coalesce */
+  nt_status status = nt.set_io_completion(p->handle, PORT_KEY_NOTIFY, NULL, NT_STATUS_SUCCESS, 0);
+  if (!NT_SUCCESS(status)) {
+    InterlockedExchange(&p->notify_queued, 0);
+    return nt_fail(status);
+  }
+  return TOFU_OK;
+}
+
+void port_take_notify(port *p) {
+  /* Cleared when the packet is taken, not when the wait returns: a notify
+   * that comes after this point must post a new packet, or it would be lost
+   * until some unrelated packet woke the next wait. */
+  InterlockedExchange(&p->notify_queued, 0);
+}
+
+int port_dequeue(port *p, nt_completion *entries, ULONG count, int64_t timeout_100ns,
+                 ULONG *removed) {
+  LARGE_INTEGER timeout;
+  LARGE_INTEGER *ptimeout = NULL;
+  if (timeout_100ns >= 0) {
+    timeout.QuadPart = -timeout_100ns; /* negative: relative to now */
+    ptimeout = &timeout;
+  }
+  *removed = 0;
+  nt_status status =
+      nt.remove_io_completion_ex(p->handle, entries, count, removed, ptimeout, FALSE);
+  /* STATUS_TIMEOUT passes NT_SUCCESS, so it is tested first and by value. */
+  if (status == NT_STATUS_TIMEOUT) {
+    *removed = 0;
+    return TOFU_OK;
+  }
+  if (!NT_SUCCESS(status))
+    return nt_fail(status);
+  return TOFU_OK;
+}
+
+int64_t port_clock_100ns(void) {
+  static LARGE_INTEGER frequency; /* constant after boot; racing writers agree */
+  if (frequency.QuadPart == 0)
+    QueryPerformanceFrequency(&frequency);
+  LARGE_INTEGER now;
+  QueryPerformanceCounter(&now);
+  /* Split to keep counter * 10^7 from overflowing on long uptimes. */
+  int64_t seconds = now.QuadPart / frequency.QuadPart;
+  int64_t rest = now.QuadPart % frequency.QuadPart;
+  return seconds * 10000000 + rest * 10000000 / frequency.QuadPart;
+}

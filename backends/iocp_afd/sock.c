@@ -1,0 +1,111 @@
+/* sock — per-socket state and its single pending AFD poll. */
+#include "sock.h"
+
+#include <stdlib.h>
+
+#include "tofu/error.h"
+
+sock_state *sock_new(SOCKET sock, HANDLE base, void *token) {
+  sock_state *s = calloc(1, sizeof *s);
+  if (s == NULL)
+    return NULL;
+  s->sock = sock;
+  s->base = base;
+  s->token = token;
+  return s;
+}
+
+void sock_free(sock_state *s) {
+  /* Freeing memory the kernel may still write into would corrupt the heap
+   * long after the fact; the callers guarantee the packet has arrived. */
+  if (s != NULL && !s->poll_pending)
+    free(s);
+}
+
+/* Make the pending poll ask for (at least) what the interest needs. A poll
+ * that asks for more is left alone: its report is filtered, and if nothing
+ * is left a new, narrower poll is issued then. A poll that asks for less is
+ * cancelled; the new one is issued when the cancelled packet arrives, because
+ * its iosb and poll_info are the kernel's until then. */
+static int sock_update(sock_state *s) {
+  if (s->deleted || s->closed || s->interest == 0)
+    return TOFU_OK;
+  ULONG wanted = afd_events_for_interest(s->interest);
+  if (s->poll_pending) {
+    if ((s->poll_events & wanted) == wanted || s->cancel_requested)
+      return TOFU_OK;
+    s->cancel_requested = true;
+    return afd_cancel_poll(s->base, &s->iosb);
+  }
+  nt_status status = afd_poll(s->base, wanted, &s->poll_info, &s->iosb, s);
+  /* Pending or finished at once: either way one packet is on its way. */
+  if (status != NT_STATUS_PENDING && !NT_SUCCESS(status))
+    return nt_fail(status);
+  s->poll_pending = true;
+  s->cancel_requested = false;
+  s->poll_events = wanted;
+  return TOFU_OK;
+}
+
+int sock_arm(sock_state *s, unsigned interest) {
+  s->interest = interest;
+  return sock_update(s);
+}
+
+sock_fate sock_feed(sock_state *s, const nt_io_status_block *iosb, unsigned *report) {
+  *report = 0;
+  s->poll_pending = false;
+  s->cancel_requested = false;
+  if (s->deleted)
+    return SOCK_FREE;
+
+  ULONG events = 0;
+  if (iosb->status == NT_STATUS_CANCELLED) {
+    events = 0;
+  } else if (!NT_SUCCESS(iosb->status)) {
+    /* The poll itself failed: say so rather than go quiet, and let the
+     * caller's next I/O call return the detail. */
+    if (s->interest != 0) {
+      *report = TOFU_POLL_ERROR | s->interest;
+      s->interest = 0;
+    }
+    return SOCK_KEEP;
+  } else if (s->poll_info.number_of_handles > 0) {
+    events = s->poll_info.handles[0].events;
+  }
+
+  if (events & AFD_POLL_LOCAL_CLOSE) {
+    /* Closed under a live registration (the contract forbids it): there is
+     * no socket left to poll, so stay silent instead of spinning. */
+    s->closed = true;
+    return SOCK_KEEP;
+  }
+
+  if (s->interest != 0)
+    *report = afd_events_to_tofu(events, s->interest);
+  if (*report != 0) {
+    s->interest = 0; /* one-shot: silent until armed again */
+    return SOCK_KEEP;
+  }
+  /* Nothing the caller asked for (a cancelled or too-wide poll): poll again
+   * for exactly the current interest. */
+  if (sock_update(s) != TOFU_OK && s->interest != 0) {
+    *report = TOFU_POLL_ERROR | s->interest;
+    s->interest = 0;
+  }
+  return SOCK_KEEP;
+}
+
+sock_fate sock_deregister(sock_state *s) {
+  s->deleted = true;
+  s->interest = 0;
+  if (!s->poll_pending)
+    return SOCK_FREE;
+  if (!s->cancel_requested) {
+    s->cancel_requested = true;
+    /* If the cancel fails the packet still comes, at the latest with
+     * LOCAL_CLOSE when the caller closes the socket. */
+    (void)afd_cancel_poll(s->base, &s->iosb);
+  }
+  return SOCK_KEEP;
+}

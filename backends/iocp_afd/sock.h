@@ -1,0 +1,66 @@
+/* sock — the state of one registered socket, and its one AFD poll.
+ *
+ * A sock is the tofu_poll_handle the caller holds. It is one heap block that
+ * never moves, because the kernel writes into its poll_info and iosb until the
+ * poll's completion packet is dequeued. At most one poll is pending per
+ * socket: it asks for every event the armed interest needs, so read and write
+ * readiness can never race two polls on one socket.
+ *
+ * Lifetime: sock_new -> (sock_arm / sock_feed)* -> sock_deregister. When a
+ * poll is still pending at deregister, the sock becomes a zombie: it is
+ * cancelled, kept, and freed by sock_feed when its packet finally arrives
+ * (or by the poller's close, which waits for that packet).
+ */
+#ifndef TOFU_IOCP_SOCK_H
+#define TOFU_IOCP_SOCK_H
+
+#include <stdbool.h>
+
+#include <uthash.h>
+
+#include "afd.h"
+#include "tofu/poller.h"
+
+typedef struct tofu_poll_handle sock_state;
+
+struct tofu_poll_handle {
+  /* Owned by the kernel while poll_pending: the IO_STATUS_BLOCK and the
+   * AFD_POLL_INFO passed to NtDeviceIoControlFile. */
+  nt_io_status_block iosb;
+  afd_poll_info poll_info;
+
+  SOCKET sock;
+  HANDLE base;
+  void *token;
+  unsigned interest;     /* armed TOFU_POLL_* interest; 0 when disarmed */
+  ULONG poll_events;     /* the AFD events the pending poll waits for */
+  bool poll_pending;     /* a poll was issued and its packet not yet dequeued */
+  bool cancel_requested; /* that poll no longer fits the interest; cancelled */
+  bool deleted;          /* deregistered: free when the packet arrives */
+  bool closed;           /* AFD reported LOCAL_CLOSE: nothing more to poll */
+
+  UT_hash_handle hh;       /* in the poller's map, keyed by sock */
+  sock_state *zombie_prev; /* in the poller's list of deleted socks */
+  sock_state *zombie_next;
+};
+
+/* What sock_feed tells the poller to do with the sock after a packet. */
+typedef enum sock_fate { SOCK_KEEP, SOCK_FREE } sock_fate;
+
+sock_state *sock_new(SOCKET sock, HANDLE base, void *token);
+void sock_free(sock_state *s);
+
+/* Replace the armed interest (0 disarms) and make the pending poll match it.
+ * Returns TOFU_OK or TOFU_ESYSTEM. */
+int sock_arm(sock_state *s, unsigned interest);
+
+/* Take the completion packet of this sock's poll. Sets *report to the
+ * TOFU_POLL_* bits to report (0: nothing) and returns whether the sock must
+ * now be freed (it was deleted while its poll was pending). */
+sock_fate sock_feed(sock_state *s, const nt_io_status_block *iosb, unsigned *report);
+
+/* Stop polling: cancel a pending poll. Returns SOCK_FREE when the sock can be
+ * freed at once, SOCK_KEEP when it must wait for its packet (a zombie). */
+sock_fate sock_deregister(sock_state *s);
+
+#endif /* TOFU_IOCP_SOCK_H */

@@ -1,0 +1,24 @@
+/* ws — the Winsock side of the backend: startup and the base socket handle. */
+#ifndef TOFU_IOCP_WS_H
+#define TOFU_IOCP_WS_H
+
+#include "nt.h"
+
+/* Winsock counts WSAStartup calls itself; each open poller holds one. */
+int ws_startup(void);
+void ws_cleanup(void);
+
+/* The handle of the base service provider under `sock`, on which AFD polls
+ * must be issued (a Layered Service Provider may wrap the socket in its own
+ * handle that AFD does not know). Returns TOFU_OK, TOFU_EINVAL when sock is
+ * not a socket, or TOFU_ENOBASEHANDLE when a provider refuses SIO_BASE_HANDLE
+ * (a non-IFS LSP): polling it through AFD is then impossible. */
+int ws_base_handle(SOCKET sock, HANDLE *base);
+
+/* Internal test hook, not part of the public API: while non-zero, every
+ * ws_base_handle call fails as it does under a non-IFS LSP
+ * (WSAEOPNOTSUPP), so tests can reach the TOFU_ENOBASEHANDLE path on a
+ * machine without such a provider. */
+void ws_test_fail_base_handle(int on);
+
+#endif /* TOFU_IOCP_WS_H */
