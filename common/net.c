@@ -383,3 +383,102 @@ const char *net_strerror(int err) {
     return "socket call failed";
   }
 }
+
+/* ---- Engine additions: general addresses and gathered writes ------------ */
+
+#ifdef _WIN32
+ptrdiff_t net_sendv(tofu_socket s, const net_iov *iov, int count) {
+  WSABUF bufs[NET_IOV_MAX];
+  DWORD sent = 0;
+  if (count < 1 || count > NET_IOV_MAX)
+    return NET_EOTHER;
+  for (int i = 0; i < count; i++) {
+    bufs[i].buf = (char *)iov[i].base;
+    bufs[i].len = (ULONG)iov[i].len;
+  }
+  if (WSASend(NET_SOCK(s), bufs, (DWORD)count, &sent, 0, NULL, NULL) != 0)
+    return net_map_error(WSAGetLastError());
+  return (ptrdiff_t)sent;
+}
+
+static int net_reuseaddr(tofu_socket s) {
+  (void)s; /* SO_REUSEADDR on Windows would let another socket steal the port */
+  return NET_OK;
+}
+
+void net_uds_unlink(const char *path) {
+  DeleteFileA(path);
+}
+#else
+#include <netdb.h>
+#include <sys/uio.h>
+
+ptrdiff_t net_sendv(tofu_socket s, const net_iov *iov, int count) {
+  struct iovec v[NET_IOV_MAX];
+  struct msghdr mh;
+  ssize_t n;
+  if (count < 1 || count > NET_IOV_MAX)
+    return NET_EOTHER;
+  for (int i = 0; i < count; i++) {
+    v[i].iov_base = (void *)iov[i].base;
+    v[i].iov_len = iov[i].len;
+  }
+  memset(&mh, 0, sizeof mh);
+  mh.msg_iov = v;
+  mh.msg_iovlen = (size_t)count;
+  do
+    n = sendmsg(s, &mh, NET_SEND_FLAGS);
+  while (n < 0 && errno == EINTR);
+  return n >= 0 ? (ptrdiff_t)n : net_map_error(errno);
+}
+
+static int net_reuseaddr(tofu_socket s) {
+  int on = 1;
+  return net_setopt(s, SOL_SOCKET, SO_REUSEADDR, &on, sizeof on);
+}
+
+void net_uds_unlink(const char *path) {
+  unlink(path);
+}
+#endif
+
+int net_tcp_bind(tofu_socket s, const char *ip, uint16_t port, uint16_t *bound) {
+  struct sockaddr_in sin;
+  memset(&sin, 0, sizeof sin);
+  sin.sin_family = AF_INET;
+  sin.sin_port = htons(port);
+  if (ip == NULL || *ip == '\0')
+    sin.sin_addr.s_addr = htonl(INADDR_ANY);
+  else if (inet_pton(AF_INET, ip, &sin.sin_addr) != 1)
+    return NET_EOTHER;
+  int rc = net_reuseaddr(s);
+  if (rc != NET_OK)
+    return rc;
+  if (bind(NET_SOCK(s), (struct sockaddr *)&sin, sizeof sin) != 0)
+    return net_last();
+  if (bound) {
+    net_len len = sizeof sin;
+    if (getsockname(NET_SOCK(s), (struct sockaddr *)&sin, &len) != 0)
+      return net_last();
+    *bound = ntohs(sin.sin_port);
+  }
+  return NET_OK;
+}
+
+int net_tcp_connect(tofu_socket s, const char *host, uint16_t port) {
+  struct sockaddr_in sin;
+  memset(&sin, 0, sizeof sin);
+  sin.sin_family = AF_INET;
+  sin.sin_port = htons(port);
+  if (inet_pton(AF_INET, host, &sin.sin_addr) != 1) {
+    struct addrinfo hints, *res = NULL;
+    memset(&hints, 0, sizeof hints);
+    hints.ai_family = AF_INET;
+    hints.ai_socktype = SOCK_STREAM;
+    if (getaddrinfo(host, NULL, &hints, &res) != 0 || res == NULL)
+      return NET_EOTHER;
+    sin.sin_addr = ((struct sockaddr_in *)res->ai_addr)->sin_addr;
+    freeaddrinfo(res);
+  }
+  return net_connect(s, (struct sockaddr *)&sin, sizeof sin);
+}

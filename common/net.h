@@ -117,4 +117,35 @@ int net_os_error(void);
 /* A short static description of a net_error value (never NULL). */
 const char *net_strerror(int err);
 
+
+/* ---- Engine additions: general addresses and gathered writes ------------ */
+
+/* One buffer of a gathered write. */
+typedef struct net_iov {
+  const void *base;
+  size_t len;
+} net_iov;
+
+/* Most buffers net_sendv takes at once. */
+#define NET_IOV_MAX 64
+
+/* Send the buffers in order with one system call (sendmsg / WSASend), without
+ * raising SIGPIPE. count is 1..NET_IOV_MAX. Returns the count of bytes sent or
+ * a negative net_error, as net_send. */
+ptrdiff_t net_sendv(tofu_socket s, const net_iov *iov, int count);
+
+/* Bind a TCP/IPv4 socket to ip (dotted quad; NULL or "" = all interfaces)
+ * and port (0 = any free port), allowing quick rebinding of the address
+ * (SO_REUSEADDR, POSIX only). The port bound (host order) goes to *bound if
+ * bound is not NULL. */
+int net_tcp_bind(tofu_socket s, const char *ip, uint16_t port, uint16_t *bound);
+
+/* Connect a TCP/IPv4 socket to host (dotted quad or a name resolved to IPv4)
+ * and port. Results as net_tcp_connect_loopback; a host that does not resolve
+ * gives NET_EOTHER. */
+int net_tcp_connect(tofu_socket s, const char *host, uint16_t port);
+
+/* Remove a filesystem path (a UDS listener's socket file). */
+void net_uds_unlink(const char *path);
+
 #endif /* TOFU_NET_H */

@@ -1,0 +1,328 @@
+/* chan_io — a connection: connect, gathered writes, frame decoding,
+ * backpressure. Reactor thread only. */
+#define _POSIX_C_SOURCE 200809L
+#include <stdlib.h>
+#include <string.h>
+
+#include "channel.h"
+#include "clock.h"
+#include "net.h"
+
+/* Reads per readiness report before the channel yields to the others. */
+#define READS_PER_EVENT 8
+
+static int net_to_status(int err, int fallback) {
+  return (err == NET_ECONNRESET || err == NET_EPIPE) ? TOFU_STATUS_PEER_DISCONNECTED : fallback;
+}
+
+static void on_connected(channel *ch) {
+  ch->state = CH_HELLO_SENT;
+  if (ch->transport == ADDR_TCP)
+    (void)net_set_nodelay(ch->sock);
+  chan_io_flush(ch);
+}
+
+void chan_io_connect(tofu_engine *e, tofu_message *hello) {
+  address a;
+  channel *ch = channel_new(e, hello->hdr.channel, CH_IO, hello->group);
+  if (!ch) {
+    engine_number_free(e, hello->hdr.channel);
+    msg_hand_back(hello, TOFU_STATUS_ALLOCATION_FAILED);
+    engine_deliver(e, hello->group, hello);
+    return;
+  }
+  ch->state = CH_CONNECTING;
+  msgq_push(&ch->sendq, hello);
+  if (address_from_message(hello, TOFU_HDR_CONNECT_TO, 1, &a) != TOFU_OK) {
+    channel_close(ch, TOFU_STATUS_INVALID_ADDRESS, NULL);
+    return;
+  }
+  ch->transport = a.kind;
+  int rc = a.kind == ADDR_TCP ? net_tcp_socket(&ch->sock) : net_uds_socket(&ch->sock);
+  if (rc == NET_OK)
+    rc = net_set_nonblocking(ch->sock);
+  if (rc == NET_OK)
+    rc = a.kind == ADDR_TCP ? net_tcp_connect(ch->sock, a.host, a.port)
+                            : net_uds_connect(ch->sock, a.path);
+  if (rc != NET_OK && rc != NET_EINPROGRESS) {
+    channel_close(ch, TOFU_STATUS_CONNECT_FAILED, NULL);
+    return;
+  }
+  if (channel_register(ch) != TOFU_OK) {
+    channel_close(ch, TOFU_STATUS_CONNECT_FAILED, NULL);
+    return;
+  }
+  if (rc == NET_OK) {
+    on_connected(ch);
+  } else if (e->opts.connect_timeout_ms >= 0) {
+    int64_t due = clock_now_ms() + e->opts.connect_timeout_ms;
+    if (timers_add(&e->timers, due, TIMER_CONNECT, (void *)(uintptr_t)ch->number, ch->serial) !=
+        TOFU_OK) {
+      channel_close(ch, TOFU_STATUS_ALLOCATION_FAILED, NULL);
+      return;
+    }
+  }
+  channel_rearm(ch);
+}
+
+/* ---- Writing ------------------------------------------------------------ */
+
+static uint8_t frame_proto(const tofu_message *m) {
+  return wire_proto(m->hdr.opcode, TOFU_ORIGIN_APPLICATION, m->hdr.more);
+}
+
+/* Describe up to NET_IOV_MAX buffers of the queued frames, starting `skip`
+ * bytes into the first. */
+static int gather(channel *ch, net_iov *iov, uint8_t (*hdrs)[WIRE_HEADER_SIZE], size_t *total) {
+  int n = 0, f = 0;
+  size_t skip = ch->sent;
+  *total = 0;
+  for (tofu_message *m = ch->sendq.head; m && n + 3 <= NET_IOV_MAX && f < NET_IOV_MAX / 3;
+       m = m->next, f++) {
+    wire_header h = {ch->number,        frame_proto(m),      m->hdr.status,
+                     m->hdr.message_id, (uint16_t)m->th_len, (uint16_t)m->body_len};
+    wire_encode_header(&h, hdrs[f]);
+    const void *bases[3] = {hdrs[f], m->th, m->body};
+    size_t lens[3] = {WIRE_HEADER_SIZE, m->th_len, m->body_len};
+    for (int i = 0; i < 3; i++) {
+      size_t len = lens[i];
+      const uint8_t *base = bases[i];
+      if (skip >= len) {
+        skip -= len;
+        continue;
+      }
+      iov[n].base = base + skip;
+      iov[n].len = len - skip;
+      *total += len - skip;
+      skip = 0;
+      n++;
+    }
+    if (m->hdr.opcode == TOFU_OP_BYE_RESPONSE)
+      break; /* nothing goes out after it */
+  }
+  return n;
+}
+
+static size_t frame_size(const tofu_message *m) {
+  return WIRE_HEADER_SIZE + m->th_len + m->body_len;
+}
+
+/* Drop the frames fully written; returns 1 if a ByeResponse went out. */
+static int advance(channel *ch, size_t n) {
+  tofu_engine *e = ch->engine;
+  int bye_done = 0;
+  ch->sent += n;
+  while (ch->sendq.head && ch->sent >= frame_size(ch->sendq.head)) {
+    tofu_message *m = msgq_pop(&ch->sendq);
+    ch->sent -= frame_size(m);
+    if (m->hdr.opcode == TOFU_OP_BYE_RESPONSE)
+      bye_done = 1;
+    pool_put(&e->pool, m);
+    if (bye_done)
+      break;
+  }
+  return bye_done;
+}
+
+/* After our ByeResponse: read what the peer still sent (so that closing does
+ * not reset the connection under it), then close. */
+static void close_after_bye(channel *ch) {
+  uint8_t *buf = ch->engine->rbuf;
+  for (int i = 0; i < READS_PER_EVENT; i++)
+    if (net_recv(ch->sock, buf, ENGINE_READ_BUF) <= 0)
+      break;
+  channel_close(ch, TOFU_STATUS_CHANNEL_CLOSED, NULL);
+}
+
+void chan_io_flush(channel *ch) {
+  net_iov iov[NET_IOV_MAX];
+  uint8_t hdrs[NET_IOV_MAX / 3][WIRE_HEADER_SIZE];
+  if (ch->closed || ch->state == CH_CONNECTING)
+    return;
+  while (!msgq_empty(&ch->sendq)) {
+    size_t total;
+    int n = gather(ch, iov, hdrs, &total);
+    ptrdiff_t w = net_sendv(ch->sock, iov, n);
+    if (w == NET_EWOULDBLOCK)
+      break;
+    if (w < 0) {
+      channel_close(ch, net_to_status((int)w, TOFU_STATUS_SEND_FAILED), NULL);
+      return;
+    }
+    if (advance(ch, (size_t)w)) {
+      close_after_bye(ch);
+      return;
+    }
+    if ((size_t)w < total)
+      break; /* the socket buffer is full */
+  }
+  channel_rearm(ch);
+}
+
+/* ---- Reading ------------------------------------------------------------ */
+
+static int first_frame_ok(const channel *ch, unsigned op) {
+  if (ch->state == CH_ACCEPTED)
+    return op == TOFU_OP_HELLO_REQUEST;
+  if (ch->state == CH_HELLO_SENT)
+    return op == TOFU_OP_HELLO_RESPONSE || op == TOFU_OP_BYE_REQUEST || op == TOFU_OP_BYE_RESPONSE;
+  return op != TOFU_OP_HELLO_REQUEST;
+}
+
+static void pause_reading(channel *ch, const uint8_t *rest, size_t n) {
+  tofu_engine *e = ch->engine;
+  if (n) {
+    uint8_t *s = malloc(n);
+    if (!s) {
+      channel_close(ch, TOFU_STATUS_ALLOCATION_FAILED, NULL);
+      return;
+    }
+    free(ch->stash);
+    memmove(s, rest, n); /* rest may point into the old stash */
+    ch->stash = s;
+    ch->stash_len = n;
+    ch->stash_off = 0;
+  }
+  ch->paused = 1;
+  ch->next_paused = e->paused;
+  e->paused = ch;
+  atomic_fetch_add(&e->reads_paused, 1);
+  /* Retry once at the end of this pass (a message may have come back since
+   * the attempt); after that only a put wakes the retry. */
+  atomic_store(&e->released, 1);
+  tofu_group *g = ch->group;
+  if (!g->pool_notice_out && ch->state != CH_ACCEPTED) {
+    tofu_message *note = pool_notice_new(&e->pool);
+    if (note) {
+      note->hdr.opcode = TOFU_OP_SIGNAL;
+      note->hdr.channel = ch->number;
+      msg_hand_back(note, TOFU_STATUS_POOL_EMPTY);
+      engine_deliver(e, g, note);
+      g->pool_notice_out = 1;
+    }
+  }
+}
+
+/* A frame is complete: give it to the group. Returns 0 if the channel
+ * closed. */
+static int frame_done(channel *ch) {
+  tofu_engine *e = ch->engine;
+  tofu_message *m = ch->rx;
+  const wire_header *h = &ch->dec.header;
+  ch->rx = NULL;
+  m->hdr.channel = ch->number;
+  m->hdr.opcode = (uint8_t)wire_opcode(h->proto);
+  m->hdr.origin = TOFU_ORIGIN_APPLICATION;
+  m->hdr.more = (uint8_t)wire_more(h->proto);
+  m->hdr.status = h->status;
+  m->hdr.message_id = h->message_id;
+  m->th_len = h->headers_len;
+  m->body_len = h->body_len;
+  if (ch->state == CH_ACCEPTED || ch->state == CH_HELLO_SENT)
+    ch->state = CH_OPEN;
+  unsigned op = m->hdr.opcode;
+  engine_deliver(e, ch->group, m);
+  if (op == TOFU_OP_BYE_RESPONSE) {
+    channel_close(ch, TOFU_STATUS_CHANNEL_CLOSED, NULL);
+    return 0;
+  }
+  return 1;
+}
+
+/* Feed bytes to the decoder. Returns the bytes consumed; stops early when the
+ * channel pauses or closes. */
+static size_t feed(channel *ch, const uint8_t *buf, size_t n) {
+  size_t pos = 0;
+  for (;;) {
+    size_t used = 0;
+    wire_event ev = wire_decoder_feed(&ch->dec, buf + pos, n - pos, &used);
+    pos += used;
+    if (ev == WIRE_NEED_MORE)
+      return pos;
+    if (ev == WIRE_INVALID) {
+      channel_close(ch, TOFU_STATUS_INVALID_MESSAGE, NULL);
+      return pos;
+    }
+    if (ev == WIRE_HEADER) {
+      const wire_header *h = &ch->dec.header;
+      if (!first_frame_ok(ch, wire_opcode(h->proto))) {
+        channel_close(ch, TOFU_STATUS_INVALID_MESSAGE, NULL);
+        return pos;
+      }
+      tofu_message *m = pool_get_sized(&ch->engine->pool, h->headers_len, h->body_len);
+      if (!m) {
+        pause_reading(ch, buf + pos, n - pos);
+        return n;
+      }
+      ch->rx = m;
+      wire_decoder_set_dest(&ch->dec, m->th, m->body);
+      continue;
+    }
+    /* WIRE_FRAME */
+    if (!frame_done(ch))
+      return pos;
+  }
+}
+
+static void read_some(channel *ch) {
+  uint8_t *buf = ch->engine->rbuf;
+  for (int i = 0; i < READS_PER_EVENT && !ch->closed && !ch->paused; i++) {
+    ptrdiff_t r = net_recv(ch->sock, buf, ENGINE_READ_BUF);
+    if (r == NET_EWOULDBLOCK)
+      return;
+    if (r == 0) {
+      channel_close(ch, TOFU_STATUS_PEER_DISCONNECTED, NULL);
+      return;
+    }
+    if (r < 0) {
+      channel_close(ch, net_to_status((int)r, TOFU_STATUS_RECV_FAILED), NULL);
+      return;
+    }
+    feed(ch, buf, (size_t)r);
+  }
+}
+
+int chan_io_resume(channel *ch) {
+  const wire_header *h = &ch->dec.header;
+  tofu_message *m = pool_get_sized(&ch->engine->pool, h->headers_len, h->body_len);
+  if (!m)
+    return 0;
+  ch->paused = 0;
+  ch->group->pool_notice_out = 0;
+  ch->rx = m;
+  wire_decoder_set_dest(&ch->dec, m->th, m->body);
+  /* The bytes kept aside come first; feed() may pause again and re-stash. */
+  uint8_t *s = ch->stash;
+  size_t off = ch->stash_off, len = ch->stash_len;
+  ch->stash = NULL;
+  ch->stash_len = ch->stash_off = 0;
+  size_t used = feed(ch, s ? s + off : NULL, len - off);
+  (void)used;
+  free(s);
+  if (!ch->closed && !ch->paused)
+    read_some(ch);
+  if (!ch->closed) {
+    channel_rearm(ch);
+    channel_mark_dirty(ch);
+  }
+  return 1;
+}
+
+void chan_io_event(channel *ch, unsigned events) {
+  ch->armed = 0;
+  if (ch->state == CH_CONNECTING) {
+    int err = net_pending_error(ch->sock);
+    if (err != NET_OK || (events & TOFU_POLL_ERROR)) {
+      channel_close(ch, TOFU_STATUS_CONNECT_FAILED, NULL);
+      return;
+    }
+    on_connected(ch);
+    return;
+  }
+  if (events & (TOFU_POLL_READABLE | TOFU_POLL_HANGUP | TOFU_POLL_ERROR))
+    read_some(ch);
+  if (!ch->closed && (events & TOFU_POLL_WRITABLE))
+    chan_io_flush(ch);
+  if (!ch->closed)
+    channel_rearm(ch);
+}

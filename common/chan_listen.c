@@ -1,0 +1,125 @@
+/* chan_listen — a listener: bind, listen, accept into new channels. Reactor
+ * thread only. */
+#define _POSIX_C_SOURCE 200809L
+#include <stdlib.h>
+#include <string.h>
+
+#include "channel.h"
+#include "clock.h"
+#include "net.h"
+
+/* Connections accepted per readiness report. */
+#define ACCEPTS_PER_EVENT 64
+#define LISTEN_BACKLOG 1024
+
+static int open_socket(channel *ch, address *a) {
+  int rc = a->kind == ADDR_TCP ? net_tcp_socket(&ch->sock) : net_uds_socket(&ch->sock);
+  if (rc != NET_OK)
+    return rc;
+  if (a->kind == ADDR_TCP) {
+    rc = net_tcp_bind(ch->sock, a->host, a->port, &a->port);
+    if (rc == NET_OK && a->host[0] == '\0')
+      strcpy(a->host, "0.0.0.0");
+  } else {
+    /* A socket file left by an earlier run would make bind fail. */
+    net_uds_unlink(a->path);
+    rc = net_uds_bind(ch->sock, a->path);
+    if (rc == NET_OK) {
+      ch->uds_path = malloc(strlen(a->path) + 1);
+      if (ch->uds_path)
+        strcpy(ch->uds_path, a->path);
+    }
+  }
+  if (rc == NET_OK)
+    rc = net_listen(ch->sock, LISTEN_BACKLOG);
+  if (rc == NET_OK)
+    rc = net_set_nonblocking(ch->sock);
+  return rc;
+}
+
+void chan_listen_open(tofu_engine *e, tofu_message *welcome) {
+  address a;
+  tofu_group *g = welcome->group;
+  channel *ch = channel_new(e, welcome->hdr.channel, CH_LISTENER, g);
+  if (!ch) {
+    engine_number_free(e, welcome->hdr.channel);
+    msg_hand_back(welcome, TOFU_STATUS_ALLOCATION_FAILED);
+    engine_deliver(e, g, welcome);
+    return;
+  }
+  ch->state = CH_LISTENING;
+  int status = TOFU_STATUS_SUCCESS;
+  if (address_from_message(welcome, TOFU_HDR_LISTEN_ON, 0, &a) != TOFU_OK)
+    status = TOFU_STATUS_INVALID_ADDRESS;
+  else if (open_socket(ch, &a) != NET_OK)
+    status = TOFU_STATUS_LISTEN_FAILED;
+  else if (channel_register(ch) != TOFU_OK)
+    status = TOFU_STATUS_LISTEN_FAILED;
+  if (status != TOFU_STATUS_SUCCESS) {
+    msg_hand_back(welcome, status);
+    engine_deliver(e, g, welcome);
+    channel_close(ch, status, NULL);
+    return;
+  }
+  ch->transport = a.kind;
+  /* The answer names the address really bound (the port, when 0 was asked). */
+  char value[NET_UDS_PATH_MAX + 300];
+  address_format(&a, value, sizeof(value));
+  tofu_message *m = welcome;
+  m->hdr.opcode = TOFU_OP_WELCOME_RESPONSE;
+  msg_hand_back(m, TOFU_STATUS_SUCCESS);
+  uint32_t keep = m->th_len;
+  m->th_len = 0;
+  if (tofu_msg_add_header(m, TOFU_HDR_LISTEN_ON, value) != TOFU_OK)
+    m->th_len = keep;
+  engine_deliver(e, g, m);
+  channel_rearm(ch);
+}
+
+static void accept_one(channel *lch, tofu_socket s) {
+  tofu_engine *e = lch->engine;
+  uint16_t n = engine_number_alloc(e);
+  if (n == 0) {
+    net_close(s);
+    return;
+  }
+  channel *ch = channel_new(e, n, CH_IO, lch->group);
+  if (!ch) {
+    engine_number_free(e, n);
+    net_close(s);
+    return;
+  }
+  ch->state = CH_ACCEPTED;
+  ch->sock = s;
+  ch->transport = lch->transport;
+  if (ch->transport == ADDR_TCP)
+    (void)net_set_nodelay(s);
+  if (channel_register(ch) != TOFU_OK) {
+    channel_close(ch, TOFU_STATUS_ACCEPT_FAILED, NULL);
+    return;
+  }
+  channel_rearm(ch);
+}
+
+void chan_listen_event(channel *ch, unsigned events) {
+  (void)events;
+  ch->armed = 0;
+  for (int i = 0; i < ACCEPTS_PER_EVENT; i++) {
+    tofu_socket s;
+    int rc = net_accept(ch->sock, &s);
+    if (rc == NET_EWOULDBLOCK)
+      break;
+    if (rc == NET_ECONNRESET)
+      continue; /* the client gave up before we took it */
+    if (rc != NET_OK) {
+      /* Out of descriptors or similar: do not spin on a listener that stays
+       * readable; look again a little later. */
+      if (timers_add(&ch->engine->timers, clock_now_ms() + 100, TIMER_LISTEN,
+                     (void *)(uintptr_t)ch->number, ch->serial) != TOFU_OK)
+        channel_rearm(ch);
+      return;
+    }
+    accept_one(ch, s);
+  }
+  channel_rearm(ch);
+}

@@ -1,0 +1,156 @@
+#define _POSIX_C_SOURCE 200809L
+#include "channel.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "net.h"
+
+channel *channel_new(tofu_engine *e, uint16_t number, int kind, tofu_group *g) {
+  channel *ch = calloc(1, sizeof(*ch));
+  if (!ch)
+    return NULL;
+  ch->notice = pool_notice_new(&e->pool);
+  if (!ch->notice) {
+    free(ch);
+    return NULL;
+  }
+  ch->engine = e;
+  ch->number = number;
+  ch->serial = ++e->serial;
+  ch->kind = kind;
+  ch->group = g;
+  ch->sock = TOFU_INVALID_SOCKET;
+  msgq_init(&ch->sendq);
+  wire_decoder_init(&ch->dec);
+  HASH_ADD(hh, e->table, number, sizeof(ch->number), ch);
+  atomic_fetch_add(&e->channels_open, 1);
+  return ch;
+}
+
+channel *channel_find(tofu_engine *e, uint16_t number) {
+  channel *ch = NULL;
+  HASH_FIND(hh, e->table, &number, sizeof(number), ch);
+  return ch;
+}
+
+int channel_register(channel *ch) {
+  tofu_engine *e = ch->engine;
+  int rc = e->ops->register_socket(e->poller, ch->sock, ch, &ch->handle);
+  if (rc != TOFU_OK)
+    ch->handle = NULL;
+  return rc;
+}
+
+static unsigned wanted_interest(const channel *ch) {
+  if (ch->kind == CH_LISTENER)
+    return TOFU_POLL_READABLE;
+  if (ch->state == CH_CONNECTING)
+    return TOFU_POLL_WRITABLE;
+  unsigned want = ch->paused ? 0u : TOFU_POLL_READABLE;
+  if (!msgq_empty(&ch->sendq))
+    want |= TOFU_POLL_WRITABLE;
+  return want;
+}
+
+void channel_rearm(channel *ch) {
+  if (ch->closed || !ch->handle)
+    return;
+  unsigned want = wanted_interest(ch);
+  if (want == ch->armed)
+    return;
+  if (ch->engine->ops->arm(ch->engine->poller, ch->handle, want) == TOFU_OK)
+    ch->armed = want;
+  else
+    channel_close(ch, TOFU_STATUS_COMMUNICATION_FAILED, NULL);
+}
+
+void channel_mark_dirty(channel *ch) {
+  if (ch->in_dirty || ch->closed)
+    return;
+  ch->in_dirty = 1;
+  ch->next_dirty = ch->engine->dirty;
+  ch->engine->dirty = ch;
+}
+
+static void unlink_paused(channel *ch) {
+  channel **pp = &ch->engine->paused;
+  while (*pp && *pp != ch)
+    pp = &(*pp)->next_paused;
+  if (*pp)
+    *pp = ch->next_paused;
+  ch->paused = 0;
+}
+
+/* The group learns of the channel only once its HelloRequest is delivered
+ * (accepted connections) or once it posted the Welcome/HelloRequest. */
+static int group_knows(const channel *ch) {
+  return ch->state != CH_ACCEPTED;
+}
+
+void channel_close(channel *ch, int cause, tofu_message *closing) {
+  tofu_engine *e = ch->engine;
+  if (ch->closed) {
+    if (closing)
+      pool_put(&e->pool, closing);
+    return;
+  }
+  ch->closed = 1;
+  if (ch->paused)
+    unlink_paused(ch);
+
+  tofu_message *m;
+  while ((m = msgq_pop(&ch->sendq)) != NULL) {
+    msg_hand_back(m, cause);
+    engine_deliver(e, m->group ? m->group : ch->group, m);
+  }
+  if (ch->rx) {
+    pool_put(&e->pool, ch->rx);
+    ch->rx = NULL;
+  }
+  free(ch->stash);
+  ch->stash = NULL;
+
+  if (ch->handle)
+    e->ops->deregister(e->poller, ch->handle);
+  ch->handle = NULL;
+  net_close(ch->sock);
+  ch->sock = TOFU_INVALID_SOCKET;
+  if (ch->uds_path)
+    net_uds_unlink(ch->uds_path);
+
+  tofu_message *note = closing ? closing : ch->notice;
+  if (note == ch->notice)
+    ch->notice = NULL;
+  if (group_knows(ch)) {
+    memset(&note->hdr, 0, sizeof(note->hdr));
+    note->hdr.opcode = TOFU_OP_BYE_SIGNAL;
+    note->hdr.channel = ch->number;
+    note->th_len = 0;
+    note->body_len = 0;
+    msg_hand_back(note, TOFU_STATUS_CHANNEL_CLOSED);
+    (void)tofu_msg_add_header(note, TOFU_HDR_CAUSE, tofu_status_name(cause));
+    engine_deliver(e, ch->group, note);
+  } else {
+    pool_put(&e->pool, note);
+  }
+
+  HASH_DEL(e->table, ch);
+  engine_number_free(e, ch->number);
+  atomic_fetch_sub(&e->channels_open, 1);
+  ch->next_zombie = e->zombies;
+  e->zombies = ch;
+}
+
+void channel_reap(tofu_engine *e) {
+  channel *ch = e->zombies;
+  e->zombies = NULL;
+  while (ch) {
+    channel *next = ch->next_zombie;
+    if (ch->notice)
+      pool_put(&e->pool, ch->notice);
+    free(ch->uds_path);
+    free(ch);
+    ch = next;
+  }
+}

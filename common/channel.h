@@ -1,0 +1,86 @@
+/* channel — one listener or one connection, in the Reactor's table (uthash,
+ * by local channel number). Everything here runs on the Reactor thread. */
+#ifndef TOFU_CHANNEL_H
+#define TOFU_CHANNEL_H
+
+#include <uthash.h>
+
+#include "address.h"
+#include "engine.h"
+#include "wire.h"
+
+enum { CH_LISTENER = 1, CH_IO = 2 };
+
+enum {
+  CH_CONNECTING = 1, /* connect in progress; posts wait behind the HelloRequest */
+  CH_ACCEPTED,       /* accepted; the first frame must be a HelloRequest */
+  CH_HELLO_SENT,     /* connected; the first frame must be HelloResponse (or Bye) */
+  CH_OPEN,
+  CH_LISTENING
+};
+
+typedef struct channel {
+  UT_hash_handle hh;
+  uint16_t number;
+  uint64_t serial;
+  int kind;
+  int state;
+  tofu_engine *engine;
+  tofu_group *group;
+
+  tofu_socket sock;
+  tofu_poll_handle *handle;
+  unsigned armed; /* interest armed now (0 after a report) */
+  int transport;  /* ADDR_TCP / ADDR_UDS */
+  char *uds_path; /* a UDS listener's socket file, removed at close */
+
+  /* Sending. */
+  msgq sendq;
+  size_t sent;         /* bytes of the head frame already written */
+  int close_when_sent; /* a ByeResponse is queued: close once it is out */
+  struct channel *next_dirty;
+  int in_dirty;
+
+  /* Receiving. */
+  wire_decoder dec;
+  tofu_message *rx; /* the frame being filled */
+  uint8_t *stash;   /* bytes read past a header while paused */
+  size_t stash_len, stash_off;
+  int paused;
+  struct channel *next_paused;
+
+  tofu_message *notice; /* becomes the channel_closed notice */
+  int closed;
+  struct channel *next_zombie;
+} channel;
+
+/* Make a channel, put it in the table (number already allocated). */
+channel *channel_new(tofu_engine *e, uint16_t number, int kind, tofu_group *g);
+channel *channel_find(tofu_engine *e, uint16_t number);
+
+/* Register the socket and set the interest the channel needs now. */
+int channel_register(channel *ch);
+void channel_rearm(channel *ch);
+
+/* Close: hand back every queued message with `cause`, then deliver one
+ * channel_closed notice (closing, if given, becomes that notice). */
+void channel_close(channel *ch, int cause, tofu_message *closing);
+
+/* Free the zombies of this pass. */
+void channel_reap(tofu_engine *e);
+
+/* Mark for a flush at the end of the current batch. */
+void channel_mark_dirty(channel *ch);
+
+/* chan_io.c */
+void chan_io_connect(tofu_engine *e, tofu_message *hello);
+void chan_io_event(channel *ch, unsigned events);
+void chan_io_flush(channel *ch);
+/* Retry a paused channel; returns 1 if it resumed. */
+int chan_io_resume(channel *ch);
+
+/* chan_listen.c */
+void chan_listen_open(tofu_engine *e, tofu_message *welcome);
+void chan_listen_event(channel *ch, unsigned events);
+
+#endif /* TOFU_CHANNEL_H */

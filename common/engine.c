@@ -1,0 +1,352 @@
+/* engine — the public API: engines, groups, posting and receiving. */
+#define _POSIX_C_SOURCE 200809L
+#include "engine.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "address.h"
+#include "clock.h"
+#include "net.h"
+
+#define DEFAULT_INITIAL_MESSAGES 16
+#define DEFAULT_MAX_MEMORY (64u * 1024u * 1024u)
+#define DEFAULT_CONNECT_TIMEOUT_MS 10000
+
+static atomic_uint_fast64_t next_message_id = 1;
+
+void tofu_options_default(tofu_options *opts) {
+  opts->initial_messages = DEFAULT_INITIAL_MESSAGES;
+  opts->max_memory = DEFAULT_MAX_MEMORY;
+  opts->connect_timeout_ms = DEFAULT_CONNECT_TIMEOUT_MS;
+}
+
+/* ---- Channel numbers ---------------------------------------------------- */
+
+uint16_t engine_number_alloc(tofu_engine *e) {
+  uint16_t n = 0;
+  pthread_mutex_lock(&e->num_mu);
+  if (e->num_count < 65534) {
+    /* Move forward from the last one given, so a number is not reused at
+     * once after its channel closed. */
+    for (;;) {
+      uint32_t c = e->num_next;
+      e->num_next = c >= 65534 ? 1 : c + 1;
+      if (!(e->num_used[c >> 3] & (1u << (c & 7)))) {
+        e->num_used[c >> 3] |= (uint8_t)(1u << (c & 7));
+        e->num_count++;
+        n = (uint16_t)c;
+        break;
+      }
+    }
+  }
+  pthread_mutex_unlock(&e->num_mu);
+  return n;
+}
+
+void engine_number_free(tofu_engine *e, uint16_t n) {
+  pthread_mutex_lock(&e->num_mu);
+  if (e->num_used[n >> 3] & (1u << (n & 7))) {
+    e->num_used[n >> 3] &= (uint8_t) ~(1u << (n & 7));
+    e->num_count--;
+  }
+  pthread_mutex_unlock(&e->num_mu);
+}
+
+void engine_deliver(tofu_engine *e, tofu_group *g, tofu_message *m) {
+  if (!g || g->dead) {
+    pool_put(&e->pool, m);
+    return;
+  }
+  mailbox_put(&g->mb, m);
+}
+
+/* ---- Engine ------------------------------------------------------------- */
+
+int tofu_engine_create(const tofu_options *opts, tofu_engine **out) {
+  if (!out)
+    return TOFU_EINVAL;
+  *out = NULL;
+  tofu_options o;
+  tofu_options_default(&o);
+  if (opts) {
+    o = *opts;
+    if (o.max_memory == 0)
+      o.max_memory = DEFAULT_MAX_MEMORY;
+    if (o.connect_timeout_ms == 0)
+      o.connect_timeout_ms = DEFAULT_CONNECT_TIMEOUT_MS;
+  }
+  tofu_engine *e = calloc(1, sizeof(*e));
+  if (!e)
+    return TOFU_ENOMEM;
+  e->opts = o;
+  e->ops = tofu_poller_backend();
+  e->num_next = 1;
+  msgq_init(&e->in_q);
+  timers_init(&e->timers);
+  atomic_init(&e->stop, 0);
+  atomic_init(&e->released, 0);
+  pthread_mutex_init(&e->in_mu, NULL);
+  pthread_cond_init(&e->ctl_cv, NULL);
+  pthread_mutex_init(&e->num_mu, NULL);
+  pthread_mutex_init(&e->groups_mu, NULL);
+
+  int rc = net_init() == NET_OK ? TOFU_OK : TOFU_ESYSTEM;
+  if (rc == TOFU_OK) {
+    e->net_started = 1;
+    rc = pool_init(&e->pool, o.initial_messages, o.max_memory);
+  }
+  if (rc != TOFU_OK) {
+    if (e->net_started)
+      net_cleanup();
+    pthread_mutex_destroy(&e->in_mu);
+    pthread_cond_destroy(&e->ctl_cv);
+    pthread_mutex_destroy(&e->num_mu);
+    pthread_mutex_destroy(&e->groups_mu);
+    free(e);
+    return rc;
+  }
+  rc = e->ops->open(&e->poller);
+  if (rc == TOFU_OK)
+    rc = reactor_start(e);
+  if (rc != TOFU_OK) {
+    tofu_engine_destroy(e);
+    return rc;
+  }
+  *out = e;
+  return TOFU_OK;
+}
+
+static void group_free(tofu_group *g) {
+  tofu_engine *e = g->engine;
+  msgq left;
+  msgq_init(&left);
+  mailbox_drain(&g->mb, &left);
+  tofu_message *m;
+  while ((m = msgq_pop(&left)) != NULL)
+    pool_put(&e->pool, m);
+  if (g->destroy_cmd)
+    pool_put(&e->pool, g->destroy_cmd);
+  mailbox_fini(&g->mb);
+  free(g);
+}
+
+void tofu_engine_destroy(tofu_engine *e) {
+  if (!e)
+    return;
+  reactor_stop(e);
+  reactor_teardown(e);
+  tofu_group *g = e->groups;
+  while (g) {
+    tofu_group *next = g->next_group;
+    group_free(g);
+    g = next;
+  }
+  if (e->ops && e->poller)
+    e->ops->close(e->poller);
+  pool_fini(&e->pool); /* frees every message still alive */
+  if (e->net_started)
+    net_cleanup();
+  pthread_mutex_destroy(&e->in_mu);
+  pthread_cond_destroy(&e->ctl_cv);
+  pthread_mutex_destroy(&e->num_mu);
+  pthread_mutex_destroy(&e->groups_mu);
+  free(e);
+}
+
+void tofu_engine_get_stats(tofu_engine *e, tofu_engine_stats *out) {
+  memset(out, 0, sizeof(*out));
+  if (!e)
+    return;
+  pool_counts(&e->pool, &out->memory_used, &out->memory_limit, &out->messages_live,
+              &out->messages_free);
+  out->reactor_loops = atomic_load(&e->loops);
+  out->reads_paused = atomic_load(&e->reads_paused);
+  out->channels = atomic_load(&e->channels_open);
+}
+
+/* ---- Messages ----------------------------------------------------------- */
+
+tofu_message *tofu_get(tofu_engine *e, tofu_alloc strategy) {
+  if (!e)
+    return NULL;
+  return pool_get(&e->pool, strategy == TOFU_ALWAYS);
+}
+
+void tofu_put(tofu_engine *e, tofu_message **msg) {
+  if (!e || !msg || !*msg)
+    return;
+  pool_put(&e->pool, *msg);
+  *msg = NULL;
+}
+
+/* ---- Groups ------------------------------------------------------------- */
+
+int tofu_group_create(tofu_engine *e, tofu_group **out) {
+  if (!e || !out)
+    return TOFU_EINVAL;
+  *out = NULL;
+  tofu_group *g = calloc(1, sizeof(*g));
+  if (!g)
+    return TOFU_ENOMEM;
+  g->engine = e;
+  atomic_init(&g->update_pending, 0);
+  g->destroy_cmd = pool_notice_new(&e->pool);
+  if (!g->destroy_cmd) {
+    free(g);
+    return TOFU_ENOMEM;
+  }
+  int rc = mailbox_init(&g->mb);
+  if (rc != TOFU_OK) {
+    pool_put(&e->pool, g->destroy_cmd);
+    free(g);
+    return rc;
+  }
+  pthread_mutex_lock(&e->groups_mu);
+  g->next_group = e->groups;
+  e->groups = g;
+  pthread_mutex_unlock(&e->groups_mu);
+  *out = g;
+  return TOFU_OK;
+}
+
+static void inbound_push(tofu_engine *e, tofu_message *m) {
+  pthread_mutex_lock(&e->in_mu);
+  int was_empty = msgq_empty(&e->in_q);
+  msgq_push(&e->in_q, m);
+  pthread_mutex_unlock(&e->in_mu);
+  if (was_empty)
+    e->ops->notify(e->poller);
+}
+
+void tofu_group_destroy(tofu_group *g) {
+  if (!g)
+    return;
+  tofu_engine *e = g->engine;
+  tofu_message *cmd = g->destroy_cmd;
+  g->destroy_cmd = NULL;
+  cmd->cmd = MSG_CMD_DESTROY_GROUP;
+  cmd->group = g;
+  inbound_push(e, cmd);
+  pthread_mutex_lock(&e->in_mu);
+  while (!g->destroyed)
+    pthread_cond_wait(&e->ctl_cv, &e->in_mu);
+  pthread_mutex_unlock(&e->in_mu);
+  pool_put(&e->pool, cmd);
+
+  pthread_mutex_lock(&e->groups_mu);
+  tofu_group **pp = &e->groups;
+  while (*pp && *pp != g)
+    pp = &(*pp)->next_group;
+  if (*pp)
+    *pp = g->next_group;
+  pthread_mutex_unlock(&e->groups_mu);
+  group_free(g);
+}
+
+/* The checks tofu_post makes before the message leaves the caller. */
+static int post_check(const tofu_message *m) {
+  const tofu_header *h = &m->hdr;
+  unsigned op = h->opcode;
+  address a;
+  if (op >= TOFU_OPCODE_COUNT)
+    return TOFU_STATUS_INVALID_OP_CODE;
+  if (h->origin != TOFU_ORIGIN_APPLICATION || op == TOFU_OP_WELCOME_RESPONSE)
+    return TOFU_STATUS_NOT_ALLOWED;
+  if (op == TOFU_OP_RESPONSE && h->message_id == 0)
+    return TOFU_STATUS_INVALID_MESSAGE_ID;
+  if (h->more && op > TOFU_OP_SIGNAL)
+    return TOFU_STATUS_INVALID_MORE_USAGE;
+  if (m->th_len > TOFU_MAX_TEXT_HEADERS)
+    return TOFU_STATUS_INVALID_HEADERS_LEN;
+  if (m->body_len > TOFU_MAX_BODY)
+    return TOFU_STATUS_INVALID_BODY_LEN;
+  if (op == TOFU_OP_WELCOME_REQUEST || op == TOFU_OP_HELLO_REQUEST) {
+    if (h->channel != TOFU_CHANNEL_UNASSIGNED)
+      return TOFU_STATUS_INVALID_CHANNEL_NUMBER;
+    int connect = op == TOFU_OP_HELLO_REQUEST;
+    if (address_from_message(m, connect ? TOFU_HDR_CONNECT_TO : TOFU_HDR_LISTEN_ON, connect, &a) !=
+        TOFU_OK)
+      return TOFU_STATUS_INVALID_ADDRESS;
+    return TOFU_STATUS_SUCCESS;
+  }
+  if (h->channel == TOFU_CHANNEL_UNASSIGNED || h->channel == TOFU_CHANNEL_RESERVED)
+    return TOFU_STATUS_INVALID_CHANNEL_NUMBER;
+  return TOFU_STATUS_SUCCESS;
+}
+
+int tofu_post(tofu_group *g, tofu_message **msg, tofu_header *out) {
+  if (!g || !msg || !*msg)
+    return TOFU_EINVAL;
+  tofu_message *m = *msg;
+  tofu_engine *e = g->engine;
+  int st = post_check(m);
+  if (st != TOFU_STATUS_SUCCESS) {
+    m->hdr.status = (uint8_t)st;
+    return TOFU_EMESSAGE;
+  }
+  unsigned op = m->hdr.opcode;
+  if (op == TOFU_OP_WELCOME_REQUEST || op == TOFU_OP_HELLO_REQUEST) {
+    uint16_t n = engine_number_alloc(e);
+    if (n == 0)
+      return TOFU_ELIMIT;
+    m->hdr.channel = n;
+  }
+  if (m->hdr.message_id == 0)
+    m->hdr.message_id = atomic_fetch_add(&next_message_id, 1);
+  m->hdr.status = TOFU_STATUS_SUCCESS;
+  m->group = g;
+  m->cmd = MSG_CMD_POST;
+  if (out)
+    *out = m->hdr;
+  *msg = NULL;
+  inbound_push(e, m);
+  return TOFU_OK;
+}
+
+int tofu_post_timer(tofu_group *g, tofu_message **msg, int delay_ms) {
+  if (!g || !msg || !*msg || delay_ms < 0)
+    return TOFU_EINVAL;
+  tofu_message *m = *msg;
+  m->group = g;
+  m->cmd = MSG_CMD_TIMER;
+  m->due_ms = clock_now_ms() + delay_ms;
+  *msg = NULL;
+  inbound_push(g->engine, m);
+  return TOFU_OK;
+}
+
+enum { MSG_UPDATE_NOTICE = 1u << 8 };
+
+tofu_message *tofu_wait_receive(tofu_group *g, int timeout_ms) {
+  if (!g)
+    return NULL;
+  tofu_message *m = mailbox_wait(&g->mb, timeout_ms);
+  if (m && (m->flags & MSG_UPDATE_NOTICE)) {
+    m->flags &= ~(unsigned)MSG_UPDATE_NOTICE;
+    atomic_store(&g->update_pending, 0);
+  }
+  return m;
+}
+
+int tofu_update_receiver(tofu_group *g, tofu_message **msg) {
+  if (!g)
+    return TOFU_EINVAL;
+  if (msg && *msg) {
+    mailbox_put(&g->mb, *msg);
+    *msg = NULL;
+    return TOFU_OK;
+  }
+  if (atomic_exchange(&g->update_pending, 1))
+    return TOFU_OK; /* one is queued already */
+  tofu_message *n = pool_notice_new(&g->engine->pool);
+  if (!n) {
+    atomic_store(&g->update_pending, 0);
+    return TOFU_ENOMEM;
+  }
+  n->hdr.opcode = TOFU_OP_SIGNAL;
+  msg_hand_back(n, TOFU_STATUS_RECEIVER_UPDATE);
+  n->flags |= MSG_UPDATE_NOTICE;
+  mailbox_put(&g->mb, n);
+  return TOFU_OK;
+}

@@ -1,0 +1,91 @@
+/* engine — the internal shape of an engine and a group, shared by the public
+ * API (engine.c), the Reactor (reactor.c) and the channels. */
+#ifndef TOFU_ENGINE_H
+#define TOFU_ENGINE_H
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdint.h>
+
+#include "mailbox.h"
+#include "msgq.h"
+#include "pool.h"
+#include "timers.h"
+#include "tofu/poller.h"
+#include "tofu/tofu.h"
+
+struct channel;
+
+/* Bytes the Reactor reads from a socket at once. */
+#define ENGINE_READ_BUF 65536
+
+/* Commands carried through the inbound queue besides posts and timers. */
+enum { MSG_CMD_DESTROY_GROUP = 16 };
+
+struct tofu_group {
+  tofu_engine *engine;
+  mailbox mb;
+  tofu_message *destroy_cmd;     /* made at create, so destroy cannot fail */
+  atomic_int update_pending;     /* a receiver_update notice is queued */
+  int destroyed;                 /* under engine.in_mu: the Reactor is done with it */
+  struct tofu_group *next_group; /* the engine's list, under engine.groups_mu */
+
+  /* Reactor-only. */
+  int dead;            /* destroy started: nothing more is delivered */
+  int pool_notice_out; /* a pool_empty notice was sent this episode */
+};
+
+struct tofu_engine {
+  const tofu_poller_ops *ops;
+  tofu_poller *poller;
+  pool pool;
+  tofu_options opts;
+  int net_started;
+
+  pthread_t thread;
+  int thread_started;
+  atomic_int stop;
+  atomic_int released; /* a message came back while the Reactor waited for memory */
+
+  /* The inbound queue: posts, timers, group destruction. */
+  pthread_mutex_t in_mu;
+  pthread_cond_t ctl_cv; /* group destruction done */
+  msgq in_q;
+
+  /* Channel numbers 1..65534. */
+  pthread_mutex_t num_mu;
+  uint8_t num_used[65536 / 8];
+  uint32_t num_next;
+  uint32_t num_count;
+
+  pthread_mutex_t groups_mu;
+  tofu_group *groups;
+
+  /* Reactor-only state. */
+  struct channel *table;   /* uthash: number -> channel */
+  struct channel *paused;  /* channels waiting for memory */
+  struct channel *zombies; /* closed this pass; freed at its end */
+  struct channel *dirty;   /* channels with new messages to flush */
+  timers timers;
+  uint64_t serial;
+  uint8_t *rbuf;
+
+  atomic_uint_fast64_t loops;
+  atomic_uint_fast64_t reads_paused;
+  atomic_size_t channels_open;
+};
+
+/* engine.c */
+uint16_t engine_number_alloc(tofu_engine *e); /* 0 when none is free */
+void engine_number_free(tofu_engine *e, uint16_t n);
+/* Hand a message to a group's receive queue (or back to the pool when the
+ * group is being destroyed). Reactor thread. */
+void engine_deliver(tofu_engine *e, tofu_group *g, tofu_message *m);
+
+/* reactor.c */
+int reactor_start(tofu_engine *e);
+void reactor_stop(tofu_engine *e);
+/* Close everything once the Reactor thread has ended. */
+void reactor_teardown(tofu_engine *e);
+
+#endif /* TOFU_ENGINE_H */

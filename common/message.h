@@ -1,0 +1,53 @@
+/* message — the engine's view of a tofu_message: buffers, pool accounting and
+ * the links the queues and the Reactor use. The public accessors
+ * (tofu_msg_*) live in message.c. */
+#ifndef TOFU_MESSAGE_H
+#define TOFU_MESSAGE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "tofu/tofu.h"
+
+struct pool;
+
+enum {
+  MSG_NOTICE = 1u << 0, /* made outside the pool's limit; freed when put */
+};
+
+/* What a message asks of the Reactor when it travels the inbound queue. */
+enum { MSG_CMD_POST = 0, MSG_CMD_TIMER = 1 };
+
+struct tofu_message {
+  tofu_header hdr;
+  uint8_t *th;
+  uint32_t th_len, th_cap;
+  uint8_t *body;
+  uint32_t body_len, body_cap;
+
+  struct pool *pool;
+  size_t charged; /* bytes charged to the pool for this message */
+  unsigned flags;
+
+  struct tofu_message *next;                /* queue link (one queue at a time) */
+  struct tofu_message *all_prev, *all_next; /* the pool's list of live messages */
+
+  /* Set by tofu_post / tofu_post_timer for the Reactor. */
+  tofu_group *group;
+  int cmd;
+  int64_t due_ms;
+};
+
+/* Make sure the text-header / body buffer holds cap bytes, charging the pool
+ * for the growth. Returns TOFU_OK or TOFU_ELIMIT / TOFU_ENOMEM; the message is
+ * unchanged on error. */
+int msg_reserve_headers(tofu_message *m, size_t cap);
+int msg_reserve_body(tofu_message *m, size_t cap);
+
+/* Free both buffers (uncharging the pool). */
+void msg_drop_buffers(tofu_message *m);
+
+/* Set origin engine and a status: how the engine hands a message back. */
+void msg_hand_back(tofu_message *m, int status);
+
+#endif /* TOFU_MESSAGE_H */

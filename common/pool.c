@@ -1,0 +1,210 @@
+#define _POSIX_C_SOURCE 200809L
+#include "pool.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#define MSG_BASE_COST sizeof(tofu_message)
+
+static void all_link(pool *p, tofu_message *m) {
+  m->all_prev = NULL;
+  m->all_next = p->all;
+  if (p->all)
+    p->all->all_prev = m;
+  p->all = m;
+  p->nlive++;
+}
+
+static void all_unlink(pool *p, tofu_message *m) {
+  if (m->all_prev)
+    m->all_prev->all_next = m->all_next;
+  else
+    p->all = m->all_next;
+  if (m->all_next)
+    m->all_next->all_prev = m->all_prev;
+  p->nlive--;
+}
+
+/* Release the buffers of free messages until `bytes` more fit. Called with mu
+ * held. */
+static void trim_locked(pool *p, size_t bytes) {
+  for (tofu_message *m = p->free_list; m && p->used + bytes > p->limit; m = m->next) {
+    size_t freed = (size_t)m->th_cap + m->body_cap;
+    if (freed == 0)
+      continue;
+    free(m->th);
+    free(m->body);
+    m->th = m->body = NULL;
+    m->th_cap = m->body_cap = 0;
+    m->th_len = m->body_len = 0;
+    m->charged -= freed;
+    p->used -= freed;
+  }
+}
+
+static int charge_locked(pool *p, size_t bytes) {
+  if (p->used + bytes > p->limit)
+    trim_locked(p, bytes);
+  if (p->used + bytes > p->limit)
+    return TOFU_ELIMIT;
+  p->used += bytes;
+  return TOFU_OK;
+}
+
+int pool_charge(pool *p, size_t bytes) {
+  pthread_mutex_lock(&p->mu);
+  int rc = charge_locked(p, bytes);
+  pthread_mutex_unlock(&p->mu);
+  return rc;
+}
+
+void pool_uncharge(pool *p, size_t bytes) {
+  pthread_mutex_lock(&p->mu);
+  p->used -= bytes;
+  pthread_mutex_unlock(&p->mu);
+}
+
+/* A new empty message, charged and linked. Called with mu held. */
+static tofu_message *new_locked(pool *p) {
+  if (charge_locked(p, MSG_BASE_COST) != TOFU_OK)
+    return NULL;
+  tofu_message *m = calloc(1, sizeof(*m));
+  if (!m) {
+    p->used -= MSG_BASE_COST;
+    return NULL;
+  }
+  m->pool = p;
+  m->charged = MSG_BASE_COST;
+  all_link(p, m);
+  return m;
+}
+
+int pool_init(pool *p, size_t initial, size_t limit) {
+  memset(p, 0, sizeof(*p));
+  if (pthread_mutex_init(&p->mu, NULL) != 0)
+    return TOFU_ESYSTEM;
+  p->limit = limit;
+  atomic_init(&p->want_release, 0);
+  if (initial > limit / MSG_BASE_COST) {
+    pthread_mutex_destroy(&p->mu);
+    return TOFU_ELIMIT;
+  }
+  pthread_mutex_lock(&p->mu);
+  for (size_t i = 0; i < initial; i++) {
+    tofu_message *m = new_locked(p);
+    if (!m) {
+      pthread_mutex_unlock(&p->mu);
+      pool_fini(p);
+      return TOFU_ENOMEM;
+    }
+    m->next = p->free_list;
+    p->free_list = m;
+    p->nfree++;
+  }
+  pthread_mutex_unlock(&p->mu);
+  return TOFU_OK;
+}
+
+void pool_fini(pool *p) {
+  tofu_message *m = p->all;
+  while (m) {
+    tofu_message *n = m->all_next;
+    free(m->th);
+    free(m->body);
+    free(m);
+    m = n;
+  }
+  p->all = NULL;
+  p->free_list = NULL;
+  p->nfree = p->nlive = 0;
+  p->used = 0;
+  pthread_mutex_destroy(&p->mu);
+}
+
+static void clear_message(tofu_message *m) {
+  memset(&m->hdr, 0, sizeof(m->hdr));
+  m->th_len = m->body_len = 0;
+  m->next = NULL;
+  m->group = NULL;
+  m->cmd = 0;
+  m->due_ms = 0;
+}
+
+tofu_message *pool_get(pool *p, int always) {
+  pthread_mutex_lock(&p->mu);
+  tofu_message *m = p->free_list;
+  if (m) {
+    p->free_list = m->next;
+    p->nfree--;
+  } else if (always) {
+    m = new_locked(p);
+  }
+  pthread_mutex_unlock(&p->mu);
+  if (m)
+    clear_message(m);
+  return m;
+}
+
+static void push_free(pool *p, tofu_message *m) {
+  pthread_mutex_lock(&p->mu);
+  m->next = p->free_list;
+  p->free_list = m;
+  p->nfree++;
+  pthread_mutex_unlock(&p->mu);
+}
+
+tofu_message *pool_get_sized(pool *p, size_t headers_len, size_t body_len) {
+  tofu_message *m = pool_get(p, 1);
+  if (!m)
+    return NULL;
+  if (msg_reserve_headers(m, headers_len) != TOFU_OK || msg_reserve_body(m, body_len) != TOFU_OK) {
+    push_free(p, m);
+    return NULL;
+  }
+  return m;
+}
+
+tofu_message *pool_notice_new(pool *p) {
+  tofu_message *m = calloc(1, sizeof(*m));
+  if (!m)
+    return NULL;
+  m->pool = p;
+  m->flags = MSG_NOTICE;
+  pthread_mutex_lock(&p->mu);
+  all_link(p, m);
+  pthread_mutex_unlock(&p->mu);
+  return m;
+}
+
+void pool_put(pool *p, tofu_message *m) {
+  if (!m)
+    return;
+  if (m->flags & MSG_NOTICE) {
+    pthread_mutex_lock(&p->mu);
+    p->used -= m->charged;
+    all_unlink(p, m);
+    pthread_mutex_unlock(&p->mu);
+    free(m->th);
+    free(m->body);
+    free(m);
+  } else {
+    clear_message(m);
+    push_free(p, m);
+  }
+  if (atomic_load_explicit(&p->want_release, memory_order_acquire) &&
+      atomic_exchange(&p->want_release, 0) && p->on_release)
+    p->on_release(p->release_arg);
+}
+
+void pool_want_release(pool *p) {
+  atomic_store(&p->want_release, 1);
+}
+
+void pool_counts(pool *p, size_t *used, size_t *limit, size_t *live, size_t *nfree) {
+  pthread_mutex_lock(&p->mu);
+  *used = p->used;
+  *limit = p->limit;
+  *live = p->nlive;
+  *nfree = p->nfree;
+  pthread_mutex_unlock(&p->mu);
+}

@@ -1,0 +1,64 @@
+/* pool — all message memory of one engine, with a hard limit in bytes.
+ *
+ * A message costs sizeof(tofu_message) plus the capacity of its two buffers.
+ * Free messages wait on a free list; when a charge would pass the limit the
+ * buffers of free messages are released first. Thread-safe. */
+#ifndef TOFU_POOL_H
+#define TOFU_POOL_H
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stddef.h>
+
+#include "message.h"
+
+typedef struct pool {
+  pthread_mutex_t mu;
+  tofu_message *free_list;
+  size_t nfree;
+  size_t nlive;
+  size_t used;       /* bytes charged */
+  size_t limit;      /* hard limit */
+  tofu_message *all; /* every live message, free or not */
+
+  /* Set by the Reactor when it waits for memory; the next put calls
+   * on_release(arg) once. */
+  atomic_int want_release;
+  void (*on_release)(void *arg);
+  void *release_arg;
+} pool;
+
+/* Make a pool with `initial` empty messages. Errors: TOFU_ELIMIT (they do not
+ * fit limit), TOFU_ENOMEM, TOFU_ESYSTEM. */
+int pool_init(pool *p, size_t initial, size_t limit);
+
+/* Free every message still alive (free or not). */
+void pool_fini(pool *p);
+
+/* A free message, or (always) a new one if the limit allows; NULL otherwise.
+ * The message is empty. */
+tofu_message *pool_get(pool *p, int always);
+
+/* A message whose buffers hold headers_len and body_len bytes, or NULL when
+ * the limit does not allow it (the Reactor's way to get room for a frame). */
+tofu_message *pool_get_sized(pool *p, size_t headers_len, size_t body_len);
+
+/* Give a message back (a notice is freed instead). */
+void pool_put(pool *p, tofu_message *m);
+
+/* A notice: a message made outside the limit, freed when put. NULL if malloc
+ * fails. */
+tofu_message *pool_notice_new(pool *p);
+
+/* Charge / uncharge bytes of buffer growth. Charge returns TOFU_OK or
+ * TOFU_ELIMIT. */
+int pool_charge(pool *p, size_t bytes);
+void pool_uncharge(pool *p, size_t bytes);
+
+/* Ask for one on_release call at the next put (the Reactor arms this before
+ * it retries, so no put can be missed). */
+void pool_want_release(pool *p);
+
+void pool_counts(pool *p, size_t *used, size_t *limit, size_t *live, size_t *nfree);
+
+#endif /* TOFU_POOL_H */

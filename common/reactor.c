@@ -1,0 +1,235 @@
+/* reactor — the I/O thread of an engine: one loop over the poller, the
+ * inbound queue and the timers. */
+#define _POSIX_C_SOURCE 200809L
+#include <stdlib.h>
+#include <string.h>
+
+#include "channel.h"
+#include "clock.h"
+#include "net.h"
+
+#define EVENTS_PER_WAIT 256
+
+/* ---- Posts -------------------------------------------------------------- */
+
+static void hand_back(tofu_engine *e, tofu_message *m, int status) {
+  msg_hand_back(m, status);
+  engine_deliver(e, m->group, m);
+}
+
+static void post_to_channel(tofu_engine *e, tofu_message *m) {
+  channel *ch = channel_find(e, m->hdr.channel);
+  unsigned op = m->hdr.opcode;
+  if (!ch) {
+    hand_back(e, m, TOFU_STATUS_INVALID_CHANNEL_NUMBER);
+    return;
+  }
+  if (ch->group != m->group) {
+    hand_back(e, m, TOFU_STATUS_INVALID_GROUP);
+    return;
+  }
+  if (op == TOFU_OP_BYE_SIGNAL || (ch->kind == CH_LISTENER && op == TOFU_OP_BYE_REQUEST)) {
+    channel_close(ch, TOFU_STATUS_CHANNEL_CLOSED, m);
+    return;
+  }
+  if (ch->kind == CH_LISTENER) {
+    hand_back(e, m, TOFU_STATUS_NOT_ALLOWED);
+    return;
+  }
+  msgq_push(&ch->sendq, m);
+  channel_mark_dirty(ch);
+}
+
+static void dispatch_post(tofu_engine *e, tofu_message *m) {
+  switch (m->hdr.opcode) {
+  case TOFU_OP_WELCOME_REQUEST:
+    chan_listen_open(e, m);
+    break;
+  case TOFU_OP_HELLO_REQUEST:
+    chan_io_connect(e, m);
+    break;
+  default:
+    post_to_channel(e, m);
+    break;
+  }
+}
+
+/* ---- Groups ------------------------------------------------------------- */
+
+static int timer_of_group(const timer_entry *t, void *arg) {
+  return t->kind == TIMER_APP && ((tofu_message *)t->ptr)->group == arg;
+}
+
+static void drop_timer(const timer_entry *t, void *arg) {
+  tofu_group *g = arg;
+  pool_put(&g->engine->pool, t->ptr);
+}
+
+static void destroy_group(tofu_engine *e, tofu_group *g) {
+  channel *ch, *tmp;
+  g->dead = 1;
+  HASH_ITER(hh, e->table, ch, tmp) {
+    if (ch->group == g)
+      channel_close(ch, TOFU_STATUS_CHANNEL_CLOSED, NULL);
+  }
+  timers_remove_if(&e->timers, timer_of_group, drop_timer, g);
+  pthread_mutex_lock(&e->in_mu);
+  g->destroyed = 1;
+  pthread_cond_broadcast(&e->ctl_cv);
+  pthread_mutex_unlock(&e->in_mu);
+}
+
+/* ---- The loop ----------------------------------------------------------- */
+
+static void drain_inbound(tofu_engine *e) {
+  msgq batch;
+  msgq_init(&batch);
+  pthread_mutex_lock(&e->in_mu);
+  msgq_take_all(&batch, &e->in_q);
+  pthread_mutex_unlock(&e->in_mu);
+  tofu_message *m;
+  while ((m = msgq_pop(&batch)) != NULL) {
+    switch (m->cmd) {
+    case MSG_CMD_TIMER:
+      if (timers_add(&e->timers, m->due_ms, TIMER_APP, m, 0) != TOFU_OK)
+        hand_back(e, m, TOFU_STATUS_ALLOCATION_FAILED);
+      break;
+    case MSG_CMD_DESTROY_GROUP:
+      destroy_group(e, m->group);
+      break;
+    default:
+      dispatch_post(e, m);
+      break;
+    }
+  }
+}
+
+static void fire_timers(tofu_engine *e) {
+  timer_entry t;
+  int64_t now = clock_now_ms();
+  while (timers_pop_due(&e->timers, now, &t)) {
+    if (t.kind == TIMER_APP) {
+      tofu_message *m = t.ptr;
+      engine_deliver(e, m->group, m);
+      continue;
+    }
+    channel *ch = channel_find(e, (uint16_t)(uintptr_t)t.ptr);
+    if (!ch || ch->serial != t.key)
+      continue; /* that channel is gone */
+    if (t.kind == TIMER_CONNECT && ch->state == CH_CONNECTING)
+      channel_close(ch, TOFU_STATUS_CONNECT_FAILED, NULL);
+    else if (t.kind == TIMER_LISTEN)
+      channel_rearm(ch);
+  }
+}
+
+static void resume_paused(tofu_engine *e) {
+  if (!e->paused || !atomic_exchange(&e->released, 0))
+    return;
+  /* Ask to be woken by the next put before trying, so none is missed. */
+  pool_want_release(&e->pool);
+  while (e->paused) {
+    channel *ch = e->paused;
+    e->paused = ch->next_paused;
+    ch->next_paused = NULL;
+    if (!chan_io_resume(ch)) {
+      ch->next_paused = e->paused;
+      e->paused = ch;
+      return;
+    }
+  }
+}
+
+static void flush_dirty(tofu_engine *e) {
+  while (e->dirty) {
+    channel *ch = e->dirty;
+    e->dirty = ch->next_dirty;
+    ch->in_dirty = 0;
+    if (!ch->closed)
+      chan_io_flush(ch);
+  }
+}
+
+static void on_release(void *arg) {
+  tofu_engine *e = arg;
+  atomic_store(&e->released, 1);
+  e->ops->notify(e->poller);
+}
+
+static void *reactor_main(void *arg) {
+  tofu_engine *e = arg;
+  tofu_poll_event ev[EVENTS_PER_WAIT];
+  while (!atomic_load(&e->stop)) {
+    int timeout = timers_timeout(&e->timers, clock_now_ms());
+    int n = e->ops->wait(e->poller, ev, EVENTS_PER_WAIT, timeout);
+    if (n < 0)
+      n = 0; /* a failed wait is retried; the backend retries EINTR itself */
+    atomic_fetch_add(&e->loops, 1);
+    for (int i = 0; i < n; i++) {
+      channel *ch = ev[i].token;
+      if (!ch || ch->closed)
+        continue;
+      if (ch->kind == CH_LISTENER)
+        chan_listen_event(ch, ev[i].events);
+      else
+        chan_io_event(ch, ev[i].events);
+    }
+    drain_inbound(e);
+    fire_timers(e);
+    resume_paused(e);
+    flush_dirty(e);
+    channel_reap(e);
+  }
+  return NULL;
+}
+
+int reactor_start(tofu_engine *e) {
+  e->rbuf = malloc(ENGINE_READ_BUF);
+  if (!e->rbuf)
+    return TOFU_ENOMEM;
+  e->pool.on_release = on_release;
+  e->pool.release_arg = e;
+  if (pthread_create(&e->thread, NULL, reactor_main, e) != 0)
+    return TOFU_ESYSTEM;
+  e->thread_started = 1;
+  return TOFU_OK;
+}
+
+void reactor_stop(tofu_engine *e) {
+  if (!e->thread_started)
+    return;
+  atomic_store(&e->stop, 1);
+  e->ops->notify(e->poller);
+  pthread_join(e->thread, NULL);
+  e->thread_started = 0;
+}
+
+static int any_timer(const timer_entry *t, void *arg) {
+  (void)t;
+  (void)arg;
+  return 1;
+}
+
+static void free_timer(const timer_entry *t, void *arg) {
+  tofu_engine *e = arg;
+  if (t->kind == TIMER_APP)
+    pool_put(&e->pool, t->ptr);
+}
+
+void reactor_teardown(tofu_engine *e) {
+  channel *ch, *tmp;
+  e->pool.on_release = NULL;
+  /* Messages still in the inbound queue: freed with the pool. */
+  HASH_ITER(hh, e->table, ch, tmp) {
+    if (ch->group)
+      ch->group->dead = 1;
+    channel_close(ch, TOFU_STATUS_SHUTDOWN_STARTED, NULL);
+  }
+  e->dirty = NULL;
+  e->paused = NULL;
+  channel_reap(e);
+  timers_remove_if(&e->timers, any_timer, free_timer, e);
+  timers_fini(&e->timers);
+  free(e->rbuf);
+  e->rbuf = NULL;
+}
