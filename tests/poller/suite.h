@@ -1,0 +1,87 @@
+/* tofu — the poller conformance suite: case prototypes and shared helpers.
+ *
+ * Helpers named pt_* assert with check (ck_assert_*) and so fail the case on
+ * their own; they must be called from the case's thread. Waiting is always on
+ * the poller with a deadline; a check that something does NOT happen uses a
+ * short bounded wait (PT_QUIET_MS). */
+#ifndef TOFU_TEST_POLLER_SUITE_H
+#define TOFU_TEST_POLLER_SUITE_H
+
+#include <check.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "monoclock.h"
+#include "net.h"
+#include "pairs.h"
+#include "runner.h"
+#include "tofu/poller.h"
+
+#define TOFU_CASE(name, requirements) void case_##name(void);
+#include "cases.h"
+#undef TOFU_CASE
+
+/* How long an expected event may take before the case fails. */
+#define PT_DEADLINE_MS 5000
+/* How long to watch for an event that must not come. */
+#define PT_QUIET_MS 100
+
+#define PT_R TOFU_POLL_READABLE
+#define PT_W TOFU_POLL_WRITABLE
+#define PT_H TOFU_POLL_HANGUP
+#define PT_E TOFU_POLL_ERROR
+
+/* Assert that reported bits are exactly the expected ones. */
+#define PT_ASSERT_BITS(got, want)                                                                  \
+  do {                                                                                             \
+    unsigned pt_got_ = (got), pt_want_ = (want);                                                   \
+    ck_assert_msg(pt_got_ == pt_want_, "expected %s, got %s", pt_bits(pt_want_),                   \
+                  pt_bits(pt_got_));                                                               \
+  } while (0)
+
+/* The backend under test. */
+#define PT_OPS (tofu_poller_backend())
+
+/* A distinct token for small integers (never NULL for n >= 1). */
+#define PT_TOKEN(n) ((void *)(uintptr_t)(n))
+
+/* "READABLE|HANGUP", "0" for none; from a small ring of static buffers. */
+const char *pt_bits(unsigned bits);
+
+tofu_poller *pt_open(void);
+tofu_poll_handle *pt_register(tofu_poller *p, tofu_socket s, void *token);
+void pt_arm(tofu_poller *p, tofu_poll_handle *h, unsigned interest);
+void pt_deregister(tofu_poller *p, tofu_poll_handle *h);
+
+/* A connected non-blocking pair; the case fails if it cannot be made. */
+void pt_pair(pair_transport t, tofu_socket *a, tofu_socket *b);
+
+/* Send all of buf (a few bytes; never expected to block). */
+void pt_send(tofu_socket s, const void *buf, size_t len);
+
+/* Receive until would-block; returns the byte count (end of stream is
+ * reported through *eof when eof is not NULL; otherwise it fails the case). */
+size_t pt_recv_available(tofu_socket s, int *eof);
+
+/* One wait call; fails the case on a negative result. */
+int pt_wait(tofu_poller *p, tofu_poll_event *ev, int max, int timeout_ms);
+
+/* Wait up to timeout_ms for the one event of token and return its bits, or 0
+ * if none came. Fails the case on an event of any other token, a wakeup, or
+ * token reported twice in one wait. */
+unsigned pt_expect(tofu_poller *p, void *token, int timeout_ms);
+
+/* Assert that one wait of ms milliseconds reports nothing. */
+void pt_expect_none(tofu_poller *p, int ms);
+
+/* Wait up to timeout_ms until every token in tokens[0..n) has been reported
+ * once; bits[i] receives token i's bits (0 if it never came). Fails the case
+ * on unknown tokens, wakeups, or a token reported twice. Returns how many
+ * tokens were reported. */
+int pt_gather(tofu_poller *p, void *const *tokens, unsigned *bits, int n, int timeout_ms);
+
+/* Make socket s readable with data that has certainly arrived: send len bytes
+ * from its peer, then watch s on a private poller until it reports READABLE. */
+void pt_make_readable(tofu_socket peer, tofu_socket s, const void *buf, size_t len);
+
+#endif /* TOFU_TEST_POLLER_SUITE_H */

@@ -1,0 +1,175 @@
+/* tofu tests — the generic case runner (see runner.h). */
+#ifndef _WIN32
+#define _POSIX_C_SOURCE 200809L
+#endif
+
+#include "runner.h"
+
+#include <check.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#ifndef _WIN32
+#include <sys/resource.h>
+#endif
+
+#include "net.h"
+#include "tofu/poller.h"
+
+enum { RUNNER_PASS, RUNNER_FAIL, RUNNER_SKIP };
+
+/* The case the one check test of the runner calls. */
+static const runner_case *runner_current;
+
+START_TEST(runner_trampoline) {
+  runner_current->fn();
+}
+END_TEST
+
+static int runner_probe_uds(char *why, size_t n) {
+  tofu_socket s;
+  int rc = net_uds_socket(&s);
+  if (rc == NET_OK) {
+    net_close(s);
+    return 1;
+  }
+  if (rc == NET_EAFNOSUPPORT)
+    snprintf(why, n,
+             "AF_UNIX sockets are not supported on this system: socket(AF_UNIX) failed with "
+             "'address family not supported' (os error %d; Wine has no AF_UNIX, it fails with "
+             "WSAEAFNOSUPPORT)",
+             net_os_error());
+  else
+    snprintf(why, n, "socket(AF_UNIX) failed: %s (os error %d)", net_strerror(rc), net_os_error());
+  return 0;
+}
+
+static int runner_probe_signals(char *why, size_t n) {
+#ifdef _WIN32
+  snprintf(why, n, "no POSIX signals on Windows");
+  return 0;
+#else
+  (void)why;
+  (void)n;
+  return 1;
+#endif
+}
+
+/* Raise the soft descriptor limit as far as RUNNER_MANY_FDS (plus room), never
+ * past the hard limit. Windows has no such per-process limit for sockets. */
+static int runner_probe_many_fds(char *why, size_t n) {
+#ifdef _WIN32
+  (void)why;
+  (void)n;
+  return 1;
+#else
+  struct rlimit rl;
+  rlim_t want = RUNNER_MANY_FDS + 64;
+  if (getrlimit(RLIMIT_NOFILE, &rl) != 0) {
+    snprintf(why, n, "getrlimit(RLIMIT_NOFILE) failed");
+    return 0;
+  }
+  if (rl.rlim_cur != RLIM_INFINITY && rl.rlim_cur < want) {
+    rl.rlim_cur = (rl.rlim_max == RLIM_INFINITY || rl.rlim_max > want) ? want : rl.rlim_max;
+    setrlimit(RLIMIT_NOFILE, &rl);
+    getrlimit(RLIMIT_NOFILE, &rl);
+  }
+  if (rl.rlim_cur != RLIM_INFINITY && rl.rlim_cur < (rlim_t)RUNNER_MANY_FDS) {
+    snprintf(why, n, "needs %d open descriptors, RLIMIT_NOFILE allows %lu (hard limit %lu)",
+             RUNNER_MANY_FDS, (unsigned long)rl.rlim_cur, (unsigned long)rl.rlim_max);
+    return 0;
+  }
+  return 1;
+#endif
+}
+
+/* 1 if every requirement of c is met; else 0 with the reason in why. */
+static int runner_requirements_met(const runner_case *c, char *why, size_t n) {
+  if ((c->requirements & REQ_UDS) && !runner_probe_uds(why, n))
+    return 0;
+  if ((c->requirements & REQ_SIGNALS) && !runner_probe_signals(why, n))
+    return 0;
+  if ((c->requirements & REQ_MANY_FDS) && !runner_probe_many_fds(why, n))
+    return 0;
+  return 1;
+}
+
+static int runner_run_case(const char *suite, const runner_case *c) {
+  char why[512];
+  if (!runner_requirements_met(c, why, sizeof why)) {
+    printf("SKIP %s: %s\n", c->name, why);
+    return RUNNER_SKIP;
+  }
+
+  runner_current = c;
+  Suite *s = suite_create(suite);
+  TCase *tc = tcase_create(c->name);
+  tcase_set_timeout(tc, RUNNER_CASE_TIMEOUT);
+  tcase_add_test(tc, runner_trampoline);
+  suite_add_tcase(s, tc);
+  SRunner *sr = srunner_create(s);
+
+  /* A forked child would flush a copy of anything still buffered. */
+  fflush(stdout);
+  fflush(stderr);
+  srunner_run_all(sr, CK_SILENT);
+
+  int failed = srunner_ntests_failed(sr);
+  if (failed > 0) {
+    TestResult **results = srunner_failures(sr);
+    for (int i = 0; i < failed; i++)
+      printf("FAIL %s: %s:%d: %s\n", c->name, tr_lfile(results[i]), tr_lno(results[i]),
+             tr_msg(results[i]));
+    free(results);
+  } else {
+    printf("PASS %s\n", c->name);
+  }
+  srunner_free(sr);
+  return failed > 0 ? RUNNER_FAIL : RUNNER_PASS;
+}
+
+int runner_main(int argc, char **argv, const char *suite, const runner_case *cases, int count) {
+  /* Unbuffered: the output of a case and of a forked child interleave in order. */
+  setvbuf(stdout, NULL, _IONBF, 0);
+
+  if (argc == 2 && strcmp(argv[1], "--list") == 0) {
+    for (int i = 0; i < count; i++)
+      printf("%s\n", cases[i].name);
+    return 0;
+  }
+  if (argc > 2 || (argc == 2 && argv[1][0] == '-')) {
+    fprintf(stderr, "usage: %s [--list | <case>]\n", argv[0]);
+    return 2;
+  }
+
+  printf("backend: %s\n", tofu_backend_name());
+  if (net_init() != NET_OK) {
+    printf("FAIL %s: the socket layer could not be started (os error %d)\n", suite, net_os_error());
+    return 1;
+  }
+
+  int status = 0;
+  if (argc == 2) {
+    const runner_case *c = NULL;
+    for (int i = 0; i < count && c == NULL; i++)
+      if (strcmp(cases[i].name, argv[1]) == 0)
+        c = &cases[i];
+    if (c == NULL) {
+      fprintf(stderr, "%s: no case named '%s' (see --list)\n", suite, argv[1]);
+      status = 2;
+    } else {
+      int r = runner_run_case(suite, c);
+      status = r == RUNNER_PASS ? 0 : r == RUNNER_SKIP ? RUNNER_SKIP_STATUS : 1;
+    }
+  } else {
+    int tally[3] = {0, 0, 0};
+    for (int i = 0; i < count; i++)
+      tally[runner_run_case(suite, &cases[i])]++;
+    printf("%d passed, %d failed, %d skipped\n", tally[RUNNER_PASS], tally[RUNNER_FAIL],
+           tally[RUNNER_SKIP]);
+    status = tally[RUNNER_FAIL] > 0 ? 1 : 0;
+  }
+  net_cleanup();
+  return status;
+}

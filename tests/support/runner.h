@@ -1,0 +1,46 @@
+/* tofu tests — a generic case runner on top of check.
+ *
+ * A suite lists its cases once, in an X-macro header of lines
+ *     TOFU_CASE(name, REQUIREMENTS)
+ * which both its main.c (through this runner) and tests/CMakeLists.txt read;
+ * ctest then runs each case as its own test, `<suite>.<name>`.
+ *
+ * Command line of a suite program:
+ *     prog <case>    run one case; exit 0 (passed), 1 (failed) or 77 (skipped)
+ *     prog           run every case; the last line is "N passed, N failed, N skipped"
+ *     prog --list    print the case names, one a line
+ * The backend name is printed first. A case whose requirement is not met is
+ * skipped with "SKIP <case>: <reason>", never counted as passed.
+ *
+ * check runs each case in a child process where it can fork (POSIX; set
+ * CK_FORK=no to run in-process, e.g. under valgrind) and in-process on
+ * Windows. Assertions (ck_assert_*) must be made from the case's own thread.
+ */
+#ifndef TOFU_TEST_RUNNER_H
+#define TOFU_TEST_RUNNER_H
+
+/* Requirements of a case; probed at run time, before the case starts. */
+#define REQ_NONE 0u
+#define REQ_UDS (1u << 0)      /* AF_UNIX stream sockets */
+#define REQ_SIGNALS (1u << 1)  /* POSIX signals */
+#define REQ_MANY_FDS (1u << 2) /* RUNNER_MANY_FDS open descriptors */
+
+/* What REQ_MANY_FDS asks for: 1,024 socket pairs and a little room. */
+#define RUNNER_MANY_FDS 2100
+
+/* The exit status that tells ctest a case was skipped (SKIP_RETURN_CODE). */
+#define RUNNER_SKIP_STATUS 77
+
+/* Seconds check gives one case before it is failed as hung (fork mode). */
+#define RUNNER_CASE_TIMEOUT 60
+
+typedef struct runner_case {
+  const char *name;
+  void (*fn)(void);
+  unsigned requirements;
+} runner_case;
+
+/* Run the suite's cases as the command line asks; returns the exit status. */
+int runner_main(int argc, char **argv, const char *suite, const runner_case *cases, int count);
+
+#endif /* TOFU_TEST_RUNNER_H */
