@@ -4,10 +4,10 @@
 void case_one_report_per_arm(void) {
   tofu_socket a, b;
   pt_pair(PAIR_TCP, &a, &b);
-  pt_make_readable(a, b, "x", 1);
   tofu_poller *p = pt_open();
   tofu_poll_handle *ha = pt_register(p, a, PT_TOKEN(1));
   tofu_poll_handle *hb = pt_register(p, b, PT_TOKEN(2));
+  pt_make_readable(p, hb, PT_TOKEN(2), a, "x", 1);
   void *const tokens[] = {PT_TOKEN(1), PT_TOKEN(2)};
   unsigned bits[2];
 
@@ -62,9 +62,9 @@ void case_rearm_new_interest(void) {
 void case_arm_both_one_event(void) {
   tofu_socket a, b;
   pt_pair(PAIR_TCP, &a, &b);
-  pt_make_readable(b, a, "x", 1); /* a: data arrived, and writable */
   tofu_poller *p = pt_open();
   tofu_poll_handle *h = pt_register(p, a, PT_TOKEN(1));
+  pt_make_readable(p, h, PT_TOKEN(1), b, "x", 1); /* a: data arrived, and writable */
   for (int round = 0; round < 3; round++) {
     pt_arm(p, h, PT_R | PT_W);
     PT_ASSERT_BITS(pt_expect(p, PT_TOKEN(1), PT_DEADLINE_MS), PT_R | PT_W);
@@ -78,9 +78,9 @@ void case_arm_both_one_event(void) {
 void case_disarm(void) {
   tofu_socket a, b;
   pt_pair(PAIR_TCP, &a, &b);
-  pt_make_readable(b, a, "x", 1);
   tofu_poller *p = pt_open();
   tofu_poll_handle *h = pt_register(p, a, PT_TOKEN(1));
+  pt_make_readable(p, h, PT_TOKEN(1), b, "x", 1);
 
   /* Ready in each armed direction, disarmed before the wait: nothing. */
   const unsigned interests[] = {PT_W, PT_R, PT_R | PT_W};
@@ -103,10 +103,10 @@ void case_interest_filter(void) {
   tofu_socket a, b, c, d;
   pt_pair(PAIR_TCP, &a, &b);
   pt_pair(PAIR_TCP, &c, &d);
-  pt_make_readable(b, a, "x", 1); /* a: readable and writable */
   tofu_poller *p = pt_open();
   tofu_poll_handle *ha = pt_register(p, a, PT_TOKEN(1));
   tofu_poll_handle *hc = pt_register(p, c, PT_TOKEN(2));
+  pt_make_readable(p, ha, PT_TOKEN(1), b, "x", 1); /* a: readable and writable */
 
   pt_arm(p, ha, PT_R);
   PT_ASSERT_BITS(pt_expect(p, PT_TOKEN(1), PT_DEADLINE_MS), PT_R);

@@ -8,12 +8,12 @@ void case_no_events_after_deregister(void) {
   tofu_socket a, b, c, d;
   pt_pair(PAIR_TCP, &a, &b);
   pt_pair(PAIR_TCP, &c, &d);
-  pt_make_readable(a, b, "x", 1); /* b: readable and writable */
   tofu_poller *p = pt_open();
   tofu_poll_handle *hc = pt_register(p, c, PT_TOKEN(9)); /* a live neighbour */
 
   /* Armed while ready (a report may already be queued), then deregistered. */
   tofu_poll_handle *hb = pt_register(p, b, PT_TOKEN(1));
+  pt_make_readable(p, hb, PT_TOKEN(1), a, "x", 1); /* b: readable and writable */
   pt_arm(p, hb, PT_R | PT_W);
   pt_deregister(p, hb);
   pt_arm(p, hc, PT_W);
@@ -48,11 +48,11 @@ void case_deregister_close_reuse(void) {
   pt_pair(PAIR_TCP, &a, &b);
   pair_listener l;
   ck_assert_int_eq(pair_listen(PAIR_TCP, &l), NET_OK);
-  pt_make_readable(a, b, "x", 1);
   tofu_poller *p = pt_open();
 
   /* b: armed and ready when it is deregistered and closed. */
   tofu_poll_handle *hb = pt_register(p, b, PT_TOKEN(1));
+  pt_make_readable(p, hb, PT_TOKEN(1), a, "x", 1);
   pt_arm(p, hb, PT_R | PT_W);
   tofu_socket old = b;
   pt_deregister(p, hb);

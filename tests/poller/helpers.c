@@ -145,13 +145,10 @@ void pt_expect_none(tofu_poller *p, int ms) {
                 pt_bits(ev[0].events), ev[0].token);
 }
 
-void pt_make_readable(tofu_socket peer, tofu_socket s, const void *buf, size_t len) {
-  tofu_poller *q = pt_open();
-  tofu_poll_handle *h = pt_register(q, s, PT_TOKEN(1));
+void pt_make_readable(tofu_poller *p, tofu_poll_handle *h, void *token, tofu_socket peer,
+                      const void *buf, size_t len) {
   pt_send(peer, buf, len);
-  pt_arm(q, h, PT_R);
-  unsigned bits = pt_expect(q, PT_TOKEN(1), PT_DEADLINE_MS);
+  pt_arm(p, h, PT_R);
+  unsigned bits = pt_expect(p, token, PT_DEADLINE_MS);
   ck_assert_msg(bits == PT_R, "data sent: expected READABLE, got %s", pt_bits(bits));
-  pt_deregister(q, h);
-  PT_OPS->close(q);
 }

@@ -72,13 +72,13 @@ void case_readable_on_data_uds(void) {
 void case_level_at_arm(void) {
   tofu_socket a, b;
   pt_pair(PAIR_TCP, &a, &b);
-  /* The data has arrived before b is ever registered with p. */
-  pt_make_readable(a, b, "abc", 3);
   tofu_poller *p = pt_open();
   tofu_poll_handle *ha = pt_register(p, a, PT_TOKEN(1));
   tofu_poll_handle *hb = pt_register(p, b, PT_TOKEN(2));
   void *const tokens[] = {PT_TOKEN(1), PT_TOKEN(2)};
   unsigned bits[2];
+  /* b's data has arrived (reported once, not read); a was never armed. */
+  pt_make_readable(p, hb, PT_TOKEN(2), a, "abc", 3);
 
   /* Both already ready when armed: the very next wait reports both. */
   pt_arm(p, hb, PT_R);

@@ -80,8 +80,12 @@ void pt_expect_none(tofu_poller *p, int ms);
  * tokens were reported. */
 int pt_gather(tofu_poller *p, void *const *tokens, unsigned *bits, int n, int timeout_ms);
 
-/* Make socket s readable with data that has certainly arrived: send len bytes
- * from its peer, then watch s on a private poller until it reports READABLE. */
-void pt_make_readable(tofu_socket peer, tofu_socket s, const void *buf, size_t len);
+/* Make the socket of handle h readable with data that has certainly arrived:
+ * send len bytes from its peer, arm h for READABLE and wait for exactly that
+ * report. h is disarmed afterwards (the report is consumed). Sockets never
+ * move between pollers for this: the contract does not promise that a socket
+ * registered with one poller can later be registered with another. */
+void pt_make_readable(tofu_poller *p, tofu_poll_handle *h, void *token, tofu_socket peer,
+                      const void *buf, size_t len);
 
 #endif /* TOFU_TEST_POLLER_SUITE_H */

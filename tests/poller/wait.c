@@ -49,9 +49,9 @@ void case_wait_timeout_unready(void) {
   /* Armed for reading, nothing to read. */
   tofu_poll_handle *ha = pt_register(p, a, PT_TOKEN(1));
   pt_arm(p, ha, PT_R);
-  /* Ready (data, writable) but never armed. */
-  pt_make_readable(d, c, "x", 1);
+  /* Ready (data, writable), reported once, not armed again. */
   tofu_poll_handle *hc = pt_register(p, c, PT_TOKEN(2));
+  pt_make_readable(p, hc, PT_TOKEN(2), d, "x", 1);
   /* Armed, reported, not re-armed. */
   tofu_poll_handle *hb = pt_register(p, b, PT_TOKEN(3));
   pt_arm(p, hb, PT_W);
@@ -94,10 +94,10 @@ void case_wait_zero_timeout_empty(void) {
 void case_wait_zero_timeout_ready(void) {
   tofu_socket a, b;
   pt_pair(PAIR_TCP, &a, &b);
-  pt_make_readable(a, b, "x", 1);
   tofu_poller *p = pt_open();
   tofu_poll_handle *ha = pt_register(p, a, PT_TOKEN(1));
   tofu_poll_handle *hb = pt_register(p, b, PT_TOKEN(2));
+  pt_make_readable(p, hb, PT_TOKEN(2), a, "x", 1);
   pt_arm(p, ha, PT_W); /* an idle connected socket is writable */
   pt_arm(p, hb, PT_R); /* its data has arrived */
 
