@@ -12,7 +12,6 @@ static void all_link(pool *p, tofu_message *m) {
   if (p->all)
     p->all->all_prev = m;
   p->all = m;
-  p->nlive++;
 }
 
 static void all_unlink(pool *p, tofu_message *m) {
@@ -22,7 +21,6 @@ static void all_unlink(pool *p, tofu_message *m) {
     p->all = m->all_next;
   if (m->all_next)
     m->all_next->all_prev = m->all_prev;
-  p->nlive--;
 }
 
 /* Release the buffers of free messages until `bytes` more fit. Called with mu
@@ -76,6 +74,7 @@ static tofu_message *new_locked(pool *p) {
   m->pool = p;
   m->charged = MSG_BASE_COST;
   all_link(p, m);
+  p->nlive++; /* notices are not counted */
   return m;
 }
 

@@ -1,0 +1,248 @@
+/* tofu — the engine suite: failures come back as messages with a status. */
+#include <stdio.h>
+#include <string.h>
+
+#include "suite.h"
+#include "wire.h"
+
+/* A HelloRequest to addr comes back with connect_failed, then the channel
+ * closes; messages queued behind it come back too. */
+static void connect_fails(const char *addr) {
+  tofu_engine *e = et_engine(0);
+  tofu_group *g = et_group(e);
+  tofu_message *m = tofu_get(e, TOFU_ALWAYS);
+  tofu_msg_header(m)->opcode = TOFU_OP_HELLO_REQUEST;
+  ck_assert_int_eq(tofu_msg_add_header(m, TOFU_HDR_CONNECT_TO, addr), TOFU_OK);
+  tofu_header h = et_post(g, &m);
+  m = et_msg(e, TOFU_OP_REQUEST, h.channel, 10, 1);
+  tofu_header h2 = et_post(g, &m);
+  m = et_expect(g, TOFU_OP_HELLO_REQUEST, TOFU_ORIGIN_ENGINE, TOFU_STATUS_CONNECT_FAILED);
+  ck_assert(tofu_msg_header(m)->message_id == h.message_id);
+  tofu_put(e, &m);
+  m = et_recv(g);
+  tofu_header *r = tofu_msg_header(m);
+  if (r->opcode == TOFU_OP_REQUEST) { /* it reached the channel before it closed */
+    ck_assert(r->message_id == h2.message_id);
+    ck_assert_uint_eq(r->origin, TOFU_ORIGIN_ENGINE);
+    ck_assert(r->status == TOFU_STATUS_CONNECT_FAILED);
+    tofu_put(e, &m);
+    m = et_expect(g, TOFU_OP_BYE_SIGNAL, TOFU_ORIGIN_ENGINE, TOFU_STATUS_CHANNEL_CLOSED);
+    tofu_put(e, &m);
+  } else {
+    ck_assert_uint_eq(r->opcode, TOFU_OP_BYE_SIGNAL);
+    ck_assert_uint_eq(r->status, TOFU_STATUS_CHANNEL_CLOSED);
+    tofu_put(e, &m);
+    m = et_expect(g, TOFU_OP_REQUEST, TOFU_ORIGIN_ENGINE, TOFU_STATUS_INVALID_CHANNEL_NUMBER);
+    tofu_put(e, &m);
+  }
+  tofu_group_destroy(g);
+  et_assert_all_returned(e);
+  tofu_engine_destroy(e);
+}
+
+void case_connect_refused_tcp(void) {
+  /* A port that was just free: bind, note it, close. */
+  tofu_socket s;
+  uint16_t port;
+  ck_assert_int_eq(net_tcp_socket(&s), NET_OK);
+  ck_assert_int_eq(net_tcp_bind_loopback(s, &port), NET_OK);
+  net_close(s);
+  char addr[64];
+  snprintf(addr, sizeof addr, "tcp|127.0.0.1|%u", (unsigned)port);
+  connect_fails(addr);
+}
+
+void case_connect_missing_uds(void) {
+  pair_listener hold;
+  char addr[NET_UDS_PATH_MAX + 8];
+  et_uds_path(&hold, addr, sizeof addr);
+  connect_fails(addr); /* nothing listens at the path: it does not exist */
+  et_uds_done(&hold);
+}
+
+void case_listen_failed(void) {
+  tofu_engine *e = et_engine(0);
+  tofu_group *g = et_group(e);
+  char bound[256], again[300];
+  et_listen(e, g, "tcp|127.0.0.1|0", bound, sizeof bound);
+  snprintf(again, sizeof again, "%s", bound);
+  tofu_message *m = tofu_get(e, TOFU_ALWAYS);
+  tofu_msg_header(m)->opcode = TOFU_OP_WELCOME_REQUEST;
+  ck_assert_int_eq(tofu_msg_add_header(m, TOFU_HDR_LISTEN_ON, again), TOFU_OK);
+  tofu_header h = et_post(g, &m);
+  m = et_expect(g, TOFU_OP_WELCOME_REQUEST, TOFU_ORIGIN_ENGINE, TOFU_STATUS_LISTEN_FAILED);
+  tofu_put(e, &m);
+  m = et_expect(g, TOFU_OP_BYE_SIGNAL, TOFU_ORIGIN_ENGINE, TOFU_STATUS_CHANNEL_CLOSED);
+  ck_assert_uint_eq(tofu_msg_header(m)->channel, h.channel);
+  tofu_put(e, &m);
+  tofu_group_destroy(g);
+  et_assert_all_returned(e);
+  tofu_engine_destroy(e);
+}
+
+static void refused(tofu_group *g, tofu_message **m, int status) {
+  ck_assert_int_eq(tofu_post(g, m, NULL), TOFU_EMESSAGE);
+  ck_assert_ptr_nonnull(*m); /* still the caller's */
+  ck_assert_msg(tofu_msg_header(*m)->status == status, "expected %s, got %s",
+                tofu_status_name(status), tofu_status_name(tofu_msg_header(*m)->status));
+}
+
+void case_invalid_posts(void) {
+  tofu_engine *e = et_engine(0);
+  tofu_group *g = et_group(e);
+  tofu_message *m = tofu_get(e, TOFU_ALWAYS);
+  tofu_header *h = tofu_msg_header(m);
+  ck_assert_int_eq(tofu_post(NULL, &m, NULL), TOFU_EINVAL);
+  ck_assert_int_eq(tofu_post(g, NULL, NULL), TOFU_EINVAL);
+  h->opcode = 12;
+  h->channel = 1;
+  refused(g, &m, TOFU_STATUS_INVALID_OP_CODE);
+  h->opcode = TOFU_OP_RESPONSE;
+  h->message_id = 0;
+  refused(g, &m, TOFU_STATUS_INVALID_MESSAGE_ID);
+  h->opcode = TOFU_OP_WELCOME_RESPONSE;
+  refused(g, &m, TOFU_STATUS_NOT_ALLOWED);
+  h->opcode = TOFU_OP_SIGNAL;
+  h->origin = TOFU_ORIGIN_ENGINE;
+  refused(g, &m, TOFU_STATUS_NOT_ALLOWED);
+  h->origin = TOFU_ORIGIN_APPLICATION;
+  h->channel = 0;
+  refused(g, &m, TOFU_STATUS_INVALID_CHANNEL_NUMBER);
+  h->channel = TOFU_CHANNEL_RESERVED;
+  refused(g, &m, TOFU_STATUS_INVALID_CHANNEL_NUMBER);
+  h->channel = 0;
+  h->opcode = TOFU_OP_HELLO_REQUEST; /* no address header */
+  refused(g, &m, TOFU_STATUS_INVALID_ADDRESS);
+  h->more = 1;
+  refused(g, &m, TOFU_STATUS_INVALID_MORE_USAGE);
+  h->more = 0;
+  ck_assert_int_eq(tofu_msg_add_header(m, TOFU_HDR_CONNECT_TO, "tcp|127.0.0.1|"), TOFU_OK);
+  refused(g, &m, TOFU_STATUS_INVALID_ADDRESS);
+  ck_assert_int_eq(tofu_msg_set_headers(m, NULL, 0), TOFU_OK);
+  ck_assert_int_eq(tofu_msg_add_header(m, TOFU_HDR_CONNECT_TO, "sctp|x|1"), TOFU_OK);
+  refused(g, &m, TOFU_STATUS_INVALID_ADDRESS);
+  h->opcode = TOFU_OP_WELCOME_REQUEST;
+  ck_assert_int_eq(tofu_msg_set_headers(m, NULL, 0), TOFU_OK);
+  ck_assert_int_eq(tofu_msg_add_header(m, TOFU_HDR_LISTEN_ON, "tcp|1.2.3.4|99999"), TOFU_OK);
+  refused(g, &m, TOFU_STATUS_INVALID_ADDRESS);
+  /* Oversize is refused where the message is built. */
+  static uint8_t big[65536];
+  ck_assert_int_eq(tofu_msg_set_body(m, big, sizeof big), TOFU_ELIMIT);
+  ck_assert_int_eq(tofu_msg_set_headers(m, big, sizeof big), TOFU_ELIMIT);
+  tofu_put(e, &m);
+  tofu_group_destroy(g);
+  et_assert_all_returned(e);
+  tofu_engine_destroy(e);
+}
+
+void case_unknown_channel(void) {
+  tofu_engine *e = et_engine(0);
+  tofu_group *g = et_group(e), *other = et_group(e);
+  tofu_message *m = et_msg(e, TOFU_OP_REQUEST, 4321, 5, 0);
+  tofu_header h = et_post(g, &m);
+  ck_assert(h.message_id != 0);
+  m = et_expect(g, TOFU_OP_REQUEST, TOFU_ORIGIN_ENGINE, TOFU_STATUS_INVALID_CHANNEL_NUMBER);
+  ck_assert(tofu_msg_header(m)->message_id == h.message_id);
+  tofu_put(e, &m);
+  /* A channel of another group. */
+  char bound[256];
+  uint16_t lch = et_listen(e, other, "tcp|127.0.0.1|0", bound, sizeof bound);
+  m = et_msg(e, TOFU_OP_BYE_SIGNAL, lch, 0, 0);
+  et_post(g, &m);
+  m = et_expect(g, TOFU_OP_BYE_SIGNAL, TOFU_ORIGIN_ENGINE, TOFU_STATUS_INVALID_GROUP);
+  tofu_put(e, &m);
+  /* A Request to a listener is not allowed. */
+  m = et_msg(e, TOFU_OP_REQUEST, lch, 0, 0);
+  et_post(other, &m);
+  m = et_expect(other, TOFU_OP_REQUEST, TOFU_ORIGIN_ENGINE, TOFU_STATUS_NOT_ALLOWED);
+  tofu_put(e, &m);
+  tofu_group_destroy(g);
+  tofu_group_destroy(other); /* closes its listener */
+  et_assert_all_returned(e);
+  tofu_engine_destroy(e);
+}
+
+void case_peer_vanishes_tcp(void) {
+  /* The peer is a plain socket that accepts, never reads, then resets. */
+  pair_listener l;
+  ck_assert_int_eq(pair_listen(PAIR_TCP, &l), NET_OK);
+  tofu_engine *e = et_engine(0);
+  tofu_group *g = et_group(e);
+  char addr[64];
+  snprintf(addr, sizeof addr, "tcp|127.0.0.1|%u", (unsigned)l.port);
+  tofu_message *m = tofu_get(e, TOFU_ALWAYS);
+  tofu_msg_header(m)->opcode = TOFU_OP_HELLO_REQUEST;
+  ck_assert_int_eq(tofu_msg_add_header(m, TOFU_HDR_CONNECT_TO, addr), TOFU_OK);
+  tofu_header h = et_post(g, &m);
+  tofu_socket peer;
+  ck_assert_int_eq(net_accept(l.sock, &peer), NET_OK);
+  enum { N = 200 };
+  for (int i = 0; i < N; i++) {
+    m = et_msg(e, TOFU_OP_REQUEST, h.channel, 65535, (unsigned)i);
+    et_post(g, &m);
+  }
+  net_set_linger_abort(peer);
+  net_close(peer);
+  /* Every request not written comes back with peer_disconnected, in order,
+   * then channel_closed last. */
+  int back = 0;
+  uint64_t last_id = 0;
+  for (;;) {
+    m = et_recv(g);
+    tofu_header *r = tofu_msg_header(m);
+    ck_assert_uint_eq(r->origin, TOFU_ORIGIN_ENGINE);
+    if (r->opcode == TOFU_OP_BYE_SIGNAL) {
+      ck_assert_uint_eq(r->status, TOFU_STATUS_CHANNEL_CLOSED);
+      tofu_put(e, &m);
+      break;
+    }
+    ck_assert_uint_eq(r->opcode, TOFU_OP_REQUEST);
+    ck_assert_uint_eq(r->status, TOFU_STATUS_PEER_DISCONNECTED);
+    ck_assert(r->message_id > last_id);
+    last_id = r->message_id;
+    back++;
+    tofu_put(e, &m);
+  }
+  ck_assert_int_gt(back, 0); /* the socket buffers cannot hold 13 MB */
+  ck_assert_ptr_null(tofu_wait_receive(g, 0));
+  et_assert_all_returned(e);
+  pair_unlisten(&l);
+  tofu_group_destroy(g);
+  tofu_engine_destroy(e);
+}
+
+void case_invalid_frame_closes_one(void) {
+  tofu_engine *e = et_engine(0);
+  tofu_group *gs = et_group(e), *gc = et_group(e);
+  char bound[256];
+  et_listen(e, gs, "tcp|127.0.0.1|0", bound, sizeof bound);
+  uint16_t cch, sch;
+  et_connect(e, gc, gs, e, bound, &cch, &sch);
+  unsigned port;
+  ck_assert_int_eq(sscanf(bound, "tcp|127.0.0.1|%u", &port), 1);
+  /* Bad connections: a first frame that is not a HelloRequest, and an
+   * opcode that never travels. Neither reaches the application. */
+  for (unsigned op = TOFU_OP_REQUEST; op <= 15; op += 15) {
+    tofu_socket s;
+    ck_assert_int_eq(net_tcp_socket(&s), NET_OK);
+    ck_assert_int_eq(net_tcp_connect_loopback(s, (uint16_t)port), NET_OK);
+    uint8_t b[16];
+    wire_header h = {1, wire_proto(op, 0, 0), 0, 1, 0, 0};
+    wire_encode_header(&h, b);
+    ck_assert_int_eq((int)net_send(s, b, sizeof b), 16);
+    uint8_t x;
+    ck_assert_int_le((int)net_recv(s, &x, 1), 0); /* the engine closed it */
+    net_close(s);
+  }
+  /* The good connection still works. */
+  tofu_message *m = et_msg(e, TOFU_OP_REQUEST, cch, 100, 3);
+  et_post(gc, &m);
+  m = et_expect(gs, TOFU_OP_REQUEST, TOFU_ORIGIN_APPLICATION, 0);
+  ck_assert(et_body_ok(m, 100, 3));
+  tofu_put(e, &m);
+  ck_assert_ptr_null(tofu_wait_receive(gs, 0));
+  tofu_group_destroy(gc);
+  tofu_group_destroy(gs);
+  et_assert_all_returned(e);
+  tofu_engine_destroy(e);
+}

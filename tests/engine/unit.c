@@ -1,0 +1,306 @@
+/* tofu — the engine suite: unit tests of the wire codec, the pool, the
+ * queues and the timers heap. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "mailbox.h"
+#include "msgq.h"
+#include "pool.h"
+#include "suite.h"
+#include "timers.h"
+#include "wire.h"
+
+/* A stream of frames: sizes chosen to cover empty, small and largest parts. */
+typedef struct frame_spec {
+  unsigned opcode;
+  size_t th, body;
+} frame_spec;
+
+static const frame_spec specs[] = {
+    {TOFU_OP_HELLO_REQUEST, 30, 0}, {TOFU_OP_REQUEST, 0, 0},         {TOFU_OP_RESPONSE, 0, 5},
+    {TOFU_OP_SIGNAL, 7, 0},         {TOFU_OP_REQUEST, 65535, 65535}, {TOFU_OP_BYE_REQUEST, 1, 1},
+};
+#define NSPECS (sizeof specs / sizeof specs[0])
+
+static uint8_t pat(size_t frame, size_t i) {
+  return (uint8_t)(frame * 13u + i * 5u + 1u);
+}
+
+/* Encode the frames of specs[from..to) into one buffer. */
+static uint8_t *encode_stream(size_t from, size_t to, size_t *len) {
+  size_t total = 0;
+  for (size_t f = from; f < to; f++)
+    total += WIRE_HEADER_SIZE + specs[f].th + specs[f].body;
+  uint8_t *buf = malloc(total), *p = buf;
+  ck_assert_ptr_nonnull(buf);
+  for (size_t f = from; f < to; f++) {
+    wire_header h = {(uint16_t)(f + 1),
+                     wire_proto(specs[f].opcode, 0, f & 1),
+                     (uint8_t)f,
+                     0x0102030405060708ull + f,
+                     (uint16_t)specs[f].th,
+                     (uint16_t)specs[f].body};
+    wire_encode_header(&h, p);
+    p += WIRE_HEADER_SIZE;
+    for (size_t i = 0; i < specs[f].th + specs[f].body; i++)
+      *p++ = pat(f, i);
+  }
+  *len = total;
+  return buf;
+}
+
+typedef struct sink {
+  size_t frames;
+  size_t first;
+  uint8_t *th, *body;
+} sink;
+
+/* Feed bytes in pieces of the given sizes and check every frame. */
+static void decode_pieces(const uint8_t *buf, size_t len, size_t first, const size_t *cuts,
+                          size_t ncuts, sink *s) {
+  wire_decoder d;
+  wire_decoder_init(&d);
+  size_t pos = 0, c = 0;
+  while (pos <= len) {
+    size_t piece = c < ncuts ? cuts[c++] : len - pos;
+    if (pos + piece > len)
+      piece = len - pos;
+    size_t off = 0;
+    for (;;) {
+      size_t used;
+      wire_event ev = wire_decoder_feed(&d, buf + pos + off, piece - off, &used);
+      off += used;
+      if (ev == WIRE_NEED_MORE)
+        break;
+      ck_assert_int_ne(ev, WIRE_INVALID);
+      if (ev == WIRE_HEADER) {
+        size_t f = first + s->frames;
+        ck_assert_uint_eq(wire_opcode(d.header.proto), specs[f].opcode);
+        ck_assert_uint_eq(wire_more(d.header.proto), f & 1);
+        ck_assert_uint_eq(d.header.status, f);
+        ck_assert_uint_eq(d.header.channel, f + 1);
+        ck_assert(d.header.message_id == 0x0102030405060708ull + f);
+        ck_assert_uint_eq(d.header.headers_len, specs[f].th);
+        ck_assert_uint_eq(d.header.body_len, specs[f].body);
+        wire_decoder_set_dest(&d, specs[f].th ? s->th : NULL, specs[f].body ? s->body : NULL);
+        continue;
+      }
+      size_t f = first + s->frames;
+      /* Plain loops: a check assertion per byte would be slow. */
+      size_t bad = 0;
+      for (size_t i = 0; i < specs[f].th; i++)
+        bad += s->th[i] != pat(f, i);
+      for (size_t i = 0; i < specs[f].body; i++)
+        bad += s->body[i] != pat(f, specs[f].th + i);
+      ck_assert_uint_eq(bad, 0);
+      s->frames++;
+    }
+    pos += piece;
+    if (piece == 0 && pos == len)
+      break;
+  }
+}
+
+void case_wire_header_layout(void) {
+  wire_header h = {0xA1B2, wire_proto(TOFU_OP_WELCOME_RESPONSE, 1, 1),
+                   22,     0x1122334455667788ull,
+                   0xC3D4, 0xE5F6};
+  uint8_t b[WIRE_HEADER_SIZE];
+  wire_encode_header(&h, b);
+  const uint8_t want[WIRE_HEADER_SIZE] = {0xA1, 0xB2, 0x39, 22,   0x11, 0x22, 0x33, 0x44,
+                                          0x55, 0x66, 0x77, 0x88, 0xC3, 0xD4, 0xE5, 0xF6};
+  ck_assert_mem_eq(b, want, WIRE_HEADER_SIZE);
+  wire_header back;
+  wire_decode_header(b, &back);
+  ck_assert(back.channel == h.channel && back.proto == h.proto && back.status == h.status);
+  ck_assert(back.message_id == h.message_id && back.headers_len == h.headers_len &&
+            back.body_len == h.body_len);
+  ck_assert_uint_eq(wire_opcode(0x39), 9);
+  ck_assert_uint_eq(wire_origin(0x39), 1);
+  ck_assert_uint_eq(wire_more(0x39), 1);
+  ck_assert_str_eq(tofu_status_name(TOFU_STATUS_CHANNEL_CLOSED), "channel_closed");
+  ck_assert_str_eq(tofu_status_name(TOFU_STATUS_CONNECT_FAILED), "connect_failed");
+  ck_assert_str_eq(tofu_status_name(200), "unknown_error");
+}
+
+void case_wire_decode_byte_by_byte(void) {
+  size_t len;
+  uint8_t *buf = encode_stream(0, NSPECS, &len);
+  sink s = {0, 0, malloc(65535), malloc(65535)};
+  size_t *ones = malloc(len * sizeof(size_t));
+  for (size_t i = 0; i < len; i++)
+    ones[i] = 1;
+  decode_pieces(buf, len, 0, ones, len, &s);
+  ck_assert_uint_eq(s.frames, NSPECS);
+  free(ones);
+  free(s.th);
+  free(s.body);
+  free(buf);
+}
+
+void case_wire_split_every_boundary(void) {
+  /* Two small frames split into three pieces at every pair of boundaries. */
+  size_t len;
+  uint8_t *buf = encode_stream(0, 4, &len);
+  sink s = {0, 0, malloc(65535), malloc(65535)};
+  for (size_t a = 0; a <= len; a++) {
+    for (size_t b = a; b <= len; b++) {
+      size_t cuts[2] = {a, b - a};
+      s.frames = 0;
+      decode_pieces(buf, len, 0, cuts, 2, &s);
+      ck_assert_uint_eq(s.frames, 4);
+    }
+  }
+  free(buf);
+  /* The largest frame in two pieces: split at every byte of the header and
+   * around each part boundary, and every 257 bytes elsewhere. */
+  buf = encode_stream(4, 5, &len);
+  for (size_t a = 0; a <= len;
+       a += (a < 100 || (a > 65500 && a < 65600) || a > len - 100) ? 1 : 257) {
+    size_t cuts[1] = {a};
+    s.frames = 0;
+    decode_pieces(buf, len, 4, cuts, 1, &s);
+    ck_assert_uint_eq(s.frames, 1);
+  }
+  free(buf);
+  free(s.th);
+  free(s.body);
+}
+
+void case_wire_invalid_opcode(void) {
+  for (unsigned op = 0; op < 16; op++) {
+    wire_header h = {1, wire_proto(op, 0, 0), 0, 1, 0, 0};
+    uint8_t b[WIRE_HEADER_SIZE];
+    wire_encode_header(&h, b);
+    wire_decoder d;
+    wire_decoder_init(&d);
+    size_t used;
+    wire_event ev = wire_decoder_feed(&d, b, sizeof b, &used);
+    int travels = op <= TOFU_OP_BYE_RESPONSE;
+    ck_assert_int_eq(ev, travels ? WIRE_HEADER : WIRE_INVALID);
+    ck_assert_uint_eq(used, WIRE_HEADER_SIZE);
+  }
+}
+
+void case_pool_hard_limit(void) {
+  pool p;
+  size_t limit = 10 * sizeof(tofu_message) + 4096;
+  ck_assert_int_eq(pool_init(&p, 1000, limit), TOFU_ELIMIT);
+  ck_assert_int_eq(pool_init(&p, 2, limit), TOFU_OK);
+  tofu_message *m[16];
+  int n = 0;
+  /* pool_only gives the two free messages, then NULL. */
+  m[n++] = pool_get(&p, 0);
+  m[n++] = pool_get(&p, 0);
+  ck_assert_ptr_nonnull(m[0]);
+  ck_assert_ptr_nonnull(m[1]);
+  ck_assert_ptr_null(pool_get(&p, 0));
+  /* always allocates more while the limit allows. */
+  while (n < 10)
+    ck_assert_ptr_nonnull(m[n++] = pool_get(&p, 1));
+  size_t used, lim, live, nfree;
+  pool_counts(&p, &used, &lim, &live, &nfree);
+  ck_assert_uint_eq(used, 10 * sizeof(tofu_message));
+  ck_assert_uint_eq(live, 10);
+  /* Buffer growth is charged: 8 KiB does not fit in the 4 KiB left... */
+  uint8_t big[8192] = {0};
+  ck_assert_int_eq(tofu_msg_set_body(m[0], big, sizeof big), TOFU_ELIMIT);
+  ck_assert_int_eq(tofu_msg_set_body(m[0], big, 1000), TOFU_OK);
+  /* ...and a free message's buffers are released to make room. */
+  pool_put(&p, m[0]);
+  ck_assert_int_eq(tofu_msg_set_body(m[1], big, 4000), TOFU_OK);
+  pool_counts(&p, &used, &lim, &live, &nfree);
+  ck_assert_uint_le(used, lim);
+  /* Now the limit is reached: the free message comes back, then NULL. */
+  m[0] = pool_get(&p, 1);
+  ck_assert_ptr_nonnull(m[0]);
+  ck_assert_ptr_null(pool_get(&p, 1));
+  for (int i = 0; i < n; i++)
+    pool_put(&p, m[i]);
+  pool_counts(&p, &used, &lim, &live, &nfree);
+  ck_assert_uint_eq(nfree, live);
+  pool_fini(&p);
+}
+
+void case_message_limits(void) {
+  tofu_engine *e = et_engine(0);
+  tofu_message *m = tofu_get(e, TOFU_ALWAYS);
+  static uint8_t big[65536];
+  ck_assert_int_eq(tofu_msg_set_body(m, big, 65535), TOFU_OK);
+  ck_assert_int_eq(tofu_msg_append_body(m, big, 1), TOFU_ELIMIT);
+  ck_assert_int_eq(tofu_msg_set_body(m, big, 65536), TOFU_ELIMIT);
+  size_t len;
+  tofu_msg_body(m, &len);
+  ck_assert_uint_eq(len, 65535); /* unchanged */
+  ck_assert_int_eq(tofu_msg_set_headers(m, big, 65536), TOFU_ELIMIT);
+  ck_assert_int_eq(tofu_msg_add_header(m, "a:b", "x"), TOFU_EINVAL);
+  ck_assert_int_eq(tofu_msg_add_header(m, "a", "x\r\n"), TOFU_EINVAL);
+  ck_assert_int_eq(tofu_msg_add_header(m, "", "x"), TOFU_EINVAL);
+  ck_assert_int_eq(tofu_msg_add_header(m, "name", "  value "), TOFU_OK);
+  ck_assert_int_eq(tofu_msg_add_header(m, "other", "v2"), TOFU_OK);
+  const char *v;
+  ck_assert(tofu_msg_find_header(m, "name", &v, &len));
+  ck_assert(len == 5 && memcmp(v, "value", 5) == 0);
+  ck_assert(tofu_msg_find_header(m, "other", &v, &len));
+  ck_assert(len == 2 && memcmp(v, "v2", 2) == 0);
+  ck_assert(!tofu_msg_find_header(m, "nam", &v, &len));
+  const char *raw = tofu_msg_headers(m, &len);
+  ck_assert(len == strlen("name:   value \r\nother: v2\r\n"));
+  ck_assert(memcmp(raw, "name:   value \r\nother: v2\r\n", len) == 0);
+  tofu_put(e, &m);
+  ck_assert_ptr_null(m);
+  tofu_put(e, &m); /* NULL is a no-op */
+  et_assert_all_returned(e);
+  tofu_engine_destroy(e);
+}
+
+void case_msgq_and_mailbox(void) {
+  tofu_message a, b, c;
+  msgq q, r;
+  msgq_init(&q);
+  msgq_init(&r);
+  msgq_push(&q, &a);
+  msgq_push(&q, &b);
+  msgq_push_front(&q, &c);
+  ck_assert_uint_eq(q.count, 3);
+  msgq_take_all(&r, &q);
+  ck_assert(msgq_empty(&q));
+  ck_assert_ptr_eq(msgq_pop(&r), &c);
+  ck_assert_ptr_eq(msgq_pop(&r), &a);
+  ck_assert_ptr_eq(msgq_pop(&r), &b);
+  ck_assert_ptr_null(msgq_pop(&r));
+
+  mailbox mb;
+  ck_assert_int_eq(mailbox_init(&mb), TOFU_OK);
+  uint64_t t0 = mono_now_ms();
+  ck_assert_ptr_null(mailbox_wait(&mb, 0));
+  ck_assert_ptr_null(mailbox_wait(&mb, 50));
+  ck_assert_uint_ge(mono_now_ms() - t0, 50);
+  mailbox_put(&mb, &a);
+  msgq_push(&q, &b);
+  msgq_push(&q, &c);
+  mailbox_put_all(&mb, &q);
+  ck_assert_ptr_eq(mailbox_wait(&mb, -1), &a);
+  ck_assert_ptr_eq(mailbox_wait(&mb, 0), &b);
+  ck_assert_ptr_eq(mailbox_wait(&mb, 10), &c);
+  mailbox_fini(&mb);
+}
+
+void case_timers_order(void) {
+  timers t;
+  timers_init(&t);
+  ck_assert_int_eq(timers_timeout(&t, 0), -1);
+  for (int i = 0; i < 100; i++)
+    ck_assert_int_eq(timers_add(&t, (i * 37) % 50, TIMER_APP, NULL, (uint64_t)i), TOFU_OK);
+  ck_assert_int_eq(timers_timeout(&t, -10), 10);
+  timer_entry e;
+  int64_t last = -1;
+  int count = 0;
+  while (timers_pop_due(&t, 1000, &e)) {
+    ck_assert(e.due_ms >= last);
+    last = e.due_ms;
+    count++;
+  }
+  ck_assert_int_eq(count, 100);
+  timers_fini(&t);
+}
