@@ -1,0 +1,156 @@
+/* tofu-echo-client — connects to an echo server, exchanges requests and
+ * checks every echo, then says Bye and prints a summary.
+ *
+ *   tofu-echo-client --connect tcp://HOST:PORT | unix://PATH
+ *                    [-n MESSAGES] [-s BODY_BYTES] [-c CONNECTIONS] [-w WINDOW]
+ *
+ * Each connection sends MESSAGES requests (default 1000), keeping WINDOW
+ * (default 16) in flight; each body holds a sequence number and a pattern
+ * that the echo must return unchanged. Exits 0 when every echo was right. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "example_util.h"
+
+typedef struct conn {
+  uint16_t ch;
+  unsigned long sent, got;
+  int open;
+} conn;
+
+static size_t body_size = 64;
+
+static void fill(uint8_t *b, size_t n, uint64_t seq) {
+  for (size_t i = 0; i < n; i++)
+    b[i] = i < 8 ? (uint8_t)(seq >> (8 * i)) : (uint8_t)(seq + i);
+}
+
+static int send_one(tofu_engine *e, tofu_group *g, conn *c, uint8_t *buf) {
+  tofu_message *m = example_msg(e, TOFU_OP_REQUEST, c->ch, NULL, NULL);
+  if (!m)
+    return -1;
+  fill(buf, body_size, c->sent);
+  tofu_msg_header(m)->message_id = ((uint64_t)c->ch << 40) | (c->sent + 1);
+  if (tofu_msg_set_body(m, buf, body_size) != TOFU_OK || tofu_post(g, &m, NULL) != TOFU_OK) {
+    tofu_put(e, &m);
+    return -1;
+  }
+  c->sent++;
+  return 0;
+}
+
+static double now_s(void) {
+  struct timespec ts;
+  timespec_get(&ts, TIME_UTC);
+  return (double)ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+int main(int argc, char **argv) {
+  char addr[512] = "";
+  unsigned long n = 1000;
+  int nconn = 1, window = 16;
+  for (int i = 1; i + 1 < argc; i += 2) {
+    if (strcmp(argv[i], "--connect") == 0 && example_address(argv[i + 1], addr, sizeof addr) == 0)
+      continue;
+    if (strcmp(argv[i], "-n") == 0)
+      n = strtoul(argv[i + 1], NULL, 10);
+    else if (strcmp(argv[i], "-s") == 0)
+      body_size = strtoul(argv[i + 1], NULL, 10);
+    else if (strcmp(argv[i], "-c") == 0)
+      nconn = atoi(argv[i + 1]);
+    else if (strcmp(argv[i], "-w") == 0)
+      window = atoi(argv[i + 1]);
+    else
+      addr[0] = '\0';
+  }
+  if (!addr[0] || argc % 2 == 0 || nconn < 1 || window < 1 || body_size < 8 ||
+      body_size > TOFU_MAX_BODY) {
+    fprintf(stderr, "usage: tofu-echo-client --connect tcp://HOST:PORT | unix://PATH "
+                    "[-n MESSAGES] [-s BODY_BYTES (8..65535)] [-c CONNECTIONS] [-w WINDOW]\n");
+    return 2;
+  }
+  tofu_engine *e;
+  tofu_group *g;
+  if (tofu_engine_create(NULL, &e) != TOFU_OK || tofu_group_create(e, &g) != TOFU_OK) {
+    fprintf(stderr, "tofu-echo-client: cannot start the engine\n");
+    return 1;
+  }
+  conn *cs = calloc((size_t)nconn, sizeof(conn));
+  uint8_t *buf = malloc(body_size), *want = malloc(body_size);
+  unsigned long errors = 0, done = 0;
+  int connected = 0, closed = 0;
+  for (int i = 0; i < nconn; i++) {
+    tofu_message *m = example_msg(e, TOFU_OP_HELLO_REQUEST, 0, TOFU_HDR_CONNECT_TO, addr);
+    tofu_header h;
+    if (!m || tofu_post(g, &m, &h) != TOFU_OK) {
+      fprintf(stderr, "tofu-echo-client: bad address\n");
+      return 2;
+    }
+    cs[i].ch = h.channel;
+  }
+  double t0 = now_s();
+  while (closed < nconn) {
+    tofu_message *m = tofu_wait_receive(g, 10000);
+    if (!m) {
+      fprintf(stderr, "tofu-echo-client: no answer for 10 s\n");
+      errors++;
+      break;
+    }
+    tofu_header *h = tofu_msg_header(m);
+    conn *c = NULL;
+    for (int i = 0; i < nconn; i++)
+      if (cs[i].ch == h->channel)
+        c = &cs[i];
+    if (h->origin == TOFU_ORIGIN_ENGINE) {
+      if (h->status == TOFU_STATUS_CHANNEL_CLOSED) {
+        closed++;
+        if (c && c->got < n)
+          errors++;
+      } else {
+        fprintf(stderr, "tofu-echo-client: channel %u: %s %s\n", (unsigned)h->channel,
+                tofu_opcode_name(h->opcode), tofu_status_name(h->status));
+        errors++;
+      }
+    } else if (c && h->opcode == TOFU_OP_HELLO_RESPONSE) {
+      connected++;
+      c->open = 1;
+      while (c->sent < n && c->sent < (unsigned long)window)
+        if (send_one(e, g, c, buf) != 0)
+          errors++;
+      if (n == 0) {
+        tofu_message *b = example_msg(e, TOFU_OP_BYE_REQUEST, c->ch, NULL, NULL);
+        if (!b || tofu_post(g, &b, NULL) != TOFU_OK)
+          errors++;
+      }
+    } else if (c && h->opcode == TOFU_OP_RESPONSE) {
+      size_t len;
+      const void *body = tofu_msg_body(m, &len);
+      fill(want, body_size, c->got);
+      if (len != body_size || memcmp(body, want, len) != 0 ||
+          h->message_id != (((uint64_t)c->ch << 40) | (c->got + 1)))
+        errors++;
+      c->got++;
+      done++;
+      if (c->sent < n && send_one(e, g, c, buf) != 0)
+        errors++;
+      if (c->got == n) {
+        tofu_message *b = example_msg(e, TOFU_OP_BYE_REQUEST, c->ch, NULL, NULL);
+        if (!b || tofu_post(g, &b, NULL) != TOFU_OK)
+          errors++;
+      }
+    }
+    tofu_put(e, &m);
+  }
+  double secs = now_s() - t0;
+  printf("tofu-echo-client: %d/%d connections, %lu echoes of %zu bytes in %.3f s "
+         "(%.0f msgs/s), %lu errors\n",
+         connected, nconn, done, body_size, secs, secs > 0 ? done / secs : 0.0, errors);
+  free(cs);
+  free(buf);
+  free(want);
+  tofu_group_destroy(g);
+  tofu_engine_destroy(e);
+  return errors == 0 && connected == nconn ? 0 : 1;
+}

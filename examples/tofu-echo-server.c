@@ -1,0 +1,171 @@
+/* tofu-echo-server — answers HelloRequest with HelloResponse, each Request
+ * with a Response carrying the same message id, text headers and body, and
+ * ByeRequest with ByeResponse (the engine then closes that connection).
+ *
+ *   tofu-echo-server --listen tcp://HOST:PORT | unix://PATH
+ *
+ * Prints one line once it listens; exits 0 on SIGINT/SIGTERM after closing
+ * everything (the Unix socket file is removed). */
+#ifndef _WIN32
+#define _POSIX_C_SOURCE 200809L
+#endif
+
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "example_util.h"
+#include "tofu/poller.h"
+
+#ifdef _WIN32
+#include <windows.h>
+#else
+#include <pthread.h>
+#include <signal.h>
+#include <sys/resource.h>
+#endif
+
+static tofu_group *stop_group;
+static atomic_int stopping;
+
+#ifdef _WIN32
+static BOOL WINAPI on_console(DWORD type) {
+  (void)type;
+  stopping = 1;
+  tofu_update_receiver(stop_group, NULL);
+  return TRUE;
+}
+
+static void watch_signals(void) {
+  SetConsoleCtrlHandler(on_console, TRUE);
+}
+static void block_signals(void) {}
+static void raise_fd_limit(void) {}
+#else
+static sigset_t stop_signals;
+
+/* Signals are taken by this thread with sigwait, so the wakeup is an
+ * ordinary call, not one made inside a signal handler. */
+static void *signal_thread(void *arg) {
+  (void)arg;
+  int sig;
+  sigwait(&stop_signals, &sig);
+  stopping = 1;
+  tofu_update_receiver(stop_group, NULL);
+  return NULL;
+}
+
+static void block_signals(void) {
+  sigemptyset(&stop_signals);
+  sigaddset(&stop_signals, SIGINT);
+  sigaddset(&stop_signals, SIGTERM);
+  pthread_sigmask(SIG_BLOCK, &stop_signals, NULL); /* inherited by every thread */
+}
+
+static void watch_signals(void) {
+  pthread_t t;
+  pthread_create(&t, NULL, signal_thread, NULL);
+  pthread_detach(t);
+}
+
+/* At least 1,000 connections need descriptors: raise the soft limit to the
+ * hard one. */
+static void raise_fd_limit(void) {
+  struct rlimit rl;
+  if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+    rl.rlim_cur = rl.rlim_max;
+    setrlimit(RLIMIT_NOFILE, &rl);
+  }
+}
+#endif
+
+static int usage(void) {
+  fprintf(stderr, "usage: tofu-echo-server --listen tcp://HOST:PORT | unix://PATH\n");
+  return 2;
+}
+
+int main(int argc, char **argv) {
+  char addr[512];
+  if (argc != 3 || strcmp(argv[1], "--listen") != 0 ||
+      example_address(argv[2], addr, sizeof addr) != 0)
+    return usage();
+  block_signals();
+  raise_fd_limit();
+
+  tofu_engine *e;
+  tofu_options o;
+  tofu_options_default(&o);
+  o.initial_messages = 256;
+  int rc = tofu_engine_create(&o, &e);
+  if (rc != TOFU_OK) {
+    fprintf(stderr, "tofu-echo-server: engine: %s\n", tofu_strerror(rc));
+    return 1;
+  }
+  tofu_group *g;
+  if (tofu_group_create(e, &g) != TOFU_OK) {
+    tofu_engine_destroy(e);
+    return 1;
+  }
+  stop_group = g;
+  watch_signals();
+
+  tofu_message *m = example_msg(e, TOFU_OP_WELCOME_REQUEST, 0, TOFU_HDR_LISTEN_ON, addr);
+  if (!m || tofu_post(g, &m, NULL) != TOFU_OK) {
+    fprintf(stderr, "tofu-echo-server: bad address %s\n", argv[2]);
+    tofu_put(e, &m);
+    tofu_engine_destroy(e);
+    return 2;
+  }
+
+  int status = 0;
+  unsigned long served = 0, open = 0;
+  while (!stopping) {
+    m = tofu_wait_receive(g, -1);
+    if (!m)
+      continue;
+    tofu_header *h = tofu_msg_header(m);
+    if (h->origin == TOFU_ORIGIN_ENGINE) {
+      if (h->opcode == TOFU_OP_WELCOME_RESPONSE) {
+        const char *v;
+        size_t len;
+        tofu_msg_find_header(m, TOFU_HDR_LISTEN_ON, &v, &len);
+        printf("tofu-echo-server: listening on %.*s (backend %s)\n", (int)len, v,
+               tofu_backend_name());
+        fflush(stdout);
+      } else if (h->opcode == TOFU_OP_WELCOME_REQUEST) {
+        fprintf(stderr, "tofu-echo-server: cannot listen on %s: %s\n", argv[2],
+                tofu_status_name(h->status));
+        status = 1;
+        stopping = 1;
+      } else if (h->status == TOFU_STATUS_CHANNEL_CLOSED && open > 0) {
+        open--;
+      }
+      tofu_put(e, &m);
+      continue;
+    }
+    switch (h->opcode) {
+    case TOFU_OP_HELLO_REQUEST:
+      open++;
+      h->opcode = TOFU_OP_HELLO_RESPONSE;
+      tofu_msg_set_headers(m, NULL, 0);
+      break;
+    case TOFU_OP_REQUEST:
+      served++;
+      h->opcode = TOFU_OP_RESPONSE; /* same id, text headers and body */
+      break;
+    case TOFU_OP_BYE_REQUEST:
+      h->opcode = TOFU_OP_BYE_RESPONSE;
+      break;
+    default:
+      tofu_put(e, &m);
+      continue;
+    }
+    if (tofu_post(g, &m, NULL) != TOFU_OK)
+      tofu_put(e, &m);
+  }
+  tofu_group_destroy(g); /* closes the listener and every connection */
+  tofu_engine_destroy(e);
+  fprintf(stderr, "tofu-echo-server: stopped after %lu requests\n", served);
+  return status;
+}
