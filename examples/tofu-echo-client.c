@@ -7,10 +7,18 @@
  * Each connection sends MESSAGES requests (default 1000), keeping WINDOW
  * (default 16) in flight; each body holds a sequence number and a pattern
  * that the echo must return unchanged. Exits 0 when every echo was right. */
+#ifndef _WIN32
+#define _POSIX_C_SOURCE 200809L
+#endif
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+
+#ifdef _WIN32
+#include <windows.h>
+#endif
 
 #include "example_util.h"
 
@@ -42,9 +50,16 @@ static int send_one(tofu_engine *e, tofu_group *g, conn *c, uint8_t *buf) {
 }
 
 static double now_s(void) {
+#ifdef _WIN32
+  LARGE_INTEGER f, c;
+  QueryPerformanceFrequency(&f);
+  QueryPerformanceCounter(&c);
+  return (double)c.QuadPart / (double)f.QuadPart;
+#else
   struct timespec ts;
-  timespec_get(&ts, TIME_UTC);
+  clock_gettime(CLOCK_MONOTONIC, &ts);
   return (double)ts.tv_sec + ts.tv_nsec / 1e9;
+#endif
 }
 
 int main(int argc, char **argv) {
