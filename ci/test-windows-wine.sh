@@ -148,13 +148,22 @@ export WINEDEBUG=-all
 export WINEDLLOVERRIDES="mscoree,mshtml="
 stop_wine() { wineserver -k 2>/dev/null || true; }
 trap stop_wine EXIT
+mkdir -p "$WINEPREFIX"
 if [ ! -f "$WINEPREFIX/system.reg" ]; then
   log "creating the Wine prefix $WINEPREFIX"
   wine wineboot --init >/dev/null 2>&1 || true
+  # Let the first start finish (services, registry updates) before any test
+  # runs: a test started meanwhile can hang at exit.
+  wineserver -w
 fi
 # One persistent server for the whole run: each test .exe then starts in
-# about a second instead of starting its own server.
-wineserver -p
+# about a second instead of starting its own server. (Exit status 2: a server
+# for this prefix is running already, which is just as good.)
+wineserver -p || [ $? -eq 2 ]
+# Warm up: the first program run in a new server starts Wine's own services
+# and, on a fresh prefix, has been seen to hang at exit; let a throwaway
+# program take that hit, bounded, rather than the first test.
+timeout 60 wine cmd /c exit >/dev/null 2>&1 || true
 log "ctest under Wine, backend iocp_afd"
 # shellcheck disable=SC2086
 (cd "$BUILD" && ctest --output-on-failure --timeout 300 -j "$JOBS" ${TOFU_CTEST_ARGS:-})

@@ -5,8 +5,8 @@
 
 #include "tofu/poller.h"
 
-nt_status afd_poll(HANDLE base, ULONG events, afd_poll_info *info, nt_io_status_block *iosb,
-                   void *apc_context) {
+nt_status afd_poll(HANDLE on, HANDLE base, ULONG events, afd_poll_info *info,
+                   nt_io_status_block *iosb, void *apc_context) {
   /* No deadline of its own: the port wait carries the reactor's timeout. */
   info->timeout.QuadPart = INT64_MAX;
   info->number_of_handles = 1;
@@ -20,13 +20,13 @@ nt_status afd_poll(HANDLE base, ULONG events, afd_poll_info *info, nt_io_status_
   iosb->status = NT_STATUS_PENDING;
   /* A NULL ApcContext on a handle bound to a completion port means "queue no
    * packet", so apc_context must never be NULL. */
-  return nt.device_io_control_file(base, NULL, NULL, apc_context, iosb, IOCTL_AFD_POLL, info,
+  return nt.device_io_control_file(on, NULL, NULL, apc_context, iosb, IOCTL_AFD_POLL, info,
                                    sizeof *info, info, sizeof *info);
 }
 
-int afd_cancel_poll(HANDLE base, nt_io_status_block *iosb) {
+int afd_cancel_poll(HANDLE on, nt_io_status_block *iosb) {
   nt_io_status_block cancel_iosb;
-  nt_status status = nt.cancel_io_file_ex(base, iosb, &cancel_iosb);
+  nt_status status = nt.cancel_io_file_ex(on, iosb, &cancel_iosb);
   /* NOT_FOUND: the poll completed before the cancel reached it; its packet is
    * queued already, which is all the caller waits for. */
   if (NT_SUCCESS(status) || status == NT_STATUS_NOT_FOUND)

@@ -37,19 +37,21 @@ typedef struct afd_poll_info {
   afd_poll_handle_info handles[1];
 } afd_poll_info;
 
-/* Start a poll for `events` on `base`. info and iosb must stay valid and
+/* Start a poll for `events` of the socket `base`, issued on the handle `on`
+ * (normally `base` itself; see port_bind for the exception). The packet goes
+ * to the completion port `on` is bound to. info and iosb must stay valid and
  * unmoved until the completion carrying apc_context is dequeued from the
  * port. Returns the NT status: NT_STATUS_PENDING normally; a success when
  * the poll completed at once (its packet is queued all the same); a failure
  * when no packet will come. */
-nt_status afd_poll(HANDLE base, ULONG events, afd_poll_info *info, nt_io_status_block *iosb,
-                   void *apc_context);
+nt_status afd_poll(HANDLE on, HANDLE base, ULONG events, afd_poll_info *info,
+                   nt_io_status_block *iosb, void *apc_context);
 
 /* Ask the kernel to finish the poll using iosb early. Its completion still
  * arrives (with NT_STATUS_CANCELLED, or with events if it had completed
  * already). Returns TOFU_OK when the poll was cancelled or had already
  * finished, TOFU_ESYSTEM otherwise. */
-int afd_cancel_poll(HANDLE base, nt_io_status_block *iosb);
+int afd_cancel_poll(HANDLE on, nt_io_status_block *iosb);
 
 /* The AFD events that stand for a tofu interest (TOFU_POLL_READABLE and/or
  * TOFU_POLL_WRITABLE). Failures (ABORT, CONNECT_FAIL) are always included,

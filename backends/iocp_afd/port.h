@@ -18,6 +18,11 @@
 
 typedef struct port {
   HANDLE handle;
+  /* A socket of the port's own, bound to it, on which polls of sockets that
+   * are bound to another port are issued (created on first need; see
+   * port_bind). */
+  SOCKET anchor;
+  HANDLE anchor_base;
   /* 1 while a wakeup packet is queued and not yet taken: a burst of notifies
    * posts one packet. */
   volatile LONG notify_queued;
@@ -26,9 +31,14 @@ typedef struct port {
 int port_open(port *p);
 void port_close(port *p);
 
-/* Bind a socket's base handle to the port with PORT_KEY_SOCKET, or rebind it
- * when it was bound before (a socket registered again). */
-int port_bind(port *p, HANDLE base);
+/* Make the packets of polls on socket `base` arrive at this port, and set
+ * *poll_on to the handle those polls must be issued on. Normally that is
+ * `base` itself, bound with PORT_KEY_SOCKET, or moved here if it was bound
+ * before. Where a bound handle cannot be moved (Wine 8 lacks
+ * FileReplaceCompletionInformation) it is the port's anchor socket instead:
+ * AFD reports the polled socket named inside the request to the port of the
+ * handle the request was issued on. */
+int port_bind(port *p, HANDLE base, HANDLE *poll_on);
 
 /* Queue one wakeup packet unless one is queued already. Any thread. */
 int port_notify(port *p);

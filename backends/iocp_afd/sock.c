@@ -5,12 +5,13 @@
 
 #include "tofu/error.h"
 
-sock_state *sock_new(SOCKET sock, HANDLE base, void *token) {
+sock_state *sock_new(SOCKET sock, HANDLE base, HANDLE poll_on, void *token) {
   sock_state *s = calloc(1, sizeof *s);
   if (s == NULL)
     return NULL;
   s->sock = sock;
   s->base = base;
+  s->poll_on = poll_on;
   s->token = token;
   return s;
 }
@@ -35,9 +36,9 @@ static int sock_update(sock_state *s) {
     if ((s->poll_events & wanted) == wanted || s->cancel_requested)
       return TOFU_OK;
     s->cancel_requested = true;
-    return afd_cancel_poll(s->base, &s->iosb);
+    return afd_cancel_poll(s->poll_on, &s->iosb);
   }
-  nt_status status = afd_poll(s->base, wanted, &s->poll_info, &s->iosb, s);
+  nt_status status = afd_poll(s->poll_on, s->base, wanted, &s->poll_info, &s->iosb, s);
   /* Pending or finished at once: either way one packet is on its way. */
   if (status != NT_STATUS_PENDING && !NT_SUCCESS(status))
     return nt_fail(status);
@@ -54,6 +55,7 @@ int sock_arm(sock_state *s, unsigned interest) {
 
 sock_fate sock_feed(sock_state *s, const nt_io_status_block *iosb, unsigned *report) {
   *report = 0;
+  ULONG asked_events = s->poll_events;
   s->poll_pending = false;
   s->cancel_requested = false;
   if (s->deleted)
@@ -81,7 +83,12 @@ sock_fate sock_feed(sock_state *s, const nt_io_status_block *iosb, unsigned *rep
     return SOCK_KEEP;
   }
 
-  if (s->interest != 0)
+  /* A poll issued for a narrower interest (arm widened it while the packet
+   * was already queued) says nothing about the new directions; readiness is
+   * level state, so polling again loses nothing and reports them together. */
+  ULONG asked = asked_events;
+  if (s->interest != 0 &&
+      (asked & afd_events_for_interest(s->interest)) == afd_events_for_interest(s->interest))
     *report = afd_events_to_tofu(events, s->interest);
   if (*report != 0) {
     s->interest = 0; /* one-shot: silent until armed again */
@@ -105,7 +112,7 @@ sock_fate sock_deregister(sock_state *s) {
     s->cancel_requested = true;
     /* If the cancel fails the packet still comes, at the latest with
      * LOCAL_CLOSE when the caller closes the socket. */
-    (void)afd_cancel_poll(s->base, &s->iosb);
+    (void)afd_cancel_poll(s->poll_on, &s->iosb);
   }
   return SOCK_KEEP;
 }

@@ -31,6 +31,7 @@ struct tofu_poll_handle {
 
   SOCKET sock;
   HANDLE base;
+  HANDLE poll_on; /* where polls are issued: base, or the port's anchor */
   void *token;
   unsigned interest;     /* armed TOFU_POLL_* interest; 0 when disarmed */
   ULONG poll_events;     /* the AFD events the pending poll waits for */
@@ -47,7 +48,7 @@ struct tofu_poll_handle {
 /* What sock_feed tells the poller to do with the sock after a packet. */
 typedef enum sock_fate { SOCK_KEEP, SOCK_FREE } sock_fate;
 
-sock_state *sock_new(SOCKET sock, HANDLE base, void *token);
+sock_state *sock_new(SOCKET sock, HANDLE base, HANDLE poll_on, void *token);
 void sock_free(sock_state *s);
 
 /* Replace the armed interest (0 disarms) and make the pending poll match it.

@@ -17,7 +17,7 @@ int main(void) {
   static afd_poll_info info; /* static: outlives every packet of this program */
   static nt_io_status_block iosb;
   static int context;
-  nt_status st = afd_poll(base, AFD_POLL_ACCEPT, &info, &iosb, &context);
+  nt_status st = afd_poll(base, base, AFD_POLL_ACCEPT, &info, &iosb, &context);
   poc_check(st == NT_STATUS_PENDING, "IOCTL_AFD_POLL on an idle listener is pending (0x%lx)",
             (unsigned long)st);
   nt_completion c[4];
@@ -37,7 +37,7 @@ int main(void) {
 
   /* Level state: a poll issued while a connection is still pending
    * completes at once. */
-  st = afd_poll(base, AFD_POLL_ACCEPT, &info, &iosb, &context);
+  st = afd_poll(base, base, AFD_POLL_ACCEPT, &info, &iosb, &context);
   poc_check(NT_SUCCESS(st), "a new poll with the connection still pending (0x%lx)",
             (unsigned long)st);
   n = poc_take(port, c, 4, 2000);
@@ -46,7 +46,7 @@ int main(void) {
 
   SOCKET s = accept(l, NULL, NULL);
   poc_check(s != INVALID_SOCKET, "accept succeeds without blocking");
-  st = afd_poll(base, AFD_POLL_ACCEPT, &info, &iosb, &context);
+  st = afd_poll(base, base, AFD_POLL_ACCEPT, &info, &iosb, &context);
   poc_check(st == NT_STATUS_PENDING, "after accept, a new poll is pending again");
   poc_check(poc_take(port, c, 4, 100) == 0, "and stays quiet");
   closesocket(client);

@@ -28,7 +28,7 @@ static echo_sock *echo_new(SOCKET s, const char *name) {
 
 /* Poll `e` for `events` and return the events its packet carries. */
 static ULONG echo_poll(echo_sock *e, ULONG events, int timeout_ms) {
-  nt_status st = afd_poll(e->base, events, &e->info, &e->iosb, e);
+  nt_status st = afd_poll(e->base, e->base, events, &e->info, &e->iosb, e);
   if (st != NT_STATUS_PENDING && !NT_SUCCESS(st))
     poc_check(0, "poll %s for 0x%lx: 0x%lx", e->name, (unsigned long)events, (unsigned long)st);
   nt_completion c[4];

@@ -50,7 +50,7 @@ static DWORD WINAPI stress_client(void *arg) {
 }
 
 static void conn_poll(conn *c, ULONG events) {
-  nt_status st = afd_poll(c->base, events, &c->info, &c->iosb, c);
+  nt_status st = afd_poll(c->base, c->base, events, &c->info, &c->iosb, c);
   if (st != NT_STATUS_PENDING && !NT_SUCCESS(st))
     poc_check(0, "poll failed 0x%lx", (unsigned long)st);
 }

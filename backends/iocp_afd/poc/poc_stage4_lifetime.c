@@ -34,7 +34,7 @@ int main(void) {
 
   /* 1. Cancel: the packet comes after the cancel call returns. */
   pinned *a = pinned_new();
-  nt_status st = afd_poll(base, AFD_POLL_RECEIVE, &a->info, &a->iosb, a);
+  nt_status st = afd_poll(base, base, AFD_POLL_RECEIVE, &a->info, &a->iosb, a);
   poc_check(st == NT_STATUS_PENDING, "poll A pending on an idle socket");
   memset(&a->info.handles[0].events, POISON, sizeof a->info.handles[0].events);
   nt_io_status_block cancel_iosb;
@@ -50,7 +50,7 @@ int main(void) {
 
   /* 2. Close with a poll pending: the packet outlives the socket. */
   pinned *b = pinned_new();
-  st = afd_poll(base, AFD_POLL_RECEIVE | AFD_POLL_DISCONNECT, &b->info, &b->iosb, b);
+  st = afd_poll(base, base, AFD_POLL_RECEIVE | AFD_POLL_DISCONNECT, &b->info, &b->iosb, b);
   poc_check(st == NT_STATUS_PENDING, "poll B pending");
   b->info.handles[0].events = 0;
   b->info.number_of_handles = 0xA5A5;
@@ -91,10 +91,11 @@ int main(void) {
   HANDLE base3 = poc_base(s3);
   CreateIoCompletionPort(base3, port, 1, 0);
   pinned *old = pinned_new(), *young = pinned_new();
-  poc_check(afd_poll(base3, AFD_POLL_RECEIVE, &old->info, &old->iosb, old) == NT_STATUS_PENDING,
+  poc_check(afd_poll(base3, base3, AFD_POLL_RECEIVE, &old->info, &old->iosb, old) ==
+                NT_STATUS_PENDING,
             "old poll pending");
   nt.cancel_io_file_ex(base3, &old->iosb, &cancel_iosb);
-  poc_check(afd_poll(base3, AFD_POLL_RECEIVE, &young->info, &young->iosb, young) ==
+  poc_check(afd_poll(base3, base3, AFD_POLL_RECEIVE, &young->info, &young->iosb, young) ==
                 NT_STATUS_PENDING,
             "new poll pending before the old packet is taken");
   send(c3, "x", 1, 0);
@@ -114,6 +115,32 @@ int main(void) {
             "old packet: CANCELLED for the old block; new packet: RECEIVE for the new one");
   free(old);
   free(young);
+
+  /* 5. A handle bound to another port (here: a second port) can still be
+   * polled for this port: issue the poll on a socket bound here (an anchor)
+   * and name the other socket inside the request. */
+  HANDLE other = poc_port();
+  SOCKET c5, s5;
+  poc_pair(l, &addr, &c5, &s5);
+  HANDLE base5 = poc_base(s5);
+  CreateIoCompletionPort(base5, other, 1, 0);
+  SOCKET anchor = socket(AF_INET, SOCK_STREAM, IPPROTO_TCP);
+  HANDLE anchor_base = poc_base(anchor);
+  CreateIoCompletionPort(anchor_base, port, 1, 0);
+  pinned *via = pinned_new();
+  poc_check(afd_poll(anchor_base, base5, AFD_POLL_RECEIVE, &via->info, &via->iosb, via) ==
+                NT_STATUS_PENDING,
+            "poll of a socket bound elsewhere, issued on an anchor bound here, is pending");
+  send(c5, "y", 1, 0);
+  n = poc_take(port, e, 4, 2000);
+  poc_check(n == 1 && e[0].apc_context == via && (via->info.handles[0].events & AFD_POLL_RECEIVE),
+            "its packet arrives at the anchor's port, reporting the named socket's RECEIVE");
+  poc_check(poc_take(other, e, 4, 100) == 0, "nothing arrives at the socket's own port");
+  free(via);
+  closesocket(anchor);
+  closesocket(c5);
+  closesocket(s5);
+  nt.close(other);
   closesocket(c3);
   closesocket(s3);
   closesocket(s2);
