@@ -2,6 +2,7 @@
  * reset, local and mutual shutdown). */
 #include "suite.h"
 
+#include <stdio.h>
 #include <string.h>
 
 /* Read b until end of stream, re-arming READABLE whenever it would block; every
@@ -74,8 +75,15 @@ void case_peer_rst_tcp(void) {
 
   char buf[8];
   ptrdiff_t n = net_recv(b, buf, sizeof buf);
-  ck_assert_msg(n == NET_ECONNRESET, "recv after a reset returned %ld (%s), not connection reset",
-                (long)n, n < 0 ? net_strerror((int)n) : "data or end of stream");
+  if (n == 0 && runner_under_wine()) {
+    /* The documented exception to rule 4: Wine 8's recv reports end of
+     * stream after a reset, poller or not; the bits above are as promised. */
+    printf("peer_rst_tcp: under Wine recv returned 0 after the reset, not WSAECONNRESET "
+           "(Wine's limitation, see docs/backend-contract.md)\n");
+  } else {
+    ck_assert_msg(n == NET_ECONNRESET, "recv after a reset returned %ld (%s), not connection reset",
+                  (long)n, n < 0 ? net_strerror((int)n) : "data or end of stream");
+  }
 
   pt_deregister(p, h);
   PT_OPS->close(p);

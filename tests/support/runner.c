@@ -10,7 +10,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#ifndef _WIN32
+#ifdef _WIN32
+#include <windows.h>
+#else
 #include <sys/resource.h>
 #endif
 
@@ -85,6 +87,16 @@ static int runner_probe_many_fds(char *why, size_t n) {
 }
 
 /* 1 if every requirement of c is met; else 0 with the reason in why. */
+int runner_under_wine(void) {
+#ifdef _WIN32
+  /* Wine's ntdll exports wine_get_version; Windows' does not. */
+  HMODULE ntdll = GetModuleHandleA("ntdll.dll");
+  return ntdll != NULL && GetProcAddress(ntdll, "wine_get_version") != NULL;
+#else
+  return 0;
+#endif
+}
+
 static int runner_requirements_met(const runner_case *c, char *why, size_t n) {
   if ((c->requirements & REQ_UDS) && !runner_probe_uds(why, n))
     return 0;

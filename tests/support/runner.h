@@ -40,6 +40,10 @@ typedef struct runner_case {
   unsigned requirements;
 } runner_case;
 
+/* 1 when the program runs under Wine rather than Windows, else 0. Only for
+ * the exceptions docs/backend-contract.md names as Wine's. */
+int runner_under_wine(void);
+
 /* Run the suite's cases as the command line asks; returns the exit status. */
 int runner_main(int argc, char **argv, const char *suite, const runner_case *cases, int count);
 
