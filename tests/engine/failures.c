@@ -52,6 +52,52 @@ void case_connect_refused_tcp(void) {
   connect_fails(addr);
 }
 
+/* A connect that the peer never answers ends with connect_failed when the
+ * engine's connect timeout passes, not when the kernel gives up (minutes). A
+ * listener whose accept queue is full drops new SYNs, so the connect hangs. */
+void case_connect_timeout_tcp(void) {
+  enum { TIMEOUT_MS = 300, FILLERS = 4 };
+  tofu_socket lsn, filler[FILLERS];
+  uint16_t port;
+  ck_assert_int_eq(net_tcp_socket(&lsn), NET_OK);
+  ck_assert_int_eq(net_tcp_bind_loopback(lsn, &port), NET_OK);
+  ck_assert_int_eq(net_listen(lsn, 0), NET_OK);
+  for (int i = 0; i < FILLERS; i++) { /* never accepted: they fill the queue */
+    ck_assert_int_eq(net_tcp_socket(&filler[i]), NET_OK);
+    ck_assert_int_eq(net_set_nonblocking(filler[i]), NET_OK);
+    int rc = net_tcp_connect_loopback(filler[i], port);
+    ck_assert_msg(rc == NET_OK || rc == NET_EINPROGRESS, "filler connect: %s", net_strerror(rc));
+  }
+
+  tofu_options o;
+  tofu_options_default(&o);
+  o.connect_timeout_ms = TIMEOUT_MS;
+  tofu_engine *e = NULL;
+  ck_assert_int_eq(tofu_engine_create(&o, &e), TOFU_OK);
+  tofu_group *g = et_group(e);
+  char addr[64];
+  snprintf(addr, sizeof addr, "tcp|127.0.0.1|%u", (unsigned)port);
+  tofu_message *m = tofu_get(e, TOFU_ALWAYS);
+  tofu_msg_header(m)->opcode = TOFU_OP_HELLO_REQUEST;
+  ck_assert_int_eq(tofu_msg_add_header(m, TOFU_HDR_CONNECT_TO, addr), TOFU_OK);
+  uint64_t start = mono_now_ms();
+  tofu_header h = et_post(g, &m);
+  m = et_expect(g, TOFU_OP_HELLO_REQUEST, TOFU_ORIGIN_ENGINE, TOFU_STATUS_CONNECT_FAILED);
+  uint64_t elapsed = mono_now_ms() - start;
+  ck_assert(tofu_msg_header(m)->message_id == h.message_id);
+  ck_assert_msg(elapsed >= TIMEOUT_MS, "connect_failed after %llu ms, before the %d ms timeout",
+                (unsigned long long)elapsed, TIMEOUT_MS);
+  tofu_put(e, &m);
+  m = et_expect(g, TOFU_OP_BYE_SIGNAL, TOFU_ORIGIN_ENGINE, TOFU_STATUS_CHANNEL_CLOSED);
+  tofu_put(e, &m);
+  tofu_group_destroy(g);
+  et_assert_all_returned(e);
+  tofu_engine_destroy(e);
+  for (int i = 0; i < FILLERS; i++)
+    net_close(filler[i]);
+  net_close(lsn);
+}
+
 void case_connect_missing_uds(void) {
   pair_listener hold;
   char addr[NET_UDS_PATH_MAX + 8];
