@@ -1,0 +1,301 @@
+/* tofu-bench — the BENCH.md workload on tofu.
+ *
+ * Echo and load run in this process on two engines, so on two Reactor
+ * threads, each with one application thread: the echo thread turns every
+ * Request into a Response (the same message, reposted) and the load thread
+ * keeps W requests in flight on each of C connections, checking every echo.
+ * Run with --help for the options; docs/performance.md has the method. */
+#ifndef _WIN32
+#define _POSIX_C_SOURCE 200809L
+#endif
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "bench.h"
+#include "tofu/poller.h"
+#include "tofu/tofu.h"
+
+#define SETUP_TIMEOUT_NS 20000000000LL
+
+/* ---- The echo side ------------------------------------------------------- */
+
+typedef struct echo_side {
+  tofu_engine *e;
+  tofu_group *g;
+  pthread_t thread;
+  atomic_int stop;
+  char addr[400]; /* where it listens, in tofu's address form */
+} echo_side;
+
+static void *echo_main(void *arg) {
+  echo_side *s = arg;
+  while (!atomic_load(&s->stop)) {
+    tofu_message *m = tofu_wait_receive(s->g, 100);
+    if (!m)
+      continue;
+    tofu_header *h = tofu_msg_header(m);
+    if (h->origin == TOFU_ORIGIN_ENGINE) {
+      tofu_put(s->e, &m); /* channel_closed, or a response to a channel gone at the end */
+      continue;
+    }
+    switch (h->opcode) {
+    case TOFU_OP_REQUEST:
+      h->opcode = TOFU_OP_RESPONSE; /* same id, same body */
+      break;
+    case TOFU_OP_HELLO_REQUEST:
+      h->opcode = TOFU_OP_HELLO_RESPONSE;
+      tofu_msg_set_headers(m, NULL, 0);
+      break;
+    case TOFU_OP_BYE_REQUEST:
+      h->opcode = TOFU_OP_BYE_RESPONSE;
+      break;
+    default:
+      tofu_put(s->e, &m);
+      continue;
+    }
+    if (tofu_post(s->g, &m, NULL) != TOFU_OK)
+      tofu_put(s->e, &m);
+  }
+  return NULL;
+}
+
+static tofu_message *addr_msg(tofu_engine *e, int opcode, const char *name, const char *value) {
+  tofu_message *m = tofu_get(e, TOFU_ALWAYS);
+  if (!m)
+    return NULL;
+  tofu_msg_header(m)->opcode = (uint8_t)opcode;
+  if (tofu_msg_add_header(m, name, value) != TOFU_OK)
+    tofu_put(e, &m);
+  return m;
+}
+
+static int echo_start(echo_side *s, const bench_case *c) {
+  char want[400];
+  if (c->transport == BENCH_TCP)
+    snprintf(want, sizeof want, "tcp|127.0.0.1|0");
+  else
+    snprintf(want, sizeof want, "uds|%s", c->uds_path);
+  if (tofu_engine_create(NULL, &s->e) != TOFU_OK)
+    return -1;
+  if (tofu_group_create(s->e, &s->g) != TOFU_OK)
+    return -1;
+  tofu_message *m = addr_msg(s->e, TOFU_OP_WELCOME_REQUEST, TOFU_HDR_LISTEN_ON, want);
+  if (!m || tofu_post(s->g, &m, NULL) != TOFU_OK) {
+    tofu_put(s->e, &m);
+    return -1;
+  }
+  m = tofu_wait_receive(s->g, 5000);
+  int ok = m && tofu_msg_header(m)->opcode == TOFU_OP_WELCOME_RESPONSE;
+  const char *v;
+  size_t len;
+  if (ok && tofu_msg_find_header(m, TOFU_HDR_LISTEN_ON, &v, &len) && len < sizeof s->addr) {
+    memcpy(s->addr, v, len);
+    s->addr[len] = 0;
+  } else {
+    ok = 0;
+  }
+  tofu_put(s->e, &m);
+  if (!ok)
+    return -1;
+  atomic_init(&s->stop, 0);
+  if (pthread_create(&s->thread, NULL, echo_main, s) != 0)
+    return -1;
+  return 0;
+}
+
+static void echo_stop(echo_side *s, int started) {
+  if (started) {
+    atomic_store(&s->stop, 1);
+    tofu_update_receiver(s->g, NULL);
+    pthread_join(s->thread, NULL);
+  }
+  tofu_engine_destroy(s->e); /* destroys the group, closes the listener */
+}
+
+/* ---- The load side ------------------------------------------------------- */
+
+typedef struct load_side {
+  tofu_engine *e;
+  tofu_group *g;
+  bench_conn *conns;
+  int *by_channel;  /* channel number -> connection index + 1 */
+  size_t peak_used; /* bytes of message memory, both engines, sampled */
+  size_t limit;
+  int clipped; /* requests that could not be made: pool limit */
+} load_side;
+
+/* Connect every connection and wait for every HelloResponse. */
+static int load_connect(load_side *l, const bench_case *c, const char *addr, bench_result *r) {
+  for (int i = 0; i < c->conns; i++) {
+    tofu_message *m = addr_msg(l->e, TOFU_OP_HELLO_REQUEST, TOFU_HDR_CONNECT_TO, addr);
+    tofu_header out;
+    if (!m || tofu_post(l->g, &m, &out) != TOFU_OK) {
+      tofu_put(l->e, &m);
+      return -1;
+    }
+    l->by_channel[out.channel] = i + 1;
+  }
+  int64_t deadline = bench_now_ns() + SETUP_TIMEOUT_NS;
+  int up = 0;
+  while (up < c->conns && bench_now_ns() < deadline) {
+    tofu_message *m = tofu_wait_receive(l->g, 100);
+    if (!m)
+      continue;
+    tofu_header *h = tofu_msg_header(m);
+    if (h->origin == TOFU_ORIGIN_APPLICATION && h->opcode == TOFU_OP_HELLO_RESPONSE) {
+      up++;
+    } else {
+      fprintf(stderr, "tofu-bench: connect: %s %s\n", tofu_opcode_name(h->opcode),
+              tofu_status_name(h->status));
+      r->errors++;
+    }
+    tofu_put(l->e, &m);
+  }
+  return up == c->conns ? 0 : -1;
+}
+
+/* Write the next request of connection i into m and post it. */
+static int post_request(load_side *l, const bench_case *c, int i, uint16_t channel,
+                        tofu_message *m) {
+  bench_conn *bc = &l->conns[i];
+  size_t len;
+  /* The application owns the message: its body is rewritten in place (the
+   * API has no mutable body accessor; see docs/performance.md). */
+  uint8_t *body = (uint8_t *)tofu_msg_body(m, &len);
+  uint64_t seq = bench_conn_next(bc);
+  bench_body_set_seq(body, seq);
+  tofu_header *h = tofu_msg_header(m);
+  h->opcode = TOFU_OP_REQUEST;
+  h->origin = TOFU_ORIGIN_APPLICATION;
+  h->status = 0;
+  h->more = 0;
+  h->channel = channel;
+  h->message_id = seq + 1;
+  if (c->scenario == BENCH_PINGPONG)
+    bc->sent_at = bench_now_ns();
+  return tofu_post(l->g, &m, NULL) == TOFU_OK ? 0 : -1;
+}
+
+static int fill_windows(load_side *l, const bench_case *c, uint16_t *channels) {
+  const uint8_t *tmpl = bench_body_template(c->size);
+  if (!tmpl)
+    return -1;
+  for (int k = 0; k < c->window; k++) {
+    for (int i = 0; i < c->conns; i++) {
+      tofu_message *m = tofu_get(l->e, TOFU_ALWAYS);
+      if (m && tofu_msg_set_body(m, tmpl, c->size) != TOFU_OK)
+        tofu_put(l->e, &m);
+      if (!m) {
+        l->clipped++; /* the pool's limit: this connection runs a smaller window */
+        continue;
+      }
+      if (post_request(l, c, i, channels[i], m) != 0)
+        return -1;
+    }
+  }
+  return 0;
+}
+
+static void sample_pool(load_side *l, tofu_engine *echo) {
+  tofu_engine_stats a, b;
+  tofu_engine_get_stats(l->e, &a);
+  tofu_engine_get_stats(echo, &b);
+  if (a.memory_used + b.memory_used > l->peak_used)
+    l->peak_used = a.memory_used + b.memory_used;
+  l->limit = a.memory_limit + b.memory_limit;
+}
+
+static int load_run(load_side *l, const bench_case *c, tofu_engine *echo, bench_result *r) {
+  uint16_t *channels = calloc((size_t)c->conns, sizeof *channels);
+  if (!channels)
+    return -1;
+  for (int ch = 1; ch < 65535; ch++)
+    if (l->by_channel[ch])
+      channels[l->by_channel[ch] - 1] = (uint16_t)ch;
+  bench_clock k;
+  bench_samples lat = {0};
+  bench_clock_start(&k, c);
+  int rc = fill_windows(l, c, channels);
+  int64_t next_sample = 0;
+  while (rc == 0) {
+    tofu_message *m = tofu_wait_receive(l->g, 100);
+    int64_t now = bench_now_ns();
+    int phase = bench_phase(&k, now);
+    if (phase == 2) {
+      tofu_put(l->e, &m);
+      break;
+    }
+    if (now >= next_sample) {
+      sample_pool(l, echo);
+      next_sample = now + 50000000;
+    }
+    if (!m)
+      continue;
+    tofu_header *h = tofu_msg_header(m);
+    int idx = l->by_channel[h->channel] - 1;
+    if (h->origin != TOFU_ORIGIN_APPLICATION || h->opcode != TOFU_OP_RESPONSE || idx < 0) {
+      fprintf(stderr, "tofu-bench: unexpected %s %s on channel %u\n", tofu_opcode_name(h->opcode),
+              tofu_status_name(h->status), h->channel);
+      r->errors++;
+      tofu_put(l->e, &m);
+      continue;
+    }
+    bench_conn *bc = &l->conns[idx];
+    size_t len;
+    const uint8_t *body = tofu_msg_body(m, &len);
+    if (bench_conn_check(bc, c->size, len, body, h->message_id) != 0) {
+      r->errors++;
+      tofu_put(l->e, &m);
+      continue;
+    }
+    if (phase == 1) {
+      r->echoes++;
+      if (c->scenario == BENCH_PINGPONG)
+        bench_samples_add(&lat, now - bc->sent_at);
+    }
+    if (post_request(l, c, idx, h->channel, m) != 0)
+      rc = -1;
+  }
+  r->elapsed = c->seconds;
+  bench_samples_finish(&lat, r);
+  free(channels);
+  return rc;
+}
+
+/* ---- One case ------------------------------------------------------------ */
+
+static int run_case(const bench_case *c, bench_result *r) {
+  echo_side es;
+  load_side ls;
+  memset(&es, 0, sizeof es);
+  memset(&ls, 0, sizeof ls);
+  int echo_up = echo_start(&es, c) == 0;
+  int rc = -1;
+  ls.conns = calloc((size_t)c->conns, sizeof *ls.conns);
+  ls.by_channel = calloc(65536, sizeof *ls.by_channel);
+  if (echo_up && ls.conns && ls.by_channel && tofu_engine_create(NULL, &ls.e) == TOFU_OK &&
+      tofu_group_create(ls.e, &ls.g) == TOFU_OK && load_connect(&ls, c, es.addr, r) == 0)
+    rc = load_run(&ls, c, es.e, r);
+  if (!echo_up)
+    fprintf(stderr, "tofu-bench: the echo side did not start\n");
+  tofu_engine_destroy(ls.e); /* closes every load connection */
+  echo_stop(&es, echo_up);
+  snprintf(r->note, sizeof r->note, "pool_limit_kb=%zu pool_peak_used_kb=%zu window_clipped=%d",
+           ls.limit / 1024, ls.peak_used / 1024, ls.clipped);
+  free(ls.conns);
+  free(ls.by_channel);
+  return rc;
+}
+
+int main(int argc, char **argv) {
+  char impl[64], layout[256];
+  snprintf(impl, sizeof impl, "tofu-%s", tofu_backend_name());
+  snprintf(layout, sizeof layout,
+           "echo and load in one process: two tofu engines (two Reactor threads), "
+           "one echo thread, one load thread");
+  return bench_main(argc, argv, impl, layout, run_case);
+}
