@@ -24,6 +24,11 @@ channel *channel_new(tofu_engine *e, uint16_t number, int kind, tofu_group *g) {
   msgq_init(&ch->sendq);
   wire_decoder_init(&ch->dec);
   HASH_ADD(hh, e->table, number, sizeof(ch->number), ch);
+  if (!ch->hh.tbl) { /* the table could not grow: not added */
+    pool_put(&e->pool, ch->notice);
+    free(ch);
+    return NULL;
+  }
   atomic_fetch_add(&e->channels_open, 1);
   return ch;
 }

@@ -3,6 +3,9 @@
 #ifndef TOFU_CHANNEL_H
 #define TOFU_CHANNEL_H
 
+/* A failed allocation in the table is reported to channel_new (which then
+ * fails cleanly) instead of ending the process, uthash's default. */
+#define HASH_NONFATAL_OOM 1
 #include <uthash.h>
 
 #include "address.h"
