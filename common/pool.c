@@ -6,6 +6,11 @@
 
 #define MSG_BASE_COST sizeof(tofu_message)
 
+/* Set while a message waits on the free list, so that a second put of the
+ * same message (through a copy of the pointer) is ignored instead of linking
+ * it twice. A flag bit private to the pool. */
+#define MSG_IN_POOL (1u << 15)
+
 static void all_link(pool *p, tofu_message *m) {
   m->all_prev = NULL;
   m->all_next = p->all;
@@ -96,6 +101,7 @@ int pool_init(pool *p, size_t initial, size_t limit) {
       pool_fini(p);
       return TOFU_ENOMEM;
     }
+    m->flags |= MSG_IN_POOL;
     m->next = p->free_list;
     p->free_list = m;
     p->nfree++;
@@ -135,6 +141,7 @@ tofu_message *pool_get(pool *p, int always) {
   if (m) {
     p->free_list = m->next;
     p->nfree--;
+    m->flags &= ~MSG_IN_POOL;
   } else if (always) {
     m = new_locked(p);
   }
@@ -146,6 +153,12 @@ tofu_message *pool_get(pool *p, int always) {
 
 static void push_free(pool *p, tofu_message *m) {
   pthread_mutex_lock(&p->mu);
+  if (m->flags & MSG_IN_POOL) { /* put twice: it is free already */
+    pthread_mutex_unlock(&p->mu);
+    return;
+  }
+  clear_message(m);
+  m->flags |= MSG_IN_POOL;
   m->next = p->free_list;
   p->free_list = m;
   p->nfree++;
@@ -187,7 +200,6 @@ void pool_put(pool *p, tofu_message *m) {
     free(m->body);
     free(m);
   } else {
-    clear_message(m);
     push_free(p, m);
   }
   if (atomic_load_explicit(&p->want_release, memory_order_acquire) &&
