@@ -1,0 +1,57 @@
+/* tofu reliability suite — fault injection at two seams, test-only.
+ *
+ * The seams are link-time (GNU ld --wrap, see CMakeLists.txt), so the library
+ * carries no test code and no #ifdef:
+ *   - the backend: tofu_poller_backend() returns a wrapping table that
+ *     forwards to the real backend's and, when a plan is active, makes wait
+ *     return early (as an interrupted call would), adds spurious reports and
+ *     holds reports back for a pass;
+ *   - the socket shim: net_recv, net_sendv and net_accept fail with
+ *     "would block" or "connection reset", or move fewer bytes (down to one);
+ *   - allocation (POSIX builds): malloc, calloc and realloc return NULL.
+ *
+ * Faults hit only threads that did not call faults_exempt_thread(): the
+ * Reactor threads, never the test's own threads. Every choice is drawn from a
+ * seeded generator, so a seed names a run. */
+#ifndef TOFU_REL_FAULTS_H
+#define TOFU_REL_FAULTS_H
+
+#include <stdint.h>
+
+/* Chances are in parts per thousand of the calls concerned. */
+typedef struct fault_plan {
+  uint64_t seed;
+  unsigned wouldblock; /* recv / sendv / accept: "would block" */
+  unsigned shortio;    /* recv / sendv: fewer bytes (half the time one byte) */
+  unsigned reset;      /* recv / sendv: connection reset */
+  unsigned nomem;      /* malloc / calloc / realloc: NULL */
+  unsigned early;      /* wait: return 0 at once, as if interrupted */
+  unsigned spurious;   /* wait: report an armed handle (or a wakeup) that is not ready */
+  unsigned delay;      /* wait: hold a real report back until the next wait */
+} fault_plan;
+
+typedef struct fault_counts {
+  uint64_t wouldblock, shortio, reset, nomem, early, spurious, delay;
+} fault_counts;
+
+void faults_start(const fault_plan *p);
+void faults_stop(void);
+
+/* The calling thread never sees a fault. */
+void faults_exempt_thread(void);
+
+/* Faults injected since the last faults_start. */
+void faults_counts(fault_counts *out);
+
+/* Whether allocation failures can be injected in this build. */
+int faults_nomem_supported(void);
+
+/* Internal to the seams: 1 if a fault of this chance should hit now. */
+int faults_roll(unsigned per_mille);
+uint32_t faults_rand(void);
+const fault_plan *faults_plan(void); /* NULL when no plan is active */
+void faults_note_early(void);
+void faults_note_spurious(void);
+void faults_note_delay(void);
+
+#endif /* TOFU_REL_FAULTS_H */

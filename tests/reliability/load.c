@@ -1,0 +1,351 @@
+/* tofu — the reliability suite: many connections at once, and a soak.
+ *
+ * load_1000: 1,000 connections between two engines in this process, a
+ * request and its response on each, on every backend.
+ * load_10000 (POSIX): 10,000 connections; the client engine runs in a child
+ * process so that each side has its own descriptor table.
+ * soak: random connect / exchange / disconnect for TOFU_REL_SOAK_SECONDS
+ * (short by default; ci/soak.sh runs the long form); memory, pool and
+ * descriptors must come back to their start values. */
+#ifndef _WIN32
+#define _POSIX_C_SOURCE 200809L
+#endif
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "rel.h"
+
+#ifndef _WIN32
+#include <sys/wait.h>
+#include <unistd.h>
+#endif
+
+/* Open n channels from gc to the listener at bound: HelloRequests go out in
+ * batches, the server application (this thread) answers each. */
+static void open_many(tofu_engine *ec, tofu_group *gc, tofu_engine *es, tofu_group *gs,
+                      const char *bound, int n, uint16_t *cch) {
+  enum { BATCH = 500 };
+  for (int done = 0; done < n;) {
+    int k = n - done < BATCH ? n - done : BATCH;
+    for (int i = 0; i < k; i++) {
+      tofu_message *m = tofu_get(ec, TOFU_ALWAYS);
+      tofu_msg_header(m)->opcode = TOFU_OP_HELLO_REQUEST;
+      ck_assert_int_eq(tofu_msg_add_header(m, TOFU_HDR_CONNECT_TO, bound), TOFU_OK);
+      cch[done + i] = et_post(gc, &m).channel;
+    }
+    for (int i = 0; i < k; i++) {
+      tofu_message *m =
+          et_expect(gs, TOFU_OP_HELLO_REQUEST, TOFU_ORIGIN_APPLICATION, TOFU_STATUS_SUCCESS);
+      tofu_msg_header(m)->opcode = TOFU_OP_HELLO_RESPONSE;
+      et_post(gs, &m);
+    }
+    for (int i = 0; i < k; i++) {
+      tofu_message *m =
+          et_expect(gc, TOFU_OP_HELLO_RESPONSE, TOFU_ORIGIN_APPLICATION, TOFU_STATUS_SUCCESS);
+      tofu_put(ec, &m);
+    }
+    done += k;
+  }
+  (void)es;
+}
+
+void case_load_1000(void) {
+  int n = (int)rel_env("TOFU_REL_CONNECTIONS", 1000);
+  ck_assert(rel_raise_fd_limit(2L * n + 200));
+  uint64_t t0 = mono_now_ms();
+  tofu_engine *es = et_engine(0), *ec = et_engine(0);
+  tofu_group *gs = et_group(es), *gc = et_group(ec);
+  char bound[256];
+  et_listen(es, gs, "tcp|127.0.0.1|0", bound, sizeof bound);
+  uint16_t *cch = malloc((size_t)n * sizeof *cch);
+  open_many(ec, gc, es, gs, bound, n, cch);
+  tofu_engine_stats st;
+  tofu_engine_get_stats(es, &st);
+  ck_assert_uint_eq(st.channels, (size_t)n + 1);
+  for (int i = 0; i < n; i++) {
+    tofu_message *m = et_msg(ec, TOFU_OP_REQUEST, cch[i], 256, (unsigned)i);
+    et_post(gc, &m);
+  }
+  for (int i = 0; i < n; i++) {
+    tofu_message *m = et_expect(gs, TOFU_OP_REQUEST, TOFU_ORIGIN_APPLICATION, 0);
+    tofu_msg_header(m)->opcode = TOFU_OP_RESPONSE;
+    et_post(gs, &m);
+  }
+  for (int i = 0; i < n; i++) {
+    tofu_message *m = et_expect(gc, TOFU_OP_RESPONSE, TOFU_ORIGIN_APPLICATION, 0);
+    tofu_put(ec, &m);
+  }
+  printf("%d connections opened and used in %llu ms\n", n,
+         (unsigned long long)(mono_now_ms() - t0));
+  rel_figure("connections_held", n);
+  rel_figure("load_peak_rss_kib", (double)rel_peak_rss_kib());
+  tofu_group_destroy(gc);
+  for (int i = 0; i < n; i++) {
+    tofu_message *m =
+        et_expect(gs, TOFU_OP_BYE_SIGNAL, TOFU_ORIGIN_ENGINE, TOFU_STATUS_CHANNEL_CLOSED);
+    tofu_put(es, &m);
+  }
+  free(cch);
+  tofu_group_destroy(gs);
+  et_assert_all_returned(es);
+  et_assert_all_returned(ec);
+  tofu_engine_destroy(ec);
+  tofu_engine_destroy(es);
+}
+
+#ifndef _WIN32
+/* The client side of load_10000, in a child process: no check assertions
+ * here; the exit status says how it went. */
+static int load_child(int rfd, int n) {
+  uint16_t port = 0;
+  if (read(rfd, &port, sizeof port) != (ssize_t)sizeof port)
+    return 10;
+  close(rfd);
+  if (!rel_raise_fd_limit((long)n + 200))
+    return 11;
+  char bound[64];
+  snprintf(bound, sizeof bound, "tcp|127.0.0.1|%u", (unsigned)port);
+  tofu_engine *e = NULL;
+  if (tofu_engine_create(NULL, &e) != TOFU_OK)
+    return 12;
+  tofu_group *g = NULL;
+  tofu_group_create(e, &g);
+  uint16_t *ch = malloc((size_t)n * sizeof *ch);
+  enum { BATCH = 500 };
+  for (int done = 0; done < n; done += BATCH) {
+    int k = n - done < BATCH ? n - done : BATCH;
+    for (int i = 0; i < k; i++) {
+      tofu_message *m = tofu_get(e, TOFU_ALWAYS);
+      tofu_msg_header(m)->opcode = TOFU_OP_HELLO_REQUEST;
+      tofu_msg_add_header(m, TOFU_HDR_CONNECT_TO, bound);
+      tofu_header h;
+      if (tofu_post(g, &m, &h) != TOFU_OK)
+        return 13;
+      ch[done + i] = h.channel;
+    }
+    for (int i = 0; i < k; i++) {
+      tofu_message *m = tofu_wait_receive(g, 20000);
+      if (!m || tofu_msg_header(m)->opcode != TOFU_OP_HELLO_RESPONSE)
+        return 14;
+      tofu_put(e, &m);
+    }
+  }
+  for (int i = 0; i < n; i++) {
+    tofu_message *m = tofu_get(e, TOFU_ALWAYS);
+    tofu_msg_header(m)->opcode = TOFU_OP_REQUEST;
+    tofu_msg_header(m)->channel = ch[i];
+    tofu_msg_set_body(m, "ping", 4);
+    if (tofu_post(g, &m, NULL) != TOFU_OK)
+      return 15;
+  }
+  for (int i = 0; i < n; i++) {
+    tofu_message *m = tofu_wait_receive(g, 20000);
+    if (!m || tofu_msg_header(m)->opcode != TOFU_OP_RESPONSE)
+      return 16;
+    tofu_put(e, &m);
+  }
+  tofu_engine_stats st;
+  tofu_engine_get_stats(e, &st);
+  if (st.channels != (size_t)n)
+    return 17;
+  free(ch);
+  tofu_engine_destroy(e);
+  return 0;
+}
+#endif
+
+void case_load_10000(void) {
+#ifdef _WIN32
+  ck_abort_msg("POSIX only");
+#else
+  int n = (int)rel_env("TOFU_REL_BIG_CONNECTIONS", 10000);
+  if (!rel_raise_fd_limit((long)n + 200))
+    ck_abort_msg("RLIMIT_NOFILE cannot be raised to %d", n + 200);
+  int pfd[2];
+  ck_assert_int_eq(pipe(pfd), 0);
+  pid_t pid = fork();
+  ck_assert_int_ge(pid, 0);
+  if (pid == 0) {
+    close(pfd[1]);
+    _exit(load_child(pfd[0], n));
+  }
+  close(pfd[0]);
+  uint64_t t0 = mono_now_ms();
+  tofu_engine *es = et_engine(0);
+  tofu_group *gs = et_group(es);
+  char bound[256];
+  et_listen(es, gs, "tcp|127.0.0.1|0", bound, sizeof bound);
+  uint16_t port = rel_port_of(bound);
+  ck_assert_int_eq((int)write(pfd[1], &port, sizeof port), (int)sizeof port);
+  close(pfd[1]);
+  /* Serve: answer hellos, echo requests, until every connection has been
+   * used once. */
+  int hellos = 0, echoed = 0;
+  size_t peak = 0;
+  uint64_t until = mono_now_ms() + 150000;
+  while (echoed < n) {
+    ck_assert_msg(mono_now_ms() < until, "%d hellos, %d echoes", hellos, echoed);
+    tofu_message *m = tofu_wait_receive(gs, 1000);
+    if (!m) {
+      int status;
+      ck_assert_msg(waitpid(pid, &status, WNOHANG) == 0, "the client ended early (status %d)",
+                    WIFEXITED(status) ? WEXITSTATUS(status) : -1);
+      continue;
+    }
+    tofu_header *h = tofu_msg_header(m);
+    ck_assert_uint_eq(h->origin, TOFU_ORIGIN_APPLICATION);
+    if (h->opcode == TOFU_OP_HELLO_REQUEST) {
+      h->opcode = TOFU_OP_HELLO_RESPONSE;
+      hellos++;
+    } else {
+      ck_assert_uint_eq(h->opcode, TOFU_OP_REQUEST);
+      h->opcode = TOFU_OP_RESPONSE;
+      echoed++;
+    }
+    et_post(gs, &m);
+    tofu_engine_stats st;
+    tofu_engine_get_stats(es, &st);
+    if (st.channels > peak)
+      peak = st.channels;
+  }
+  int status = 0;
+  ck_assert_int_eq(waitpid(pid, &status, 0), pid);
+  ck_assert_msg(WIFEXITED(status) && WEXITSTATUS(status) == 0, "client exit status %d",
+                WIFEXITED(status) ? WEXITSTATUS(status) : -1);
+  /* The client is gone: every connection ends, each with its notice. */
+  for (int i = 0; i < n; i++) {
+    tofu_message *m = tofu_wait_receive(gs, 20000);
+    ck_assert_ptr_nonnull(m);
+    ck_assert_uint_eq(tofu_msg_header(m)->status, TOFU_STATUS_CHANNEL_CLOSED);
+    tofu_put(es, &m);
+  }
+  printf("%d connections (peak %zu server channels) in %llu ms\n", n, peak - 1,
+         (unsigned long long)(mono_now_ms() - t0));
+  rel_figure("big_connections_held", (double)(peak - 1));
+  rel_figure("big_load_server_peak_rss_kib", (double)rel_peak_rss_kib());
+  ck_assert_uint_eq(peak - 1, (size_t)n);
+  tofu_group_destroy(gs);
+  et_assert_all_returned(es);
+  tofu_engine_destroy(es);
+#endif
+}
+
+/* ---- soak --------------------------------------------------------------- */
+
+#define SOAK_MAX_OPEN 40
+
+void case_soak(void) {
+  long seconds = rel_env("TOFU_REL_SOAK_SECONDS", 5);
+  int fds0 = rel_open_fds();
+  tofu_engine *es = et_engine(8u << 20), *ec = et_engine(8u << 20);
+  tofu_group *gs = et_group(es), *gc = et_group(ec);
+  char bound[256];
+  et_listen(es, gs, "tcp|127.0.0.1|0", bound, sizeof bound);
+  rel_echo_server srv;
+  memset(&srv, 0, sizeof srv);
+  srv.e = es;
+  srv.g = gs;
+  pthread_t thr;
+  ck_assert_int_eq(pthread_create(&thr, NULL, rel_echo_main, &srv), 0);
+
+  uint16_t open[SOAK_MAX_OPEN];
+  int nopen = 0;
+  long cycles = 0, connects = 0, exchanged = 0, closes = 0;
+  long rss_warm = 0;
+  uint64_t rng = 88172645463325252ull;
+  uint64_t t0 = mono_now_ms(), end = t0 + (uint64_t)seconds * 1000;
+  while (mono_now_ms() < end || nopen > 0) {
+    int finishing = mono_now_ms() >= end;
+    rng ^= rng << 13;
+    rng ^= rng >> 7;
+    rng ^= rng << 17;
+    unsigned action = (unsigned)(rng % 10);
+    if (!finishing && nopen < SOAK_MAX_OPEN && (action < 3 || nopen == 0)) {
+      tofu_message *m = tofu_get(ec, TOFU_ALWAYS);
+      tofu_msg_header(m)->opcode = TOFU_OP_HELLO_REQUEST;
+      ck_assert_int_eq(tofu_msg_add_header(m, TOFU_HDR_CONNECT_TO, bound), TOFU_OK);
+      uint16_t ch = et_post(gc, &m).channel;
+      m = et_expect(gc, TOFU_OP_HELLO_RESPONSE, TOFU_ORIGIN_APPLICATION, 0);
+      tofu_put(ec, &m);
+      open[nopen++] = ch;
+      connects++;
+    } else if (!finishing && action < 8) {
+      /* A burst of requests on one channel, each answered in order. */
+      uint16_t ch = open[rng % (unsigned)nopen];
+      int k = 1 + (int)(rng >> 20) % 16;
+      size_t len = (size_t)((rng >> 30) % 20000);
+      uint64_t first = 0;
+      for (int i = 0; i < k; i++) {
+        tofu_message *m = et_msg(ec, TOFU_OP_REQUEST, ch, len, (unsigned)i);
+        uint64_t id = et_post(gc, &m).message_id;
+        if (i == 0)
+          first = id;
+      }
+      for (int i = 0; i < k; i++) {
+        tofu_message *m = et_expect(gc, TOFU_OP_RESPONSE, TOFU_ORIGIN_APPLICATION, 0);
+        ck_assert_uint_eq(tofu_msg_header(m)->channel, ch);
+        ck_assert(tofu_msg_header(m)->message_id >= first);
+        ck_assert(et_body_ok(m, len, (unsigned)i));
+        tofu_put(ec, &m);
+      }
+      exchanged += k;
+    } else {
+      /* Close one: gracefully (Bye) or abruptly (ByeSignal). */
+      int j = (int)(rng % (unsigned)nopen);
+      uint16_t ch = open[j];
+      open[j] = open[--nopen];
+      if (rng & (1ull << 40)) {
+        tofu_message *m = et_msg(ec, TOFU_OP_BYE_REQUEST, ch, 0, 0);
+        et_post(gc, &m);
+        m = et_expect(gc, TOFU_OP_BYE_RESPONSE, TOFU_ORIGIN_APPLICATION, 0);
+        tofu_put(ec, &m);
+      } else {
+        tofu_message *m = et_msg(ec, TOFU_OP_BYE_SIGNAL, ch, 0, 0);
+        et_post(gc, &m);
+      }
+      tofu_message *m =
+          et_expect(gc, TOFU_OP_BYE_SIGNAL, TOFU_ORIGIN_ENGINE, TOFU_STATUS_CHANNEL_CLOSED);
+      ck_assert_uint_eq(tofu_msg_header(m)->channel, ch);
+      tofu_put(ec, &m);
+      closes++;
+    }
+    cycles++;
+    if (rss_warm == 0 && mono_now_ms() - t0 >= 1000)
+      rss_warm = rel_rss_kib();
+  }
+  /* Everything closed: the server sees its channels go. */
+  uint64_t until = mono_now_ms() + ET_DEADLINE_MS;
+  tofu_engine_stats st;
+  for (;;) {
+    tofu_engine_get_stats(es, &st);
+    if (st.channels == 1)
+      break;
+    ck_assert_msg(mono_now_ms() < until, "%zu server channels left", st.channels - 1);
+    ck_assert_ptr_null(tofu_wait_receive(gc, 10)); /* the echo thread takes the notices */
+  }
+  atomic_store(&srv.stop, 1);
+  pthread_join(thr, NULL);
+  ck_assert_int_eq(atomic_load(&srv.errors), 0);
+  et_assert_all_returned(es);
+  et_assert_all_returned(ec);
+  long rss_end = rel_rss_kib();
+  printf("soak %ld s: %ld cycles, %ld connections, %ld requests, %ld closes; RSS %ld KiB after "
+         "1 s, %ld KiB at the end, peak %ld KiB\n",
+         seconds, cycles, connects, exchanged, closes, rss_warm, rss_end, rel_peak_rss_kib());
+  rel_figure("soak_seconds", (double)seconds);
+  rel_figure("soak_connections", (double)connects);
+  rel_figure("soak_requests", (double)exchanged);
+  rel_figure("soak_peak_rss_kib", (double)rel_peak_rss_kib());
+  /* Memory does not grow with the work done: within 4 MiB of the warm
+   * value (allocator slack), whatever the duration. */
+  if (rss_warm > 0)
+    ck_assert_msg(rss_end <= rss_warm + 4096, "RSS grew from %ld to %ld KiB", rss_warm, rss_end);
+  tofu_group_destroy(gc);
+  tofu_group_destroy(gs);
+  tofu_engine_destroy(ec);
+  tofu_engine_destroy(es);
+  int fds1 = rel_open_fds();
+  ck_assert_msg(fds1 == fds0, "%d descriptors open at the start, %d at the end", fds0, fds1);
+}

@@ -1,0 +1,86 @@
+/* tofu — the reliability suite: hostile input, faults, exhaustion, load and
+ * misuse. Shares the engine suite's helpers (et_*, tests/engine/suite.h).
+ *
+ * Figures a case measures are printed as "FIGURE <name> <value>" lines, which
+ * docs/reliability.md quotes. */
+#ifndef TOFU_TEST_REL_H
+#define TOFU_TEST_REL_H
+
+#include <stdatomic.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "faults.h"
+#include "suite.h"
+
+#define TOFU_CASE(name, requirements) void case_##name(void);
+#include "rel_cases.h"
+#undef TOFU_CASE
+
+/* Requirements of this suite on top of runner.h's (masked off before the
+ * runner sees them; checked by main.c). */
+#define REQ_POSIX (1u << 8)       /* POSIX-only facility (rlimits, fork, /proc) */
+#define REQ_NOMEM (1u << 9)       /* allocation failures can be injected */
+#define REQ_NATIVE_NET (1u << 10) /* not under Wine (its network stack is too slow for it) */
+
+/* A number from the environment, or def. */
+long rel_env(const char *name, long def);
+
+/* CPU seconds used by this process so far (user + system). */
+double rel_cpu_seconds(void);
+
+/* Resident set size now and at its peak, in KiB (0 where unknown). */
+long rel_rss_kib(void);
+long rel_peak_rss_kib(void);
+
+/* Raise the soft descriptor limit to want (POSIX; 1 if it is that high now,
+ * always 1 on Windows). */
+int rel_raise_fd_limit(long want);
+
+/* The highest descriptor number open now (-1 where unknown). */
+int rel_highest_fd(void);
+
+/* Descriptors open now (-1 where unknown). */
+int rel_open_fds(void);
+
+/* Print "FIGURE name value" for docs/reliability.md. */
+void rel_figure(const char *name, double value);
+
+/* A raw TCP client connected to 127.0.0.1:port (blocking). */
+tofu_socket rel_raw_connect(uint16_t port);
+
+/* The port of a "tcp|IP|PORT" address. */
+uint16_t rel_port_of(const char *bound);
+
+/* Send all of buf on a blocking socket; 1 on success. */
+int rel_send_all(tofu_socket s, const void *buf, size_t n);
+
+/* Encode a frame header into out[16]. */
+void rel_frame(uint8_t out[16], unsigned opcode, uint64_t id, uint16_t hlen, uint16_t blen);
+
+/* Whether the engine closed s: recv returns 0 or an error within the
+ * deadline (a blocking socket with a receive timeout). */
+int rel_closed_by_peer(tofu_socket s);
+
+/* A working echo round trip over an already connected pair of channels. */
+void rel_echo_once(tofu_engine *ec, tofu_group *gc, uint16_t cch, tofu_engine *es, tofu_group *gs,
+                   unsigned seed);
+
+/* A server application on its own thread: answers HelloRequest with
+ * HelloResponse, echoes each Request as its Response, answers ByeRequest;
+ * puts everything else. Counts requests and errors (a request seen twice, a
+ * post refused). Start with pthread_create(rel_echo_main, &server) after
+ * setting e and g; stop by setting stop and joining. */
+typedef struct rel_echo_server {
+  tofu_engine *e;
+  tofu_group *g;
+  atomic_int stop;
+  atomic_int errors;
+  atomic_long requests;
+  int track; /* remember request ids to catch one delivered twice */
+  uint64_t *seen;
+  size_t nseen, cap;
+} rel_echo_server;
+void *rel_echo_main(void *arg);
+
+#endif /* TOFU_TEST_REL_H */

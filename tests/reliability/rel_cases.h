@@ -1,0 +1,39 @@
+/* tofu — the reliability suite: every case, once.
+ *
+ * Read by main.c (the case table) and by CMakeLists.txt (one ctest test
+ * `reliability.<name>` per line). Keep one TOFU_CASE per line. */
+
+/* fuzz_replay.c: the fuzz corpora and every kept crash input */
+TOFU_CASE(fuzz_corpus_replay, REQ_NONE)
+
+/* fault_flows.c: engine flows under injected faults, many seeds */
+TOFU_CASE(faults_lossless, REQ_NONE)
+TOFU_CASE(faults_resets, REQ_NONE)
+TOFU_CASE(faults_nomem, REQ_NOMEM)
+TOFU_CASE(faults_uds, REQ_UDS)
+
+/* hostile.c: peers that break the rules */
+TOFU_CASE(hostile_garbage, REQ_NONE)
+TOFU_CASE(hostile_unknown_opcodes, REQ_NONE)
+TOFU_CASE(hostile_first_frame, REQ_NONE)
+TOFU_CASE(hostile_truncated_close, REQ_NONE)
+TOFU_CASE(hostile_trickle, REQ_NONE)
+TOFU_CASE(hostile_reset_mid_frame, REQ_NONE)
+TOFU_CASE(hostile_after_hello, REQ_NONE)
+TOFU_CASE(hostile_silent_connects, REQ_MANY_FDS)
+
+/* exhaustion.c: memory, descriptors, a peer that stops reading */
+TOFU_CASE(exhaust_pool_cpu, REQ_NONE)
+TOFU_CASE(exhaust_emfile_accept, REQ_POSIX)
+TOFU_CASE(exhaust_peer_stops_reading, REQ_NONE)
+
+/* load.c: many connections, soak */
+TOFU_CASE(load_1000, REQ_MANY_FDS)
+TOFU_CASE(load_10000, REQ_POSIX)
+TOFU_CASE(soak, REQ_NONE)
+
+/* misuse.c: what an application can get wrong */
+TOFU_CASE(misuse_put, REQ_NONE)
+TOFU_CASE(misuse_destroyed_group, REQ_NONE)
+TOFU_CASE(misuse_destroy_outstanding, REQ_NONE)
+TOFU_CASE(misuse_oversize, REQ_NONE)
