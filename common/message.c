@@ -176,11 +176,11 @@ static int is_blank(char c) {
 }
 
 int tofu_msg_find_header(const tofu_message *m, const char *name, const char **value, size_t *len) {
-  if (!m || !name)
+  if (!m || !name || !m->th) /* no buffer: no headers (and NULL + 0 is undefined) */
     return 0;
   size_t nl = strlen(name);
   const char *p = (const char *)m->th, *end = p + m->th_len;
-  while (p && p < end) {
+  while (p < end) {
     const char *eol = p;
     while (eol < end && !(eol[0] == '\r' && eol + 1 < end && eol[1] == '\n'))
       eol++;
@@ -197,7 +197,7 @@ int tofu_msg_find_header(const tofu_message *m, const char *name, const char **v
         *len = (size_t)(ve - v);
       return 1;
     }
-    p = eol + 2;
+    p = eol < end ? eol + 2 : end; /* never past the end */
   }
   return 0;
 }
