@@ -42,7 +42,7 @@ void chan_io_connect(tofu_engine *e, tofu_message *hello) {
   if (rc == NET_OK)
     rc = net_set_nonblocking(ch->sock);
   if (rc == NET_OK)
-    rc = a.kind == ADDR_TCP ? net_tcp_connect(ch->sock, a.host, a.port)
+    rc = a.kind == ADDR_TCP ? net_tcp_connect(ch->sock, hello->connect_ip, a.port)
                             : net_uds_connect(ch->sock, a.path);
   if (rc != NET_OK && rc != NET_EINPROGRESS) {
     channel_close(ch, TOFU_STATUS_CONNECT_FAILED, NULL);

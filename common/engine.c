@@ -244,11 +244,11 @@ void tofu_group_destroy(tofu_group *g) {
   group_free(g);
 }
 
-/* The checks tofu_post makes before the message leaves the caller. */
-static int post_check(const tofu_message *m) {
+/* The checks tofu_post makes before the message leaves the caller. For a
+ * WelcomeRequest or HelloRequest, *a receives the parsed address. */
+static int post_check(const tofu_message *m, address *a) {
   const tofu_header *h = &m->hdr;
   unsigned op = h->opcode;
-  address a;
   if (op >= TOFU_OPCODE_COUNT)
     return TOFU_STATUS_INVALID_OP_CODE;
   if (h->origin != TOFU_ORIGIN_APPLICATION || op == TOFU_OP_WELCOME_RESPONSE)
@@ -265,7 +265,7 @@ static int post_check(const tofu_message *m) {
     if (h->channel != TOFU_CHANNEL_UNASSIGNED)
       return TOFU_STATUS_INVALID_CHANNEL_NUMBER;
     int connect = op == TOFU_OP_HELLO_REQUEST;
-    if (address_from_message(m, connect ? TOFU_HDR_CONNECT_TO : TOFU_HDR_LISTEN_ON, connect, &a) !=
+    if (address_from_message(m, connect ? TOFU_HDR_CONNECT_TO : TOFU_HDR_LISTEN_ON, connect, a) !=
         TOFU_OK)
       return TOFU_STATUS_INVALID_ADDRESS;
     return TOFU_STATUS_SUCCESS;
@@ -280,7 +280,8 @@ int tofu_post(tofu_group *g, tofu_message **msg, tofu_header *out) {
     return TOFU_EINVAL;
   tofu_message *m = *msg;
   tofu_engine *e = g->engine;
-  int st = post_check(m);
+  address a;
+  int st = post_check(m, &a);
   if (st != TOFU_STATUS_SUCCESS) {
     m->hdr.status = (uint8_t)st;
     return TOFU_EMESSAGE;
@@ -292,6 +293,10 @@ int tofu_post(tofu_group *g, tofu_message **msg, tofu_header *out) {
       return TOFU_ELIMIT;
     m->hdr.channel = n;
   }
+  m->connect_ip[0] = '\0';
+  if (op == TOFU_OP_HELLO_REQUEST && a.kind == ADDR_TCP &&
+      net_resolve_ipv4(a.host, m->connect_ip) != NET_OK)
+    m->connect_ip[0] = '\0';
   if (m->hdr.message_id == 0)
     m->hdr.message_id = atomic_fetch_add(&next_message_id, 1);
   m->hdr.status = TOFU_STATUS_SUCCESS;

@@ -7,6 +7,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "net.h"
 #include "tofu/tofu.h"
 
 struct pool;
@@ -36,6 +37,10 @@ struct tofu_message {
   tofu_group *group;
   int cmd;
   int64_t due_ms;
+  /* A TCP HelloRequest's peer as a dotted quad, looked up by tofu_post on the
+   * posting thread so that the Reactor never blocks on a name lookup; "" when
+   * the name did not resolve (the Reactor then reports connect_failed). */
+  char connect_ip[NET_IPV4_TEXT];
 };
 
 /* Make sure the text-header / body buffer holds cap bytes, charging the pool

@@ -465,20 +465,27 @@ int net_tcp_bind(tofu_socket s, const char *ip, uint16_t port, uint16_t *bound) 
   return NET_OK;
 }
 
-int net_tcp_connect(tofu_socket s, const char *host, uint16_t port) {
-  struct sockaddr_in sin;
-  memset(&sin, 0, sizeof sin);
-  sin.sin_family = AF_INET;
-  sin.sin_port = htons(port);
-  if (inet_pton(AF_INET, host, &sin.sin_addr) != 1) {
+int net_resolve_ipv4(const char *host, char ip[NET_IPV4_TEXT]) {
+  struct in_addr in;
+  if (inet_pton(AF_INET, host, &in) != 1) {
     struct addrinfo hints, *res = NULL;
     memset(&hints, 0, sizeof hints);
     hints.ai_family = AF_INET;
     hints.ai_socktype = SOCK_STREAM;
     if (getaddrinfo(host, NULL, &hints, &res) != 0 || res == NULL)
       return NET_EOTHER;
-    sin.sin_addr = ((struct sockaddr_in *)res->ai_addr)->sin_addr;
+    in = ((struct sockaddr_in *)res->ai_addr)->sin_addr;
     freeaddrinfo(res);
   }
+  return inet_ntop(AF_INET, &in, ip, NET_IPV4_TEXT) ? NET_OK : NET_EOTHER;
+}
+
+int net_tcp_connect(tofu_socket s, const char *ip, uint16_t port) {
+  struct sockaddr_in sin;
+  memset(&sin, 0, sizeof sin);
+  sin.sin_family = AF_INET;
+  sin.sin_port = htons(port);
+  if (inet_pton(AF_INET, ip, &sin.sin_addr) != 1)
+    return NET_EOTHER;
   return net_connect(s, (struct sockaddr *)&sin, sizeof sin);
 }

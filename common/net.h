@@ -117,7 +117,6 @@ int net_os_error(void);
 /* A short static description of a net_error value (never NULL). */
 const char *net_strerror(int err);
 
-
 /* ---- Engine additions: general addresses and gathered writes ------------ */
 
 /* One buffer of a gathered write. */
@@ -140,10 +139,18 @@ ptrdiff_t net_sendv(tofu_socket s, const net_iov *iov, int count);
  * bound is not NULL. */
 int net_tcp_bind(tofu_socket s, const char *ip, uint16_t port, uint16_t *bound);
 
-/* Connect a TCP/IPv4 socket to host (dotted quad or a name resolved to IPv4)
- * and port. Results as net_tcp_connect_loopback; a host that does not resolve
- * gives NET_EOTHER. */
-int net_tcp_connect(tofu_socket s, const char *host, uint16_t port);
+/* The text length of an IPv4 address, NUL included. */
+#define NET_IPV4_TEXT 16
+
+/* Resolve host (a dotted quad, or a name looked up with getaddrinfo, which
+ * may block) to a dotted quad in ip[NET_IPV4_TEXT]. Returns NET_OK or
+ * NET_EOTHER when the host does not resolve to IPv4. */
+int net_resolve_ipv4(const char *host, char ip[NET_IPV4_TEXT]);
+
+/* Connect a TCP/IPv4 socket to ip (a dotted quad: never a name, so this
+ * never blocks on a lookup) and port. Results as net_tcp_connect_loopback; an
+ * ip that is not a dotted quad gives NET_EOTHER. */
+int net_tcp_connect(tofu_socket s, const char *ip, uint16_t port);
 
 /* Remove a filesystem path (a UDS listener's socket file). */
 void net_uds_unlink(const char *path);

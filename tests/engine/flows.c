@@ -101,6 +101,26 @@ void case_echo_tcp(void) {
   echo_over("tcp|127.0.0.1|0", 1);
 }
 
+/* A host name in ~connect_to is looked up by tofu_post (on the posting
+ * thread, never on the Reactor's) and the connect then goes to its address. */
+void case_connect_by_name_tcp(void) {
+  tofu_engine *e = et_engine(0);
+  tofu_group *gs = et_group(e), *gc = et_group(e);
+  char bound[256], by_name[256];
+  et_listen(e, gs, "tcp|127.0.0.1|0", bound, sizeof bound);
+  const char *port = strrchr(bound, '|');
+  ck_assert_ptr_nonnull(port);
+  snprintf(by_name, sizeof by_name, "tcp|localhost%s", port);
+  uint16_t cch, sch;
+  et_connect(e, gc, gs, e, by_name, &cch, &sch);
+  ck_assert_uint_ne(cch, 0);
+  ck_assert_uint_ne(sch, 0);
+  tofu_group_destroy(gc);
+  tofu_group_destroy(gs);
+  et_assert_all_returned(e);
+  tofu_engine_destroy(e);
+}
+
 void case_echo_uds(void) {
   pair_listener hold;
   char addr[NET_UDS_PATH_MAX + 8];
