@@ -251,6 +251,10 @@ void tofu_group_destroy(tofu_group *g);
  *   WelcomeRequest/HelloRequest without a well-formed address header
  *                                           -> invalid_address
  *   text headers or body longer than 65535  -> invalid_headers_len / invalid_body_len
+ * A HelloRequest whose ~connect_to names a TCP host by name (not a dotted
+ * quad) has the name looked up here, on the calling thread (getaddrinfo may
+ * block), so that the Reactor never waits on a lookup; a name that does not
+ * resolve to IPv4 comes back later as connect_failed.
  * Errors: TOFU_EINVAL (NULL group or msg), TOFU_EMESSAGE (see above),
  * TOFU_ENOMEM (no channel could be made), TOFU_ELIMIT (all channel numbers
  * are in use). */
