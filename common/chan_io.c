@@ -296,7 +296,9 @@ int chan_io_resume(channel *ch) {
   size_t off = ch->stash_off, len = ch->stash_len;
   ch->stash = NULL;
   ch->stash_len = ch->stash_off = 0;
-  size_t used = feed(ch, s ? s + off : NULL, len - off);
+  /* Never a NULL buffer: feed computes buf + pos, and NULL + 0 is undefined. */
+  static const uint8_t none[1];
+  size_t used = feed(ch, s ? s + off : none, len - off);
   (void)used;
   free(s);
   if (!ch->closed && !ch->paused)
