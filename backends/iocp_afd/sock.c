@@ -86,9 +86,8 @@ sock_fate sock_feed(sock_state *s, const nt_io_status_block *iosb, unsigned *rep
   /* A poll issued for a narrower interest (arm widened it while the packet
    * was already queued) says nothing about the new directions; readiness is
    * level state, so polling again loses nothing and reports them together. */
-  ULONG asked = asked_events;
-  if (s->interest != 0 &&
-      (asked & afd_events_for_interest(s->interest)) == afd_events_for_interest(s->interest))
+  ULONG wanted = afd_events_for_interest(s->interest);
+  if (s->interest != 0 && (asked_events & wanted) == wanted)
     *report = afd_events_to_tofu(events, s->interest);
   if (*report != 0) {
     s->interest = 0; /* one-shot: silent until armed again */
