@@ -38,12 +38,11 @@ typedef struct afd_poll_info {
 } afd_poll_info;
 
 /* Start a poll for `events` of the socket `base`, issued on the handle `on`
- * (normally `base` itself; see port_bind for the exception). The packet goes
- * to the completion port `on` is bound to. info and iosb must stay valid and
- * unmoved until the completion carrying apc_context is dequeued from the
- * port. Returns the NT status: NT_STATUS_PENDING normally; a success when
- * the poll completed at once (its packet is queued all the same); a failure
- * when no packet will come. */
+ * (the backend always passes `base` itself; the proofs also poll one socket
+ * through another). The packet goes to the completion port `on` is bound to. info and iosb must
+ * stay valid and unmoved until the completion carrying apc_context is dequeued from the port.
+ * Returns the NT status: NT_STATUS_PENDING normally; a success when the poll completed at once (its
+ * packet is queued all the same); a failure when no packet will come. */
 nt_status afd_poll(HANDLE on, HANDLE base, ULONG events, afd_poll_info *info,
                    nt_io_status_block *iosb, void *apc_context);
 

@@ -134,11 +134,10 @@ static int iocp_register(tofu_poller *p, tofu_socket sock, void *token, tofu_pol
   int rc = ws_base_handle(key, &base);
   if (rc != TOFU_OK)
     return rc;
-  HANDLE poll_on;
-  rc = port_bind(&p->port, base, &poll_on);
+  rc = port_bind(&p->port, base);
   if (rc != TOFU_OK)
     return rc;
-  s = sock_new(key, base, poll_on, token);
+  s = sock_new(key, base, token);
   if (s == NULL)
     return TOFU_ENOMEM;
   HASH_ADD(hh, p->by_socket, sock, sizeof s->sock, s);

@@ -6,8 +6,6 @@
 int port_open(port *p) {
   p->handle = NULL;
   p->notify_queued = 0;
-  p->anchor = INVALID_SOCKET;
-  p->anchor_base = NULL;
   /* Concurrency 1: one thread (the Reactor) ever waits on this port. */
   nt_status status = nt.create_io_completion(&p->handle, NT_IO_COMPLETION_ALL_ACCESS, NULL, 1);
   if (!NT_SUCCESS(status))
@@ -16,55 +14,17 @@ int port_open(port *p) {
 }
 
 void port_close(port *p) {
-  /* Called once no poll is pending any more, on the anchor either. */
-  if (p->anchor != INVALID_SOCKET)
-    closesocket(p->anchor);
-  p->anchor = INVALID_SOCKET;
+  /* Called once no poll is pending any more. */
   if (p->handle != NULL)
     nt.close(p->handle);
   p->handle = NULL;
 }
 
-static int port_anchor(port *p, HANDLE *out) {
-  if (p->anchor == INVALID_SOCKET) {
-    SOCKET s = WSASocketW(AF_INET, SOCK_STREAM, IPPROTO_TCP, NULL, 0, WSA_FLAG_OVERLAPPED);
-    if (s == INVALID_SOCKET)
-      return TOFU_ESYSTEM;
-    SOCKET base = INVALID_SOCKET;
-    DWORD bytes = 0;
-    if (WSAIoctl(s, _WSAIOR(IOC_WS2, 34) /* SIO_BASE_HANDLE */, NULL, 0, &base, sizeof base, &bytes,
-                 NULL, NULL) != 0 ||
-        CreateIoCompletionPort((HANDLE)base, p->handle, (ULONG_PTR)PORT_KEY_SOCKET, 0) == NULL) {
-      closesocket(s);
-      return TOFU_ESYSTEM;
-    }
-    p->anchor = s;
-    p->anchor_base = (HANDLE)base;
-  }
-  *out = p->anchor_base;
-  return TOFU_OK;
-}
-
-int port_bind(port *p, HANDLE base, HANDLE *poll_on) {
-  *poll_on = base;
+int port_bind(port *p, HANDLE base) {
   if (CreateIoCompletionPort(base, p->handle, (ULONG_PTR)PORT_KEY_SOCKET, 0) != NULL)
     return TOFU_OK;
-  DWORD error = GetLastError();
-  if (error != ERROR_INVALID_PARAMETER)
-    return TOFU_ESYSTEM;
-  /* The handle is bound already (registered before, here or in another
-   * poller): a handle can be bound only once, but it can be moved. */
-  nt_file_completion_information info = {p->handle, PORT_KEY_SOCKET};
-  nt_io_status_block iosb;
-  nt_status status = nt.set_information_file(base, &iosb, &info, sizeof info,
-                                             NT_FILE_REPLACE_COMPLETION_INFORMATION);
-  /* Wine 8 cannot move it, and cannot say where it is bound: poll it
-   * through the anchor, which is certainly bound here. */
-  if (status == NT_STATUS_NOT_IMPLEMENTED || status == NT_STATUS_INVALID_INFO_CLASS)
-    return port_anchor(p, poll_on);
-  if (!NT_SUCCESS(status))
-    return nt_fail(status);
-  return TOFU_OK;
+  /* ERROR_INVALID_PARAMETER: bound already, by this poller (see port.h). */
+  return GetLastError() == ERROR_INVALID_PARAMETER ? TOFU_OK : TOFU_ESYSTEM;
 }
 
 int port_notify(port *p) {

@@ -18,11 +18,6 @@
 
 typedef struct port {
   HANDLE handle;
-  /* A socket of the port's own, bound to it, on which polls of sockets that
-   * are bound to another port are issued (created on first need; see
-   * port_bind). */
-  SOCKET anchor;
-  HANDLE anchor_base;
   /* 1 while a wakeup packet is queued and not yet taken: a burst of notifies
    * posts one packet. */
   volatile LONG notify_queued;
@@ -31,14 +26,12 @@ typedef struct port {
 int port_open(port *p);
 void port_close(port *p);
 
-/* Make the packets of polls on socket `base` arrive at this port, and set
- * *poll_on to the handle those polls must be issued on. Normally that is
- * `base` itself, bound with PORT_KEY_SOCKET, or moved here if it was bound
- * before. Where a bound handle cannot be moved (Wine 8 lacks
- * FileReplaceCompletionInformation) it is the port's anchor socket instead:
- * AFD reports the polled socket named inside the request to the port of the
- * handle the request was issued on. */
-int port_bind(port *p, HANDLE base, HANDLE *poll_on);
+/* Make the packets of polls on socket `base` arrive at this port, with
+ * PORT_KEY_SOCKET. A handle can be bound to a port only once; one bound
+ * already was bound here by an earlier registration, since the contract
+ * keeps a socket with one poller for life, and its constant key is still
+ * right. Returns TOFU_OK or TOFU_ESYSTEM. */
+int port_bind(port *p, HANDLE base);
 
 /* Queue one wakeup packet unless one is queued already. Any thread. */
 int port_notify(port *p);

@@ -5,13 +5,12 @@
 
 #include "tofu/error.h"
 
-sock_state *sock_new(SOCKET sock, HANDLE base, HANDLE poll_on, void *token) {
+sock_state *sock_new(SOCKET sock, HANDLE base, void *token) {
   sock_state *s = calloc(1, sizeof *s);
   if (s == NULL)
     return NULL;
   s->sock = sock;
   s->base = base;
-  s->poll_on = poll_on;
   s->token = token;
   return s;
 }
@@ -36,9 +35,9 @@ static int sock_update(sock_state *s) {
     if ((s->poll_events & wanted) == wanted || s->cancel_requested)
       return TOFU_OK;
     s->cancel_requested = true;
-    return afd_cancel_poll(s->poll_on, &s->iosb);
+    return afd_cancel_poll(s->base, &s->iosb);
   }
-  nt_status status = afd_poll(s->poll_on, s->base, wanted, &s->poll_info, &s->iosb, s);
+  nt_status status = afd_poll(s->base, s->base, wanted, &s->poll_info, &s->iosb, s);
   /* Pending or finished at once: either way one packet is on its way. */
   if (status != NT_STATUS_PENDING && !NT_SUCCESS(status))
     return nt_fail(status);
@@ -111,7 +110,7 @@ sock_fate sock_deregister(sock_state *s) {
     s->cancel_requested = true;
     /* If the cancel fails the packet still comes, at the latest with
      * LOCAL_CLOSE when the caller closes the socket. */
-    (void)afd_cancel_poll(s->poll_on, &s->iosb);
+    (void)afd_cancel_poll(s->base, &s->iosb);
   }
   return SOCK_KEEP;
 }

@@ -30,8 +30,7 @@ struct tofu_poll_handle {
   afd_poll_info poll_info;
 
   SOCKET sock;
-  HANDLE base;
-  HANDLE poll_on; /* where polls are issued: base, or the port's anchor */
+  HANDLE base; /* the base socket handle: polls are issued on it and name it */
   void *token;
   unsigned interest;     /* armed TOFU_POLL_* interest; 0 when disarmed */
   ULONG poll_events;     /* the AFD events the pending poll waits for */
@@ -48,7 +47,7 @@ struct tofu_poll_handle {
 /* What sock_feed tells the poller to do with the sock after a packet. */
 typedef enum sock_fate { SOCK_KEEP, SOCK_FREE } sock_fate;
 
-sock_state *sock_new(SOCKET sock, HANDLE base, HANDLE poll_on, void *token);
+sock_state *sock_new(SOCKET sock, HANDLE base, void *token);
 void sock_free(sock_state *s);
 
 /* Replace the armed interest (0 disarms) and make the pending poll match it.
