@@ -8,25 +8,27 @@
 #ifndef TOFU_ERROR_H
 #define TOFU_ERROR_H
 
+#include "tofu/api.h"
+
 #ifdef __cplusplus
 extern "C" {
 #endif
 
 typedef enum tofu_error {
   TOFU_OK = 0,
-  TOFU_EINVAL = -1,         /* an argument is invalid (NULL, unknown bits, out of range) */
-  TOFU_ENOMEM = -2,         /* memory could not be allocated */
-  TOFU_EEXIST = -3,         /* the socket is already registered with this poller */
-  TOFU_ESYSTEM = -4,        /* an operating-system call failed; see errno / WSAGetLastError */
-  TOFU_ENOBASEHANDLE = -5,  /* Windows: SIO_BASE_HANDLE failed (a non-IFS Layered Service
-                               Provider is installed); AFD polling is impossible */
-  TOFU_EUNSUPPORTED = -6,   /* the platform or backend does not support the request */
-  TOFU_ELIMIT = -7,         /* a configured or platform limit was reached */
-  TOFU_EMESSAGE = -8        /* the message was refused; its status byte says why */
+  TOFU_EINVAL = -1,        /* an argument is invalid (NULL, unknown bits, out of range) */
+  TOFU_ENOMEM = -2,        /* memory could not be allocated */
+  TOFU_EEXIST = -3,        /* the socket is already registered with this poller */
+  TOFU_ESYSTEM = -4,       /* an operating-system call failed; see errno / WSAGetLastError */
+  TOFU_ENOBASEHANDLE = -5, /* Windows: SIO_BASE_HANDLE failed (a non-IFS Layered Service
+                              Provider is installed); AFD polling is impossible */
+  TOFU_EUNSUPPORTED = -6,  /* the platform or backend does not support the request */
+  TOFU_ELIMIT = -7,        /* a configured or platform limit was reached */
+  TOFU_EMESSAGE = -8       /* the message was refused; its status byte says why */
 } tofu_error;
 
 /* A short, static, English description of a tofu_error value (never NULL). */
-const char *tofu_strerror(int err);
+TOFU_API const char *tofu_strerror(int err);
 
 #ifdef __cplusplus
 }

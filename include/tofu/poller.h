@@ -27,6 +27,8 @@
 #ifndef TOFU_POLLER_H
 #define TOFU_POLLER_H
 
+#include "tofu/api.h"
+
 #include <stdint.h>
 
 #include "tofu/error.h"
@@ -47,11 +49,13 @@ typedef int tofu_socket;
 
 /* Interest (for arm) and readiness (in events). */
 enum {
-  TOFU_POLL_READABLE = 1u << 0, /* recv/accept will not block (data, EOF, or a pending connection) */
-  TOFU_POLL_WRITABLE = 1u << 1, /* send will not block; a connect has finished (success or failure) */
-  TOFU_POLL_HANGUP = 1u << 2,   /* reported only: the connection is finished (see the doc) */
-  TOFU_POLL_ERROR = 1u << 3,    /* reported only: an error is pending on the socket (SO_ERROR) */
-  TOFU_POLL_WAKEUP = 1u << 4    /* reported only: notify() was called; token is NULL */
+  TOFU_POLL_READABLE =
+      1u << 0, /* recv/accept will not block (data, EOF, or a pending connection) */
+  TOFU_POLL_WRITABLE =
+      1u << 1,                /* send will not block; a connect has finished (success or failure) */
+  TOFU_POLL_HANGUP = 1u << 2, /* reported only: the connection is finished (see the doc) */
+  TOFU_POLL_ERROR = 1u << 3,  /* reported only: an error is pending on the socket (SO_ERROR) */
+  TOFU_POLL_WAKEUP = 1u << 4  /* reported only: notify() was called; token is NULL */
 };
 
 /* The bits a caller may pass to arm(). */
@@ -110,10 +114,10 @@ typedef struct tofu_poller_ops {
 } tofu_poller_ops;
 
 /* The backend chosen at build time (-DTOFU_BACKEND=...). */
-const tofu_poller_ops *tofu_poller_backend(void);
+TOFU_API const tofu_poller_ops *tofu_poller_backend(void);
 
 /* The name of the backend chosen at build time; same as tofu_poller_backend()->name. */
-const char *tofu_backend_name(void);
+TOFU_API const char *tofu_backend_name(void);
 
 #ifdef __cplusplus
 }

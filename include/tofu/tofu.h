@@ -35,6 +35,8 @@
 #ifndef TOFU_TOFU_H
 #define TOFU_TOFU_H
 
+#include "tofu/api.h"
+
 #include <stddef.h>
 #include <stdint.h>
 
@@ -111,10 +113,10 @@ typedef enum tofu_status {
 } tofu_status;
 
 /* tofu's name of a status ("channel_closed", ...); never NULL. */
-const char *tofu_status_name(int status);
+TOFU_API const char *tofu_status_name(int status);
 
 /* The name of an opcode ("HelloRequest", ...), or "invalid"; never NULL. */
-const char *tofu_opcode_name(int opcode);
+TOFU_API const char *tofu_opcode_name(int opcode);
 
 /* The binary header, unpacked. The application sets opcode, channel,
  * message_id and more; the engine sets origin and status on what it hands
@@ -156,20 +158,20 @@ typedef struct tofu_options {
 } tofu_options;
 
 /* Fill *opts with the defaults (16 initial messages, 64 MiB, 10 s). */
-void tofu_options_default(tofu_options *opts);
+TOFU_API void tofu_options_default(tofu_options *opts);
 
 /* Create an engine on the build's backend and start its Reactor thread;
  * returns when the Reactor is ready. opts may be NULL (defaults). Several
  * engines per process are allowed. Errors: TOFU_EINVAL, TOFU_ENOMEM,
  * TOFU_ELIMIT (initial_messages do not fit max_memory), TOFU_ESYSTEM. */
-int tofu_engine_create(const tofu_options *opts, tofu_engine **out);
+TOFU_API int tofu_engine_create(const tofu_options *opts, tofu_engine **out);
 
 /* Stop the Reactor, close every channel and listener (removing the socket
  * files of UDS listeners), destroy the groups still alive and free every
  * message the engine holds. Messages the application still holds must have
  * been put before: they are freed here and must not be used afterwards.
  * e may be NULL. */
-void tofu_engine_destroy(tofu_engine *e);
+TOFU_API void tofu_engine_destroy(tofu_engine *e);
 
 /* ---- Messages --------------------------------------------------------- */
 
@@ -180,59 +182,60 @@ typedef enum tofu_alloc {
 
 /* Take an empty message (header zeroed, no text headers, empty body) from the
  * engine's pool, or NULL (see tofu_alloc). Thread-safe. */
-tofu_message *tofu_get(tofu_engine *e, tofu_alloc strategy);
+TOFU_API tofu_message *tofu_get(tofu_engine *e, tofu_alloc strategy);
 
 /* Give a message back to its pool and clear *msg. NULL or *msg == NULL is a
  * no-op. Returning messages is what ends backpressure. Thread-safe. */
-void tofu_put(tofu_engine *e, tofu_message **msg);
+TOFU_API void tofu_put(tofu_engine *e, tofu_message **msg);
 
 /* The message's binary header, to read or change in place. Never NULL. */
-tofu_header *tofu_msg_header(tofu_message *m);
+TOFU_API tofu_header *tofu_msg_header(tofu_message *m);
 
 /* Empty the message: zero header, no text headers, empty body (buffers are
  * kept for reuse). */
-void tofu_msg_reset(tofu_message *m);
+TOFU_API void tofu_msg_reset(tofu_message *m);
 
 /* The body and its length (the pointer may be NULL when the length is 0). */
-const void *tofu_msg_body(const tofu_message *m, size_t *len);
+TOFU_API const void *tofu_msg_body(const tofu_message *m, size_t *len);
 
 /* Replace the body with len bytes (data may be NULL if len is 0), or append
  * to it. Errors: TOFU_EINVAL (NULL message, or NULL data with len > 0),
  * TOFU_ELIMIT (the body would exceed TOFU_MAX_BODY, or the pool's hard limit
  * has no room); the message is unchanged on error. */
-int tofu_msg_set_body(tofu_message *m, const void *data, size_t len);
-int tofu_msg_append_body(tofu_message *m, const void *data, size_t len);
+TOFU_API int tofu_msg_set_body(tofu_message *m, const void *data, size_t len);
+TOFU_API int tofu_msg_append_body(tofu_message *m, const void *data, size_t len);
 
 /* The raw text headers ("name: value\r\n" lines) and their length. */
-const char *tofu_msg_headers(const tofu_message *m, size_t *len);
+TOFU_API const char *tofu_msg_headers(const tofu_message *m, size_t *len);
 
 /* Replace the raw text headers (no validation: they are sent as they are).
  * Errors as tofu_msg_set_body, with TOFU_MAX_TEXT_HEADERS. */
-int tofu_msg_set_headers(tofu_message *m, const void *raw, size_t len);
+TOFU_API int tofu_msg_set_headers(tofu_message *m, const void *raw, size_t len);
 
 /* Append "name: value\r\n". name must be non-empty and hold no ':', CR or
  * LF; value must hold no CR or LF. Errors: TOFU_EINVAL, TOFU_ELIMIT. */
-int tofu_msg_add_header(tofu_message *m, const char *name, const char *value);
+TOFU_API int tofu_msg_add_header(tofu_message *m, const char *name, const char *value);
 
 /* Find the first text header called name (exact, case-sensitive). On success
  * *value points into the message (not NUL-terminated; leading and trailing
  * blanks trimmed) and *len is its length; returns 1. Returns 0 if absent. */
-int tofu_msg_find_header(const tofu_message *m, const char *name, const char **value, size_t *len);
+TOFU_API int tofu_msg_find_header(const tofu_message *m, const char *name, const char **value,
+                                  size_t *len);
 
 /* Copy header, text headers and body of src into dst. Errors: TOFU_EINVAL,
  * TOFU_ELIMIT (dst is unchanged). */
-int tofu_msg_copy(tofu_message *dst, const tofu_message *src);
+TOFU_API int tofu_msg_copy(tofu_message *dst, const tofu_message *src);
 
 /* ---- Channel groups --------------------------------------------------- */
 
 /* Make a group with its own receive queue. Errors: TOFU_EINVAL, TOFU_ENOMEM. */
-int tofu_group_create(tofu_engine *e, tofu_group **out);
+TOFU_API int tofu_group_create(tofu_engine *e, tofu_group **out);
 
 /* Abort every channel and listener of the group (as ByeSignal would), cancel
  * its timers, free every message queued for it, and free the group. Returns
  * when the Reactor has done so. No thread may be in tofu_wait_receive on this
  * group. g may be NULL. */
-void tofu_group_destroy(tofu_group *g);
+TOFU_API void tofu_group_destroy(tofu_group *g);
 
 /* Hand *msg to the Reactor and clear *msg. The message is checked here; if it
  * is acceptable, *out (may be NULL) receives its header with the channel
@@ -258,24 +261,24 @@ void tofu_group_destroy(tofu_group *g);
  * Errors: TOFU_EINVAL (NULL group or msg), TOFU_EMESSAGE (see above),
  * TOFU_ENOMEM (no channel could be made), TOFU_ELIMIT (all channel numbers
  * are in use). */
-int tofu_post(tofu_group *g, tofu_message **msg, tofu_header *out);
+TOFU_API int tofu_post(tofu_group *g, tofu_message **msg, tofu_header *out);
 
 /* Hand *msg to the Reactor to come back, unchanged, to this group's receive
  * queue after delay_ms milliseconds (an application timer). *msg is cleared.
  * A group destroyed first frees it. Errors: TOFU_EINVAL. */
-int tofu_post_timer(tofu_group *g, tofu_message **msg, int delay_ms);
+TOFU_API int tofu_post_timer(tofu_group *g, tofu_message **msg, int delay_ms);
 
 /* The next message for this group, or NULL if none arrives within timeout_ms
  * (-1 waits without limit, 0 only takes what is queued). The caller owns the
  * message and must tofu_put (or post) it. */
-tofu_message *tofu_wait_receive(tofu_group *g, int timeout_ms);
+TOFU_API tofu_message *tofu_wait_receive(tofu_group *g, int timeout_ms);
 
 /* From any thread: with *msg != NULL, put the message at the end of the
  * group's receive queue (it is returned by tofu_wait_receive as it is) and
  * clear *msg; with msg == NULL or *msg == NULL, make tofu_wait_receive return
  * a Signal from the engine with status receiver_update (notices coalesce:
  * at most one is queued at a time). Errors: TOFU_EINVAL, TOFU_ENOMEM. */
-int tofu_update_receiver(tofu_group *g, tofu_message **msg);
+TOFU_API int tofu_update_receiver(tofu_group *g, tofu_message **msg);
 
 /* ---- Introspection (tests, diagnostics) ------------------------------- */
 
@@ -290,7 +293,7 @@ typedef struct tofu_engine_stats {
 } tofu_engine_stats;
 
 /* A snapshot of the engine's counters. */
-void tofu_engine_get_stats(tofu_engine *e, tofu_engine_stats *out);
+TOFU_API void tofu_engine_get_stats(tofu_engine *e, tofu_engine_stats *out);
 
 #ifdef __cplusplus
 }

@@ -3,6 +3,8 @@
 #ifndef TOFU_VERSION_H
 #define TOFU_VERSION_H
 
+#include "tofu/api.h"
+
 #define TOFU_VERSION_MAJOR 0
 #define TOFU_VERSION_MINOR 1
 #define TOFU_VERSION_PATCH 0
@@ -14,7 +16,7 @@ extern "C" {
 
 /* The version of the library linked in, as "MAJOR.MINOR.PATCH" (compare with
  * TOFU_VERSION_STRING to detect a header/library mismatch). */
-const char *tofu_version(void);
+TOFU_API const char *tofu_version(void);
 
 #ifdef __cplusplus
 }
