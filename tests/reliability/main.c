@@ -4,7 +4,7 @@
 
 #include "rel.h"
 
-#define REL_OWN_REQS (REQ_POSIX | REQ_NOMEM | REQ_NATIVE_NET)
+#define REL_OWN_REQS (REQ_POSIX | REQ_NOMEM | REQ_NATIVE_NET | REQ_RLIMIT)
 
 static runner_case rel_cases[] = {
 #define TOFU_CASE(name, requirements) {#name, case_##name, requirements},
@@ -26,6 +26,12 @@ static int own_requirements_met(unsigned req, char *why, size_t n) {
   }
   if ((req & REQ_NATIVE_NET) && runner_under_wine()) {
     snprintf(why, n, "too slow under Wine's network emulation");
+    return 0;
+  }
+  if ((req & REQ_RLIMIT) && rel_env("TOFU_REL_NO_RLIMIT", 0)) {
+    snprintf(why, n,
+             "TOFU_REL_NO_RLIMIT: the descriptor limit belongs to the tool running us "
+             "(valgrind refuses setrlimit)");
     return 0;
   }
   return 1;

@@ -22,6 +22,7 @@
 #define REQ_POSIX (1u << 8)       /* POSIX-only facility (rlimits, fork, /proc) */
 #define REQ_NOMEM (1u << 9)       /* allocation failures can be injected */
 #define REQ_NATIVE_NET (1u << 10) /* not under Wine (its network stack is too slow for it) */
+#define REQ_RLIMIT (1u << 11)     /* may lower RLIMIT_NOFILE (not under valgrind, which owns it) */
 
 /* A number from the environment, or def. */
 long rel_env(const char *name, long def);
