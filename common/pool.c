@@ -19,15 +19,6 @@ static void all_link(pool *p, tofu_message *m) {
   p->all = m;
 }
 
-static void all_unlink(pool *p, tofu_message *m) {
-  if (m->all_prev)
-    m->all_prev->all_next = m->all_next;
-  else
-    p->all = m->all_next;
-  if (m->all_next)
-    m->all_next->all_prev = m->all_prev;
-}
-
 /* Release the buffers of free messages until `bytes` more fit. Called with mu
  * held. */
 static void trim_locked(pool *p, size_t bytes) {
@@ -121,6 +112,7 @@ void pool_fini(pool *p) {
   }
   p->all = NULL;
   p->free_list = NULL;
+  p->notice_free = NULL;
   p->nfree = p->nlive = 0;
   p->used = 0;
   pthread_mutex_destroy(&p->mu);
@@ -177,7 +169,17 @@ tofu_message *pool_get_sized(pool *p, size_t headers_len, size_t body_len) {
 }
 
 tofu_message *pool_notice_new(pool *p) {
-  tofu_message *m = calloc(1, sizeof(*m));
+  pthread_mutex_lock(&p->mu);
+  tofu_message *m = p->notice_free;
+  if (m) {
+    p->notice_free = m->next;
+    m->flags = MSG_NOTICE;
+    pthread_mutex_unlock(&p->mu);
+    clear_message(m);
+    return m;
+  }
+  pthread_mutex_unlock(&p->mu);
+  m = calloc(1, sizeof(*m));
   if (!m)
     return NULL;
   m->pool = p;
@@ -188,20 +190,35 @@ tofu_message *pool_notice_new(pool *p) {
   return m;
 }
 
+/* A notice keeps its struct for reuse (so that a second put finds it marked
+ * and harmless, as for any message) and gives up its buffers at once. */
+static void notice_put(pool *p, tofu_message *m) {
+  pthread_mutex_lock(&p->mu);
+  if (m->flags & MSG_IN_POOL) { /* put twice */
+    pthread_mutex_unlock(&p->mu);
+    return;
+  }
+  p->used -= m->charged;
+  m->charged = 0;
+  uint8_t *th = m->th, *body = m->body;
+  m->th = m->body = NULL;
+  m->th_cap = m->body_cap = 0;
+  clear_message(m);
+  m->flags |= MSG_IN_POOL;
+  m->next = p->notice_free;
+  p->notice_free = m;
+  pthread_mutex_unlock(&p->mu);
+  free(th);
+  free(body);
+}
+
 void pool_put(pool *p, tofu_message *m) {
   if (!m)
     return;
-  if (m->flags & MSG_NOTICE) {
-    pthread_mutex_lock(&p->mu);
-    p->used -= m->charged;
-    all_unlink(p, m);
-    pthread_mutex_unlock(&p->mu);
-    free(m->th);
-    free(m->body);
-    free(m);
-  } else {
+  if (m->flags & MSG_NOTICE)
+    notice_put(p, m);
+  else
     push_free(p, m);
-  }
   if (atomic_load_explicit(&p->want_release, memory_order_acquire) &&
       atomic_exchange(&p->want_release, 0) && p->on_release)
     p->on_release(p->release_arg);

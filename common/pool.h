@@ -17,9 +17,10 @@ typedef struct pool {
   tofu_message *free_list;
   size_t nfree;
   size_t nlive;
-  size_t used;       /* bytes charged */
-  size_t limit;      /* hard limit */
-  tofu_message *all; /* every live message, free or not */
+  size_t used;               /* bytes charged */
+  size_t limit;              /* hard limit */
+  tofu_message *all;         /* every live message, free or not, notices included */
+  tofu_message *notice_free; /* idle notices (no buffers), for reuse */
 
   /* Set by the Reactor when it waits for memory; the next put calls
    * on_release(arg) once. */
@@ -43,11 +44,13 @@ tofu_message *pool_get(pool *p, int always);
  * the limit does not allow it (the Reactor's way to get room for a frame). */
 tofu_message *pool_get_sized(pool *p, size_t headers_len, size_t body_len);
 
-/* Give a message back (a notice is freed instead). */
+/* Give a message back. A notice gives up its buffers and waits for reuse on
+ * its own list. A second put of a message that is back already is ignored. */
 void pool_put(pool *p, tofu_message *m);
 
-/* A notice: a message made outside the limit, freed when put. NULL if malloc
- * fails. */
+/* A notice: a message made outside the limit (an idle one is reused). NULL
+ * if malloc fails. Idle notices are only the struct and are freed by
+ * pool_fini; there are never more than were in use at once. */
 tofu_message *pool_notice_new(pool *p);
 
 /* Charge / uncharge bytes of buffer growth. Charge returns TOFU_OK or

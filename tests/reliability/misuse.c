@@ -33,6 +33,18 @@ void case_misuse_put(void) {
   ck_assert_ptr_ne(a, b);
   tofu_put(e, &a);
   tofu_put(e, &b);
+  /* The same for a notice the engine made (outside the pool's limit): a
+   * second put is ignored, and the next notice is whole. */
+  tofu_group *g = et_group(e);
+  for (int round = 0; round < 2; round++) {
+    ck_assert_int_eq(tofu_update_receiver(g, NULL), TOFU_OK);
+    tofu_message *n = et_expect(g, TOFU_OP_SIGNAL, TOFU_ORIGIN_ENGINE, TOFU_STATUS_RECEIVER_UPDATE);
+    tofu_message *n_alias = n;
+    tofu_put(e, &n);
+    tofu_put(e, &n_alias);
+    ck_assert_ptr_null(n_alias);
+  }
+  tofu_group_destroy(g);
   /* NULL engine everywhere it is accepted. */
   ck_assert_ptr_null(tofu_get(NULL, TOFU_ALWAYS));
   tofu_engine_get_stats(NULL, &st);
