@@ -81,10 +81,10 @@ for cs in "${cases[@]}"; do
   for ((j = 0; j < k; j++)); do
     p=${impls[$(((n + j) % k))]}
     limit=$(awk -v s="$seconds" -v w="$warmup" 'BEGIN { print int(s + w + 40) }')
-    if ! timeout "$limit" "$bin/$p" --scenario "$scen" --transport "$tr" --size "$size" \
-      --conns "$conns" --seconds "$seconds" --warmup "$warmup" >>"$raw" 2>>"$raw.err"; then
-      echo "# $p $scen $tr $size $conns: exit status $? (see $raw.err)" >>"$raw"
-    fi
+    st=0
+    timeout "$limit" "$bin/$p" --scenario "$scen" --transport "$tr" --size "$size" \
+      --conns "$conns" --seconds "$seconds" --warmup "$warmup" >>"$raw" 2>>"$raw.err" || st=$?
+    [ $st = 0 ] || echo "# $p $scen $tr $size $conns: exit status $st (see $raw.err)" >>"$raw"
   done
   n=$((n + 1))
 done

@@ -125,7 +125,8 @@ typedef struct load_side {
   int *by_channel;  /* channel number -> connection index + 1 */
   size_t peak_used; /* bytes of message memory, both engines, sampled */
   size_t limit;
-  int clipped; /* requests that could not be made: pool limit */
+  int clipped;      /* requests that could not be made: pool limit */
+  int pool_notices; /* pool_empty notices (backpressure episodes) */
 } load_side;
 
 /* Connect every connection and wait for every HelloResponse. */
@@ -236,6 +237,11 @@ static int load_run(load_side *l, const bench_case *c, tofu_engine *echo, bench_
     if (!m)
       continue;
     tofu_header *h = tofu_msg_header(m);
+    if (h->origin == TOFU_ORIGIN_ENGINE && h->status == TOFU_STATUS_POOL_EMPTY) {
+      l->pool_notices++; /* backpressure: reading paused until messages come back */
+      tofu_put(l->e, &m);
+      continue;
+    }
     int idx = l->by_channel[h->channel] - 1;
     if (h->origin != TOFU_ORIGIN_APPLICATION || h->opcode != TOFU_OP_RESPONSE || idx < 0) {
       fprintf(stderr, "tofu-bench: unexpected %s %s on channel %u\n", tofu_opcode_name(h->opcode),
@@ -284,8 +290,9 @@ static int run_case(const bench_case *c, bench_result *r) {
     fprintf(stderr, "tofu-bench: the echo side did not start\n");
   tofu_engine_destroy(ls.e); /* closes every load connection */
   echo_stop(&es, echo_up);
-  snprintf(r->note, sizeof r->note, "pool_limit_kb=%zu pool_peak_used_kb=%zu window_clipped=%d",
-           ls.limit / 1024, ls.peak_used / 1024, ls.clipped);
+  snprintf(r->note, sizeof r->note,
+           "pool_limit_kb=%zu pool_peak_used_kb=%zu window_clipped=%d pool_empty_notices=%d",
+           ls.limit / 1024, ls.peak_used / 1024, ls.clipped, ls.pool_notices);
   free(ls.conns);
   free(ls.by_channel);
   return rc;
