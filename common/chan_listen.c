@@ -98,6 +98,16 @@ static void accept_one(channel *lch, tofu_socket s) {
     channel_close(ch, TOFU_STATUS_ACCEPT_FAILED, NULL);
     return;
   }
+  /* A peer that connects and never says hello (or trickles its HelloRequest)
+   * must not hold a descriptor forever: the connect timeout applies to it
+   * too. Until its HelloRequest is delivered the group knows nothing of it,
+   * so the close is silent. */
+  if (e->opts.connect_timeout_ms >= 0 &&
+      timers_add(&e->timers, clock_now_ms() + e->opts.connect_timeout_ms, TIMER_CONNECT,
+                 (void *)(uintptr_t)ch->number, ch->serial) != TOFU_OK) {
+    channel_close(ch, TOFU_STATUS_ALLOCATION_FAILED, NULL);
+    return;
+  }
   channel_rearm(ch);
 }
 

@@ -116,8 +116,8 @@ static void fire_timers(tofu_engine *e) {
     channel *ch = channel_find(e, (uint16_t)(uintptr_t)t.ptr);
     if (!ch || ch->serial != t.key)
       continue; /* that channel is gone */
-    if (t.kind == TIMER_CONNECT && ch->state == CH_CONNECTING)
-      channel_close(ch, TOFU_STATUS_CONNECT_FAILED, NULL);
+    if (t.kind == TIMER_CONNECT && (ch->state == CH_CONNECTING || ch->state == CH_ACCEPTED))
+      channel_close(ch, TOFU_STATUS_CONNECT_FAILED, NULL); /* silent for CH_ACCEPTED */
     else if (t.kind == TIMER_LISTEN)
       channel_rearm(ch);
   }

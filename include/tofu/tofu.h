@@ -153,7 +153,9 @@ typedef struct tofu_options {
    * (64 MiB). Must hold at least initial_messages empty messages. */
   size_t max_memory;
   /* How long a connect may take before its HelloRequest comes back with
-   * connect_failed. 0 = default (10000 ms); negative = no limit. */
+   * connect_failed; also how long an accepted connection may take to send
+   * its HelloRequest before it is closed (silently: the application never
+   * heard of it). 0 = default (10000 ms); negative = no limit. */
   int connect_timeout_ms;
 } tofu_options;
 

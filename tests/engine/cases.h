@@ -27,6 +27,7 @@ TOFU_CASE(raw_peer_interop, REQ_NONE)
 /* failures.c: statuses handed back */
 TOFU_CASE(connect_refused_tcp, REQ_NONE)
 TOFU_CASE(connect_timeout_tcp, REQ_NONE)
+TOFU_CASE(hello_timeout_tcp, REQ_NONE)
 TOFU_CASE(connect_missing_uds, REQ_UDS)
 TOFU_CASE(listen_failed, REQ_NONE)
 TOFU_CASE(invalid_posts, REQ_NONE)

@@ -1,5 +1,6 @@
 /* tofu — the engine suite: failures come back as messages with a status. */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "suite.h"
@@ -96,6 +97,58 @@ void case_connect_timeout_tcp(void) {
   for (int i = 0; i < FILLERS; i++)
     net_close(filler[i]);
   net_close(lsn);
+}
+
+/* An accepted connection that never completes its HelloRequest (silent, or
+ * stopping mid-frame) is closed at the connect timeout, and the application,
+ * which never heard of it, hears nothing. */
+void case_hello_timeout_tcp(void) {
+  enum { TIMEOUT_MS = 300 };
+  tofu_options o;
+  tofu_options_default(&o);
+  o.connect_timeout_ms = TIMEOUT_MS;
+  tofu_engine *e = NULL;
+  ck_assert_int_eq(tofu_engine_create(&o, &e), TOFU_OK);
+  tofu_group *g = et_group(e);
+  char bound[256];
+  et_listen(e, g, "tcp|127.0.0.1|0", bound, sizeof bound);
+  const char *port = strrchr(bound, '|');
+  ck_assert_ptr_nonnull(port);
+
+  tofu_socket silent, trickle;
+  ck_assert_int_eq(net_tcp_socket(&silent), NET_OK);
+  ck_assert_int_eq(net_tcp_socket(&trickle), NET_OK);
+  uint64_t start = mono_now_ms();
+  ck_assert_int_eq(net_tcp_connect_loopback(silent, (uint16_t)atoi(port + 1)), NET_OK);
+  ck_assert_int_eq(net_tcp_connect_loopback(trickle, (uint16_t)atoi(port + 1)), NET_OK);
+  ck_assert_int_eq((int)net_send(trickle, "\0\1\3\0\0", 5), 5); /* a header, cut short */
+
+  /* The listener and the two accepted connections, then the listener alone. */
+  size_t expect[2] = {3, 1};
+  for (int phase = 0; phase < 2; phase++) {
+    tofu_engine_stats st;
+    uint64_t until = mono_now_ms() + ET_DEADLINE_MS;
+    for (;;) {
+      tofu_engine_get_stats(e, &st);
+      if (st.channels == expect[phase])
+        break;
+      ck_assert_msg(mono_now_ms() < until, "%zu channels open, not %zu, after %d ms", st.channels,
+                    expect[phase], ET_DEADLINE_MS);
+      ck_assert_ptr_null(tofu_wait_receive(g, 10)); /* and the group hears nothing */
+    }
+  }
+  ck_assert_uint_ge(mono_now_ms() - start, TIMEOUT_MS);
+  char buf[8];
+  ptrdiff_t n = net_recv(silent, buf, sizeof buf); /* closed by the engine: returns at once */
+  ck_assert_msg(n == 0 || n == NET_ECONNRESET, "silent peer: recv gave %ld", (long)n);
+  n = net_recv(trickle, buf, sizeof buf);
+  ck_assert_msg(n == 0 || n == NET_ECONNRESET, "trickling peer: recv gave %ld", (long)n);
+  net_close(silent);
+  net_close(trickle);
+  ck_assert_ptr_null(tofu_wait_receive(g, 0));
+  tofu_group_destroy(g);
+  et_assert_all_returned(e);
+  tofu_engine_destroy(e);
 }
 
 void case_connect_missing_uds(void) {
