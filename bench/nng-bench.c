@@ -137,12 +137,18 @@ static int load_run(const bench_case *c, const char *url, bench_result *r, load_
     }
     memcpy(l->frame + BENCH_HDR, tmpl, c->size);
     if (nng_dial(l->sock, url, NULL, 0) != 0 ||
-        nng_socket_get_int(l->sock, NNG_OPT_RECVFD, &fd) != 0)
+        nng_socket_get_int(l->sock, NNG_OPT_RECVFD, &fd) != 0) {
       rc = -1;
+      opened++; /* its socket is open: closed with the others */
+      break;
+    }
     pf[opened].fd = fd;
     pf[opened].events = POLLIN;
-    if (nng_socket_get_int(l->sock, NNG_OPT_SENDFD, &fd) != 0)
+    if (nng_socket_get_int(l->sock, NNG_OPT_SENDFD, &fd) != 0) {
       rc = -1;
+      opened++;
+      break;
+    }
     pf[c->conns + opened].fd = fd;
   }
   bench_clock k;
