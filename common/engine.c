@@ -58,7 +58,22 @@ void engine_deliver(tofu_engine *e, tofu_group *g, tofu_message *m) {
     pool_put(&e->pool, m);
     return;
   }
-  mailbox_put(&g->mb, m);
+  msgq_push(&g->outbox, m);
+  if (!g->in_outbox) {
+    g->in_outbox = 1;
+    g->next_outbox = e->outboxes;
+    e->outboxes = g;
+  }
+}
+
+void engine_deliver_flush(tofu_engine *e) {
+  while (e->outboxes) {
+    tofu_group *g = e->outboxes;
+    e->outboxes = g->next_outbox;
+    g->next_outbox = NULL;
+    g->in_outbox = 0;
+    mailbox_put_all(&g->mb, &g->outbox);
+  }
 }
 
 /* ---- Engine ------------------------------------------------------------- */
@@ -190,6 +205,7 @@ int tofu_group_create(tofu_engine *e, tofu_group **out) {
   if (!g)
     return TOFU_ENOMEM;
   g->engine = e;
+  msgq_init(&g->outbox);
   atomic_init(&g->update_pending, 0);
   g->destroy_cmd = pool_notice_new(&e->pool);
   if (!g->destroy_cmd) {

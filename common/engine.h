@@ -33,6 +33,9 @@ struct tofu_group {
   /* Reactor-only. */
   int dead;            /* destroy started: nothing more is delivered */
   int pool_notice_out; /* a pool_empty notice was sent this episode */
+  msgq outbox;         /* delivered this pass, handed to mb at its end */
+  struct tofu_group *next_outbox;
+  int in_outbox; /* on the engine's list of groups with an outbox */
 };
 
 struct tofu_engine {
@@ -66,6 +69,7 @@ struct tofu_engine {
   struct channel *paused;  /* channels waiting for memory */
   struct channel *zombies; /* closed this pass; freed at its end */
   struct channel *dirty;   /* channels with new messages to flush */
+  tofu_group *outboxes;    /* groups with messages delivered this pass */
   timers timers;
   uint64_t serial;
   uint8_t *rbuf;
@@ -78,9 +82,13 @@ struct tofu_engine {
 /* engine.c */
 uint16_t engine_number_alloc(tofu_engine *e); /* 0 when none is free */
 void engine_number_free(tofu_engine *e, uint16_t n);
-/* Hand a message to a group's receive queue (or back to the pool when the
- * group is being destroyed). Reactor thread. */
+/* Hand a message to a group (or back to the pool when the group is being
+ * destroyed). It waits in the group's outbox until engine_deliver_flush, so
+ * that one lock and at most one wakeup move everything a pass delivered.
+ * Reactor thread. */
 void engine_deliver(tofu_engine *e, tofu_group *g, tofu_message *m);
+/* Move every outbox to its group's receive queue. Reactor thread. */
+void engine_deliver_flush(tofu_engine *e);
 
 /* reactor.c */
 int reactor_start(tofu_engine *e);

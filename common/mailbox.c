@@ -9,6 +9,7 @@
 int mailbox_init(mailbox *mb) {
   pthread_condattr_t attr;
   msgq_init(&mb->q);
+  msgq_init(&mb->taken);
   mb->waiting = 0;
   if (pthread_mutex_init(&mb->mu, NULL) != 0)
     return TOFU_ESYSTEM;
@@ -35,12 +36,16 @@ void mailbox_fini(mailbox *mb) {
   pthread_mutex_destroy(&mb->mu);
 }
 
+/* The signal is sent after the unlock, so that the woken receiver does not
+ * block again at once on the mutex the producer still holds. A receiver that
+ * timed out meanwhile only makes it a spurious wakeup, which it tolerates. */
 void mailbox_put(mailbox *mb, tofu_message *m) {
   pthread_mutex_lock(&mb->mu);
   msgq_push(&mb->q, m);
-  if (mb->waiting)
-    pthread_cond_signal(&mb->cv);
+  int wake = mb->waiting;
   pthread_mutex_unlock(&mb->mu);
+  if (wake)
+    pthread_cond_signal(&mb->cv);
 }
 
 void mailbox_put_all(mailbox *mb, msgq *q) {
@@ -48,13 +53,16 @@ void mailbox_put_all(mailbox *mb, msgq *q) {
     return;
   pthread_mutex_lock(&mb->mu);
   msgq_take_all(&mb->q, q);
-  if (mb->waiting)
-    pthread_cond_broadcast(&mb->cv);
+  int wake = mb->waiting;
   pthread_mutex_unlock(&mb->mu);
+  if (wake)
+    pthread_cond_signal(&mb->cv); /* one receiver at a time: one is enough */
 }
 
 tofu_message *mailbox_wait(mailbox *mb, int timeout_ms) {
-  tofu_message *m;
+  tofu_message *m = msgq_pop(&mb->taken);
+  if (m)
+    return m;
   pthread_mutex_lock(&mb->mu);
   if (timeout_ms < 0) {
     while (msgq_empty(&mb->q)) {
@@ -72,12 +80,13 @@ tofu_message *mailbox_wait(mailbox *mb, int timeout_ms) {
         break;
     }
   }
-  m = msgq_pop(&mb->q);
+  msgq_take_all(&mb->taken, &mb->q);
   pthread_mutex_unlock(&mb->mu);
-  return m;
+  return msgq_pop(&mb->taken);
 }
 
 void mailbox_drain(mailbox *mb, msgq *out) {
+  msgq_take_all(out, &mb->taken);
   pthread_mutex_lock(&mb->mu);
   msgq_take_all(out, &mb->q);
   pthread_mutex_unlock(&mb->mu);

@@ -1,5 +1,9 @@
 /* mailbox — a blocking FIFO of messages between threads: the receive queue of
- * a channel group. Any thread may put; one thread at a time waits. */
+ * a channel group. Any thread may put; one thread at a time waits.
+ *
+ * The receiver takes everything queued at once (one lock) into a list only it
+ * touches, and pops from that list without locking until it is empty: one
+ * lock and at most one wakeup move a whole batch. */
 #ifndef TOFU_MAILBOX_H
 #define TOFU_MAILBOX_H
 
@@ -12,8 +16,9 @@ typedef struct mailbox {
   pthread_mutex_t mu;
   pthread_cond_t cv;
   clockid_t clk; /* the clock cv waits on */
-  msgq q;
-  int waiting; /* threads blocked in mailbox_wait */
+  msgq q;        /* under mu: what the producers put */
+  int waiting;   /* under mu: threads blocked in mailbox_wait */
+  msgq taken;    /* the receiving thread's: taken from q, not yet returned */
 } mailbox;
 
 int mailbox_init(mailbox *mb);
@@ -21,13 +26,14 @@ void mailbox_fini(mailbox *mb);
 
 void mailbox_put(mailbox *mb, tofu_message *m);
 
-/* Put a whole queue at once (one wakeup). */
+/* Put a whole queue at once (one lock, at most one wakeup). */
 void mailbox_put_all(mailbox *mb, msgq *q);
 
-/* The next message, or NULL after timeout_ms (-1: no limit, 0: no wait). */
+/* The next message, or NULL after timeout_ms (-1: no limit, 0: no wait).
+ * One thread at a time. */
 tofu_message *mailbox_wait(mailbox *mb, int timeout_ms);
 
-/* Take every queued message (for teardown). */
+/* Take every queued message (for teardown; no thread is waiting). */
 void mailbox_drain(mailbox *mb, msgq *out);
 
 #endif /* TOFU_MAILBOX_H */

@@ -67,6 +67,9 @@ static void drop_timer(const timer_entry *t, void *arg) {
 
 static void destroy_group(tofu_engine *e, tofu_group *g) {
   channel *ch, *tmp;
+  /* What was delivered before goes to the receive queue (freed with the
+   * group); the group leaves the outbox list before it is freed. */
+  engine_deliver_flush(e);
   g->dead = 1;
   HASH_ITER(hh, e->table, ch, tmp) {
     if (ch->group == g)
@@ -179,6 +182,7 @@ static void *reactor_main(void *arg) {
     resume_paused(e);
     flush_dirty(e);
     channel_reap(e);
+    engine_deliver_flush(e);
   }
   return NULL;
 }
@@ -219,6 +223,7 @@ static void free_timer(const timer_entry *t, void *arg) {
 void reactor_teardown(tofu_engine *e) {
   channel *ch, *tmp;
   e->pool.on_release = NULL;
+  engine_deliver_flush(e); /* into the receive queues, freed with the groups */
   /* Messages still in the inbound queue: freed with the pool. */
   HASH_ITER(hh, e->table, ch, tmp) {
     if (ch->group)
@@ -228,6 +233,7 @@ void reactor_teardown(tofu_engine *e) {
   e->dirty = NULL;
   e->paused = NULL;
   channel_reap(e);
+  engine_deliver_flush(e); /* hand-backs to groups that were not closing */
   timers_remove_if(&e->timers, any_timer, free_timer, e);
   timers_fini(&e->timers);
   free(e->rbuf);
