@@ -117,7 +117,9 @@ static int advance(channel *ch, size_t n) {
     ch->sent -= frame_size(m);
     if (m->hdr.opcode == TOFU_OP_BYE_RESPONSE)
       bye_done = 1;
-    pool_put(&e->pool, m);
+    pool_reactor_put(&e->pool, m);
+    if (e->paused)
+      atomic_store(&e->released, 1); /* retry the paused channels this pass */
     if (bye_done)
       break;
   }
@@ -249,7 +251,7 @@ static size_t feed(channel *ch, const uint8_t *buf, size_t n) {
         channel_close(ch, TOFU_STATUS_INVALID_MESSAGE, NULL);
         return pos;
       }
-      tofu_message *m = pool_get_sized(&ch->engine->pool, h->headers_len, h->body_len);
+      tofu_message *m = pool_reactor_get_sized(&ch->engine->pool, h->headers_len, h->body_len);
       if (!m) {
         pause_reading(ch, buf + pos, n - pos);
         return n;
@@ -284,7 +286,7 @@ static void read_some(channel *ch) {
 
 int chan_io_resume(channel *ch) {
   const wire_header *h = &ch->dec.header;
-  tofu_message *m = pool_get_sized(&ch->engine->pool, h->headers_len, h->body_len);
+  tofu_message *m = pool_reactor_get_sized(&ch->engine->pool, h->headers_len, h->body_len);
   if (!m)
     return 0;
   ch->paused = 0;

@@ -6,6 +6,11 @@
 
 #define MSG_BASE_COST sizeof(tofu_message)
 
+/* Messages moved from the free list to the Reactor's cache at once, and the
+ * most the cache holds before it spills early. */
+#define RCACHE_REFILL 16
+#define RCACHE_MAX 128
+
 /* Set while a message waits on the free list, so that a second put of the
  * same message (through a copy of the pointer) is ignored instead of linking
  * it twice. A flag bit private to the pool. */
@@ -80,6 +85,7 @@ int pool_init(pool *p, size_t initial, size_t limit) {
     return TOFU_ESYSTEM;
   p->limit = limit;
   atomic_init(&p->want_release, 0);
+  atomic_init(&p->ncached, 0);
   if (initial > limit / MSG_BASE_COST) {
     pthread_mutex_destroy(&p->mu);
     return TOFU_ELIMIT;
@@ -113,6 +119,8 @@ void pool_fini(pool *p) {
   p->all = NULL;
   p->free_list = NULL;
   p->notice_free = NULL;
+  p->rcache = NULL;
+  p->rcache_n = 0;
   p->nfree = p->nlive = 0;
   p->used = 0;
   pthread_mutex_destroy(&p->mu);
@@ -224,6 +232,79 @@ void pool_put(pool *p, tofu_message *m) {
     p->on_release(p->release_arg);
 }
 
+/* ---- The Reactor's cache ----------------------------------------------- */
+
+static void rcache_push(pool *p, tofu_message *m) {
+  m->next = p->rcache;
+  p->rcache = m;
+  p->rcache_n++;
+  atomic_store_explicit(&p->ncached, p->rcache_n, memory_order_relaxed);
+}
+
+/* Take up to RCACHE_REFILL free messages into the cache (one lock). They
+ * stay marked MSG_IN_POOL: they are free. */
+static void rcache_refill(pool *p) {
+  pthread_mutex_lock(&p->mu);
+  for (int i = 0; i < RCACHE_REFILL && p->free_list; i++) {
+    tofu_message *m = p->free_list;
+    p->free_list = m->next;
+    p->nfree--;
+    rcache_push(p, m);
+  }
+  pthread_mutex_unlock(&p->mu);
+}
+
+void pool_reactor_spill(pool *p) {
+  if (!p->rcache)
+    return;
+  tofu_message *last = p->rcache;
+  while (last->next)
+    last = last->next;
+  pthread_mutex_lock(&p->mu);
+  last->next = p->free_list;
+  p->free_list = p->rcache;
+  p->nfree += p->rcache_n;
+  p->rcache = NULL;
+  p->rcache_n = 0;
+  atomic_store_explicit(&p->ncached, 0, memory_order_relaxed);
+  pthread_mutex_unlock(&p->mu);
+}
+
+tofu_message *pool_reactor_get_sized(pool *p, size_t headers_len, size_t body_len) {
+  if (!p->rcache)
+    rcache_refill(p);
+  tofu_message *m = p->rcache;
+  if (!m) /* nothing free: a new message, if the limit allows */
+    return pool_get_sized(p, headers_len, body_len);
+  p->rcache = m->next;
+  p->rcache_n--;
+  atomic_store_explicit(&p->ncached, p->rcache_n, memory_order_relaxed);
+  m->flags &= ~MSG_IN_POOL;
+  clear_message(m);
+  if (msg_reserve_headers(m, headers_len) == TOFU_OK && msg_reserve_body(m, body_len) == TOFU_OK)
+    return m;
+  /* Growing failed at the limit. The cache's buffers could not be trimmed to
+   * make room: give them back and try the way any thread would. */
+  m->flags |= MSG_IN_POOL;
+  rcache_push(p, m);
+  pool_reactor_spill(p);
+  return pool_get_sized(p, headers_len, body_len);
+}
+
+void pool_reactor_put(pool *p, tofu_message *m) {
+  if (!m)
+    return;
+  if (m->flags & (MSG_NOTICE | MSG_IN_POOL)) {
+    pool_put(p, m); /* the usual way: a notice, or a second put */
+    return;
+  }
+  clear_message(m);
+  m->flags |= MSG_IN_POOL;
+  rcache_push(p, m);
+  if (p->rcache_n >= RCACHE_MAX)
+    pool_reactor_spill(p);
+}
+
 void pool_want_release(pool *p) {
   atomic_store(&p->want_release, 1);
 }
@@ -233,6 +314,6 @@ void pool_counts(pool *p, size_t *used, size_t *limit, size_t *live, size_t *nfr
   *used = p->used;
   *limit = p->limit;
   *live = p->nlive;
-  *nfree = p->nfree;
+  *nfree = p->nfree + atomic_load_explicit(&p->ncached, memory_order_relaxed);
   pthread_mutex_unlock(&p->mu);
 }

@@ -22,6 +22,15 @@ typedef struct pool {
   tofu_message *all;         /* every live message, free or not, notices included */
   tofu_message *notice_free; /* idle notices (no buffers), for reuse */
 
+  /* The Reactor's cache: free messages only the Reactor touches, so that
+   * the get for a received frame and the put after a frame is written take
+   * no lock. Filled from free_list in batches, given back to it (spilled) at
+   * the end of every Reactor pass, so that between passes every free message
+   * is on free_list, trimmable, and the limit is as exact as without it. */
+  tofu_message *rcache;
+  size_t rcache_n;
+  atomic_size_t ncached; /* rcache_n, readable by pool_counts */
+
   /* Set by the Reactor when it waits for memory; the next put calls
    * on_release(arg) once. */
   atomic_int want_release;
@@ -47,6 +56,16 @@ tofu_message *pool_get_sized(pool *p, size_t headers_len, size_t body_len);
 /* Give a message back. A notice gives up its buffers and waits for reuse on
  * its own list. A second put of a message that is back already is ignored. */
 void pool_put(pool *p, tofu_message *m);
+
+/* The Reactor's forms of pool_get_sized and pool_put: through its cache,
+ * without locking in the common case. Reactor thread only. pool_reactor_put
+ * does not call on_release: the Reactor itself is the one that waits for
+ * memory, and it retries its paused channels in the same pass. */
+tofu_message *pool_reactor_get_sized(pool *p, size_t headers_len, size_t body_len);
+void pool_reactor_put(pool *p, tofu_message *m);
+/* Give the cache back to the free list (one lock); every Reactor pass ends
+ * with it. */
+void pool_reactor_spill(pool *p);
 
 /* A notice: a message made outside the limit (an idle one is reused). NULL
  * if malloc fails. Idle notices are only the struct and are freed by

@@ -153,17 +153,24 @@ static void flush_dirty(tofu_engine *e) {
   }
 }
 
+/* The engine whose Reactor runs on this thread, if any. */
+static _Thread_local tofu_engine *this_reactor;
+
 static void on_release(void *arg) {
   tofu_engine *e = arg;
   atomic_store(&e->released, 1);
-  e->ops->notify(e->poller);
+  if (this_reactor != e) /* the Reactor itself retries at the end of its pass */
+    e->ops->notify(e->poller);
 }
 
 static void *reactor_main(void *arg) {
   tofu_engine *e = arg;
+  this_reactor = e;
   tofu_poll_event ev[EVENTS_PER_WAIT];
   while (!atomic_load(&e->stop)) {
     int timeout = timers_timeout(&e->timers, clock_now_ms());
+    if (e->paused && atomic_load(&e->released))
+      timeout = 0; /* messages came back during the pass: retry at once */
     int n = e->ops->wait(e->poller, ev, EVENTS_PER_WAIT, timeout);
     if (n < 0)
       n = 0; /* a failed wait is retried; the backend retries EINTR itself */
@@ -182,6 +189,7 @@ static void *reactor_main(void *arg) {
     resume_paused(e);
     flush_dirty(e);
     channel_reap(e);
+    pool_reactor_spill(&e->pool);
     engine_deliver_flush(e);
   }
   return NULL;
@@ -234,6 +242,7 @@ void reactor_teardown(tofu_engine *e) {
   e->paused = NULL;
   channel_reap(e);
   engine_deliver_flush(e); /* hand-backs to groups that were not closing */
+  pool_reactor_spill(&e->pool);
   timers_remove_if(&e->timers, any_timer, free_timer, e);
   timers_fini(&e->timers);
   free(e->rbuf);
