@@ -266,21 +266,48 @@ static size_t feed(channel *ch, const uint8_t *buf, size_t n) {
   }
 }
 
+/* A body part at least this long is read straight into the message instead
+ * of through the read buffer (one copy fewer); shorter ones come with the
+ * frames around them in one recv. */
+#define DIRECT_READ_MIN 4096
+
+/* Returns 0 if the channel closed. */
+static int recv_result(channel *ch, ptrdiff_t r) {
+  if (r == 0) {
+    channel_close(ch, TOFU_STATUS_PEER_DISCONNECTED, NULL);
+    return 0;
+  }
+  if (r < 0) {
+    channel_close(ch, net_to_status((int)r, TOFU_STATUS_RECV_FAILED), NULL);
+    return 0;
+  }
+  return 1;
+}
+
+/* Read until the socket has no more (a read shorter than asked means the
+ * socket's buffer is drained: no further recv only to learn EAGAIN), at most
+ * READS_PER_EVENT times so that other channels get their turn. */
 static void read_some(channel *ch) {
   uint8_t *buf = ch->engine->rbuf;
   for (int i = 0; i < READS_PER_EVENT && !ch->closed && !ch->paused; i++) {
+    uint8_t *dst;
+    size_t want = wire_decoder_body_span(&ch->dec, &dst);
+    if (want >= DIRECT_READ_MIN) {
+      ptrdiff_t r = net_recv(ch->sock, dst, want);
+      if (r == NET_EWOULDBLOCK || !recv_result(ch, r))
+        return;
+      if (wire_decoder_body_filled(&ch->dec, (size_t)r) == WIRE_FRAME && !frame_done(ch))
+        return;
+      if ((size_t)r < want)
+        return;
+      continue;
+    }
     ptrdiff_t r = net_recv(ch->sock, buf, ENGINE_READ_BUF);
-    if (r == NET_EWOULDBLOCK)
+    if (r == NET_EWOULDBLOCK || !recv_result(ch, r))
       return;
-    if (r == 0) {
-      channel_close(ch, TOFU_STATUS_PEER_DISCONNECTED, NULL);
-      return;
-    }
-    if (r < 0) {
-      channel_close(ch, net_to_status((int)r, TOFU_STATUS_RECV_FAILED), NULL);
-      return;
-    }
     feed(ch, buf, (size_t)r);
+    if ((size_t)r < ENGINE_READ_BUF)
+      return;
   }
 }
 

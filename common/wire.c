@@ -94,6 +94,18 @@ wire_event wire_decoder_feed(wire_decoder *d, const uint8_t *in, size_t n, size_
   wire_event ev = WIRE_NEED_MORE;
   switch (d->state) {
   case DEC_HEADER: {
+    if (d->hgot == 0 && n >= WIRE_HEADER_SIZE) { /* whole: decode in place */
+      wire_decode_header(in, &d->header);
+      pos = WIRE_HEADER_SIZE;
+      if (!wire_opcode_travels(wire_opcode(d->header.proto))) {
+        d->state = DEC_BROKEN;
+        ev = WIRE_INVALID;
+      } else {
+        d->state = DEC_WANT_DEST;
+        ev = WIRE_HEADER;
+      }
+      break;
+    }
     size_t take = WIRE_HEADER_SIZE - d->hgot;
     if (take > n)
       take = n;
@@ -129,4 +141,21 @@ wire_event wire_decoder_feed(wire_decoder *d, const uint8_t *in, size_t n, size_
   }
   *used = pos;
   return ev;
+}
+
+size_t wire_decoder_body_span(const wire_decoder *d, uint8_t **dst) {
+  size_t hl = d->header.headers_len;
+  if (d->state != DEC_PAYLOAD || d->got < hl)
+    return 0;
+  *dst = d->body_dst + (d->got - hl);
+  return hl + d->header.body_len - d->got;
+}
+
+wire_event wire_decoder_body_filled(wire_decoder *d, size_t n) {
+  d->got += n;
+  if (d->got == (size_t)d->header.headers_len + d->header.body_len) {
+    d->state = DEC_HEADER;
+    return WIRE_FRAME;
+  }
+  return WIRE_NEED_MORE;
 }

@@ -73,4 +73,13 @@ int wire_decoder_wants_dest(const wire_decoder *d);
  * be fed again. */
 wire_event wire_decoder_feed(wire_decoder *d, const uint8_t *in, size_t n, size_t *used);
 
+/* Reading a body straight into its destination (no copy through a read
+ * buffer): the part of the current frame's body still missing, as *dst and
+ * the returned length; 0 when the decoder is not inside a body. After the
+ * caller wrote n (<= that length) bytes at *dst, wire_decoder_body_filled
+ * records them and returns WIRE_FRAME if the frame is complete, else
+ * WIRE_NEED_MORE. */
+size_t wire_decoder_body_span(const wire_decoder *d, uint8_t **dst);
+wire_event wire_decoder_body_filled(wire_decoder *d, size_t n);
+
 #endif /* TOFU_WIRE_H */
