@@ -280,7 +280,7 @@ void case_hostile_silent_connects(void) {
   arena_open(&a);
   int n = (int)rel_env("TOFU_REL_SILENT", runner_under_wine() ? 300 : 2000);
   /* Both ends of every connection are in this process. */
-  if (!rel_raise_fd_limit(2L * n + 200))
+  if (!runner_raise_fd_limit(2L * n + 200))
     n = 1000;
   tofu_socket *s = malloc((size_t)n * sizeof *s);
   for (int i = 0; i < n; i++)

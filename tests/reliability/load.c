@@ -53,7 +53,7 @@ static void open_many(tofu_engine *ec, tofu_group *gc, tofu_engine *es, tofu_gro
 
 void case_load_1000(void) {
   int n = (int)rel_env("TOFU_REL_CONNECTIONS", 1000);
-  ck_assert(rel_raise_fd_limit(2L * n + 200));
+  ck_assert(runner_raise_fd_limit(2L * n + 200));
   uint64_t t0 = mono_now_ms();
   tofu_engine *es = et_engine(0), *ec = et_engine(0);
   tofu_group *gs = et_group(es), *gc = et_group(ec);
@@ -103,7 +103,7 @@ static int load_child(int rfd, int n) {
   if (read(rfd, &port, sizeof port) != (ssize_t)sizeof port)
     return 10;
   close(rfd);
-  if (!rel_raise_fd_limit((long)n + 200))
+  if (!runner_raise_fd_limit((long)n + 200))
     return 11;
   char bound[64];
   snprintf(bound, sizeof bound, "tcp|127.0.0.1|%u", (unsigned)port);
@@ -161,7 +161,7 @@ void case_load_10000(void) {
   ck_abort_msg("POSIX only");
 #else
   int n = (int)rel_env("TOFU_REL_BIG_CONNECTIONS", 10000);
-  if (!rel_raise_fd_limit((long)n + 200))
+  if (!runner_raise_fd_limit((long)n + 200))
     ck_abort_msg("RLIMIT_NOFILE cannot be raised to %d", n + 200);
   int pfd[2];
   ck_assert_int_eq(pipe(pfd), 0);

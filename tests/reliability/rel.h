@@ -34,10 +34,6 @@ double rel_cpu_seconds(void);
 long rel_rss_kib(void);
 long rel_peak_rss_kib(void);
 
-/* Raise the soft descriptor limit to want (POSIX; 1 if it is that high now,
- * always 1 on Windows). */
-int rel_raise_fd_limit(long want);
-
 /* The highest descriptor number open now (-1 where unknown). */
 int rel_highest_fd(void);
 

@@ -74,24 +74,6 @@ long rel_peak_rss_kib(void) {
 #endif
 }
 
-int rel_raise_fd_limit(long want) {
-#ifdef _WIN32
-  (void)want;
-  return 1;
-#else
-  struct rlimit rl;
-  if (getrlimit(RLIMIT_NOFILE, &rl) != 0)
-    return 0;
-  if (rl.rlim_cur != RLIM_INFINITY && rl.rlim_cur < (rlim_t)want) {
-    rl.rlim_cur =
-        rl.rlim_max == RLIM_INFINITY || rl.rlim_max > (rlim_t)want ? (rlim_t)want : rl.rlim_max;
-    setrlimit(RLIMIT_NOFILE, &rl);
-    getrlimit(RLIMIT_NOFILE, &rl);
-  }
-  return rl.rlim_cur == RLIM_INFINITY || rl.rlim_cur >= (rlim_t)want;
-#endif
-}
-
 int rel_highest_fd(void) {
 #ifdef _WIN32
   return -1;

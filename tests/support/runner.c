@@ -58,35 +58,33 @@ static int runner_probe_signals(char *why, size_t n) {
 #endif
 }
 
-/* Raise the soft descriptor limit as far as RUNNER_MANY_FDS (plus room), never
- * past the hard limit. Windows has no such per-process limit for sockets. */
-static int runner_probe_many_fds(char *why, size_t n) {
+int runner_raise_fd_limit(long want) {
 #ifdef _WIN32
-  (void)why;
-  (void)n;
+  (void)want; /* no per-process limit on sockets */
   return 1;
 #else
   struct rlimit rl;
-  rlim_t want = RUNNER_MANY_FDS + 64;
-  if (getrlimit(RLIMIT_NOFILE, &rl) != 0) {
-    snprintf(why, n, "getrlimit(RLIMIT_NOFILE) failed");
+  if (getrlimit(RLIMIT_NOFILE, &rl) != 0)
     return 0;
-  }
-  if (rl.rlim_cur != RLIM_INFINITY && rl.rlim_cur < want) {
-    rl.rlim_cur = (rl.rlim_max == RLIM_INFINITY || rl.rlim_max > want) ? want : rl.rlim_max;
+  if (rl.rlim_cur != RLIM_INFINITY && rl.rlim_cur < (rlim_t)want) {
+    rl.rlim_cur =
+        rl.rlim_max == RLIM_INFINITY || rl.rlim_max > (rlim_t)want ? (rlim_t)want : rl.rlim_max;
     setrlimit(RLIMIT_NOFILE, &rl);
     getrlimit(RLIMIT_NOFILE, &rl);
   }
-  if (rl.rlim_cur != RLIM_INFINITY && rl.rlim_cur < (rlim_t)RUNNER_MANY_FDS) {
-    snprintf(why, n, "needs %d open descriptors, RLIMIT_NOFILE allows %lu (hard limit %lu)",
-             RUNNER_MANY_FDS, (unsigned long)rl.rlim_cur, (unsigned long)rl.rlim_max);
-    return 0;
-  }
-  return 1;
+  return rl.rlim_cur == RLIM_INFINITY || rl.rlim_cur >= (rlim_t)want;
 #endif
 }
 
-/* 1 if every requirement of c is met; else 0 with the reason in why. */
+static int runner_probe_many_fds(char *why, size_t n) {
+  runner_raise_fd_limit(RUNNER_MANY_FDS + 64); /* room for the suite's own descriptors */
+  if (runner_raise_fd_limit(RUNNER_MANY_FDS))
+    return 1;
+  snprintf(why, n, "needs %d open descriptors, more than RLIMIT_NOFILE's hard limit allows",
+           RUNNER_MANY_FDS);
+  return 0;
+}
+
 int runner_under_wine(void) {
 #ifdef _WIN32
   /* Wine's ntdll exports wine_get_version; Windows' does not. */
@@ -97,6 +95,7 @@ int runner_under_wine(void) {
 #endif
 }
 
+/* 1 if every requirement of c is met; else 0 with the reason in why. */
 static int runner_requirements_met(const runner_case *c, char *why, size_t n) {
   if ((c->requirements & REQ_UDS) && !runner_probe_uds(why, n))
     return 0;

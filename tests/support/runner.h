@@ -40,6 +40,11 @@ typedef struct runner_case {
   unsigned requirements;
 } runner_case;
 
+/* Raise the soft limit on open descriptors to at least want, never past the
+ * hard limit. Returns 1 when want descriptors are allowed (always on
+ * Windows, which has no such limit on sockets), else 0. */
+int runner_raise_fd_limit(long want);
+
 /* 1 when the program runs under Wine rather than Windows, else 0. Only for
  * the exceptions docs/backend-contract.md names as Wine's. */
 int runner_under_wine(void);
