@@ -101,6 +101,8 @@ int tofu_engine_create(const tofu_options *opts, tofu_engine **out) {
   timers_init(&e->timers);
   atomic_init(&e->stop, 0);
   atomic_init(&e->released, 0);
+  atomic_init(&e->in_pending, 0);
+  atomic_init(&e->sleeping, 0);
   pthread_mutex_init(&e->in_mu, NULL);
   pthread_cond_init(&e->ctl_cv, NULL);
   pthread_mutex_init(&e->num_mu, NULL);
@@ -231,7 +233,10 @@ static void inbound_push(tofu_engine *e, tofu_message *m) {
   int was_empty = msgq_empty(&e->in_q);
   msgq_push(&e->in_q, m);
   pthread_mutex_unlock(&e->in_mu);
-  if (was_empty)
+  if (!was_empty)
+    return; /* the post that made the queue non-empty did what is needed */
+  atomic_store(&e->in_pending, 1);
+  if (atomic_load(&e->sleeping))
     e->ops->notify(e->poller);
 }
 

@@ -54,6 +54,15 @@ struct tofu_engine {
   pthread_mutex_t in_mu;
   pthread_cond_t ctl_cv; /* group destruction done */
   msgq in_q;
+  /* in_q is not empty: set by a post after it queued, cleared by the Reactor
+   * when it takes the queue. With `sleeping` (the Reactor is in, or about to
+   * enter, a wait that may block) it lets a post skip the poller's notify
+   * while the Reactor is awake and will see the queue anyway. Both are
+   * sequentially consistent: the poster stores in_pending then loads
+   * sleeping, the Reactor stores sleeping then loads in_pending, so at
+   * least one of them sees the other. */
+  atomic_int in_pending;
+  atomic_int sleeping;
 
   /* Channel numbers 1..65534. */
   pthread_mutex_t num_mu;

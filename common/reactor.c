@@ -86,6 +86,8 @@ static void destroy_group(tofu_engine *e, tofu_group *g) {
 
 static void drain_inbound(tofu_engine *e) {
   msgq batch;
+  if (!atomic_exchange(&e->in_pending, 0))
+    return; /* nothing posted since the last take: no lock */
   msgq_init(&batch);
   pthread_mutex_lock(&e->in_mu);
   msgq_take_all(&batch, &e->in_q);
@@ -171,7 +173,14 @@ static void *reactor_main(void *arg) {
     int timeout = timers_timeout(&e->timers, clock_now_ms());
     if (e->paused && atomic_load(&e->released))
       timeout = 0; /* messages came back during the pass: retry at once */
+    if (timeout != 0) {
+      /* From here a post must notify; one that came before is taken now. */
+      atomic_store(&e->sleeping, 1);
+      if (atomic_load(&e->in_pending))
+        timeout = 0;
+    }
     int n = e->ops->wait(e->poller, ev, EVENTS_PER_WAIT, timeout);
+    atomic_store(&e->sleeping, 0);
     if (n < 0)
       n = 0; /* a failed wait is retried; the backend retries EINTR itself */
     atomic_fetch_add(&e->loops, 1);
