@@ -164,9 +164,7 @@ static int post_request(load_side *l, const bench_case *c, int i, uint16_t chann
                         tofu_message *m) {
   bench_conn *bc = &l->conns[i];
   size_t len;
-  /* The application owns the message: its body is rewritten in place (the
-   * API has no mutable body accessor; see docs/performance.md). */
-  uint8_t *body = (uint8_t *)tofu_msg_body(m, &len);
+  uint8_t *body = tofu_msg_body_mut(m, &len); /* rewritten in place, no copy */
   uint64_t seq = bench_conn_next(bc);
   bench_body_set_seq(body, seq);
   tofu_header *h = tofu_msg_header(m);

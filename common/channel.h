@@ -1,5 +1,6 @@
-/* channel — one listener or one connection, in the Reactor's table (uthash,
- * by local channel number). Everything here runs on the Reactor thread. */
+/* channel — one listener or one connection, in the Reactor's table (indexed
+ * by local channel number; a uthash list to walk them all). Everything here runs on the Reactor
+ * thread. */
 #ifndef TOFU_CHANNEL_H
 #define TOFU_CHANNEL_H
 
@@ -60,6 +61,8 @@ typedef struct channel {
 /* Make a channel, put it in the table (number already allocated). */
 channel *channel_new(tofu_engine *e, uint16_t number, int kind, tofu_group *g);
 channel *channel_find(tofu_engine *e, uint16_t number);
+/* Free the number index (teardown, once every channel is gone). */
+void channel_table_free(tofu_engine *e);
 
 /* Register the socket and set the interest the channel needs now. */
 int channel_register(channel *ch);

@@ -74,11 +74,12 @@ struct tofu_engine {
   tofu_group *groups;
 
   /* Reactor-only state. */
-  struct channel *table;   /* uthash: number -> channel */
-  struct channel *paused;  /* channels waiting for memory */
-  struct channel *zombies; /* closed this pass; freed at its end */
-  struct channel *dirty;   /* channels with new messages to flush */
-  tofu_group *outboxes;    /* groups with messages delivered this pass */
+  struct channel *table;       /* uthash: every channel, for walking them all */
+  struct channel **slots[256]; /* number -> channel: block number >> 8, entry number & 255 */
+  struct channel *paused;      /* channels waiting for memory */
+  struct channel *zombies;     /* closed this pass; freed at its end */
+  struct channel *dirty;       /* channels with new messages to flush */
+  tofu_group *outboxes;        /* groups with messages delivered this pass */
   timers timers;
   uint64_t serial;
   uint8_t *rbuf;

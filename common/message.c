@@ -90,6 +90,12 @@ const void *tofu_msg_body(const tofu_message *m, size_t *len) {
   return m ? m->body : NULL;
 }
 
+void *tofu_msg_body_mut(tofu_message *m, size_t *len) {
+  if (len)
+    *len = m ? m->body_len : 0;
+  return m ? m->body : NULL;
+}
+
 const char *tofu_msg_headers(const tofu_message *m, size_t *len) {
   if (len)
     *len = m ? m->th_len : 0;

@@ -254,6 +254,7 @@ void reactor_teardown(tofu_engine *e) {
   pool_reactor_spill(&e->pool);
   timers_remove_if(&e->timers, any_timer, free_timer, e);
   timers_fini(&e->timers);
+  channel_table_free(e);
   free(e->rbuf);
   e->rbuf = NULL;
 }

@@ -25,8 +25,10 @@
  * silently.
  *
  * Threads: every function is safe to call from any thread, except that one
- * group should be received from by one thread at a time, and a group or an
- * engine must not be used while or after it is destroyed.
+ * group must be received from (tofu_wait_receive) by one thread at a time
+ * (the receiver takes the queue in batches and pops from its batch without
+ * locking), and a group or an engine must not be used while or after it is
+ * destroyed.
  *
  * Errors: functions returning int return TOFU_OK (0) or a negative
  * tofu_error (tofu/error.h). Statuses (tofu_status) are the one-byte codes
@@ -200,6 +202,12 @@ TOFU_API void tofu_msg_reset(tofu_message *m);
 /* The body and its length (the pointer may be NULL when the length is 0). */
 TOFU_API const void *tofu_msg_body(const tofu_message *m, size_t *len);
 
+/* The same body, to change in place (e.g. rewrite a few bytes of a received
+ * message before posting it again, without copying the body). The length
+ * cannot be changed through it (tofu_msg_set_body does that); the pointer is
+ * valid until the body is set, appended to, or the message is posted or put. */
+TOFU_API void *tofu_msg_body_mut(tofu_message *m, size_t *len);
+
 /* Replace the body with len bytes (data may be NULL if len is 0), or append
  * to it. Errors: TOFU_EINVAL (NULL message, or NULL data with len > 0),
  * TOFU_ELIMIT (the body would exceed TOFU_MAX_BODY, or the pool's hard limit
@@ -272,7 +280,7 @@ TOFU_API int tofu_post_timer(tofu_group *g, tofu_message **msg, int delay_ms);
 
 /* The next message for this group, or NULL if none arrives within timeout_ms
  * (-1 waits without limit, 0 only takes what is queued). The caller owns the
- * message and must tofu_put (or post) it. */
+ * message and must tofu_put (or post) it. One thread at a time per group. */
 TOFU_API tofu_message *tofu_wait_receive(tofu_group *g, int timeout_ms);
 
 /* From any thread: with *msg != NULL, put the message at the end of the

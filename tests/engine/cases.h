@@ -10,6 +10,7 @@ TOFU_CASE(wire_split_every_boundary, REQ_NONE)
 TOFU_CASE(wire_invalid_opcode, REQ_NONE)
 TOFU_CASE(pool_hard_limit, REQ_NONE)
 TOFU_CASE(message_limits, REQ_NONE)
+TOFU_CASE(message_body_mut, REQ_NONE)
 TOFU_CASE(msgq_and_mailbox, REQ_NONE)
 TOFU_CASE(timers_order, REQ_NONE)
 

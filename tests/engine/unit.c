@@ -254,6 +254,27 @@ void case_message_limits(void) {
   tofu_engine_destroy(e);
 }
 
+void case_message_body_mut(void) {
+  tofu_engine *e = et_engine(0);
+  tofu_message *m = tofu_get(e, TOFU_ALWAYS);
+  size_t len = 99;
+  tofu_msg_body_mut(m, &len);
+  ck_assert_uint_eq(len, 0);
+  ck_assert_ptr_null(tofu_msg_body_mut(NULL, &len));
+  ck_assert_uint_eq(len, 0);
+  ck_assert_int_eq(tofu_msg_set_body(m, "abcdef", 6), TOFU_OK);
+  uint8_t *b = tofu_msg_body_mut(m, &len);
+  ck_assert_uint_eq(len, 6);
+  b[0] = 'X';
+  b[5] = 'Y';
+  const void *ro = tofu_msg_body(m, &len);
+  ck_assert_ptr_eq(ro, b);
+  ck_assert(len == 6 && memcmp(ro, "XbcdeY", 6) == 0);
+  tofu_put(e, &m);
+  et_assert_all_returned(e);
+  tofu_engine_destroy(e);
+}
+
 void case_msgq_and_mailbox(void) {
   tofu_message a, b, c;
   msgq q, r;
