@@ -1,0 +1,44 @@
+#!/usr/bin/env bash
+# tofu-echo-server driven from outside: a client written from the wire
+# description alone (raw_echo_client) over TCP and over a Unix domain socket,
+# then SIGTERM and SIGINT: the server must exit 0 and remove its socket file.
+# Usage: echo_server_test.sh <tofu-echo-server> <raw_echo_client>
+set -euo pipefail
+server=$1 client=$2
+dir=$(mktemp -d)
+trap 'kill $(jobs -p) 2>/dev/null || true; rm -rf "$dir"' EXIT
+
+# Start the server on $1 with the signal $2 to stop it; sets $pid and $addr.
+start() {
+  "$server" --listen "$1" >"$dir/out" 2>"$dir/err" &
+  pid=$!
+  for _ in $(seq 100); do
+    addr=$(sed -n 's/^tofu-echo-server: listening on \([^ ]*\).*/\1/p' "$dir/out")
+    [ -n "$addr" ] && return 0
+    kill -0 "$pid" 2>/dev/null || { cat "$dir/err" >&2; echo "server died" >&2; exit 1; }
+    sleep 0.05
+  done
+  echo "server printed no 'listening' line in 5 s" >&2
+  exit 1
+}
+
+stop() { # <signal>
+  kill "-$1" "$pid"
+  local rc=0
+  wait "$pid" || rc=$?
+  [ "$rc" -eq 0 ] || { echo "server exited $rc after SIG$1" >&2; cat "$dir/err" >&2; exit 1; }
+}
+
+start "tcp://127.0.0.1:0"
+IFS='|' read -r _ host port <<<"$addr"
+"$client" tcp "$host" "$port"
+"$client" tcp "$host" "$port" # a second connection after the first said bye
+stop TERM
+echo "tcp: ok ($addr)"
+
+sock=$dir/echo.sock
+start "unix://$sock"
+"$client" unix "$sock"
+stop INT
+[ ! -e "$sock" ] || { echo "the socket file $sock is still there" >&2; exit 1; }
+echo "unix: ok, socket file removed"
