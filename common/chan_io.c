@@ -22,6 +22,44 @@ static void on_connected(channel *ch) {
   chan_io_flush(ch);
 }
 
+/* Linux refuses a non-blocking UDS connect with EAGAIN while the listener's
+ * accept queue is full. Nothing will report when there is room (an
+ * unconnected socket only reports a hang-up), so the connect is tried again
+ * on a timer, backing off from 1 ms to 64 ms, until it goes through or the
+ * connect timeout ends it. */
+#define RETRY_MAX_MS 64
+
+static void retry_later(channel *ch) {
+  ch->state = CH_BACKLOG;
+  if (timers_add(&ch->engine->timers, clock_now_ms() + ch->retry_ms, TIMER_RETRY,
+                 (void *)(uintptr_t)ch->number, ch->serial) != TOFU_OK) {
+    channel_close(ch, TOFU_STATUS_ALLOCATION_FAILED, NULL);
+    return;
+  }
+  ch->retry_ms = ch->retry_ms * 2 > RETRY_MAX_MS ? RETRY_MAX_MS : ch->retry_ms * 2;
+}
+
+void chan_io_retry_connect(channel *ch) {
+  address a;
+  /* The HelloRequest heads the send queue until the connect is done. */
+  int rc = address_from_message(ch->sendq.head, TOFU_HDR_CONNECT_TO, 1, &a) == TOFU_OK
+               ? net_uds_connect(ch->sock, a.path)
+               : NET_EOTHER;
+  if (rc == NET_EWOULDBLOCK) {
+    retry_later(ch);
+    return;
+  }
+  if (rc != NET_OK && rc != NET_EINPROGRESS) {
+    channel_close(ch, TOFU_STATUS_CONNECT_FAILED, NULL);
+    return;
+  }
+  ch->state = CH_CONNECTING;
+  if (rc == NET_OK)
+    on_connected(ch);
+  if (!ch->closed)
+    channel_rearm(ch);
+}
+
 void chan_io_connect(tofu_engine *e, tofu_message *hello) {
   address a;
   channel *ch = channel_new(e, hello->hdr.channel, CH_IO, hello->group);
@@ -44,7 +82,8 @@ void chan_io_connect(tofu_engine *e, tofu_message *hello) {
   if (rc == NET_OK)
     rc = a.kind == ADDR_TCP ? net_tcp_connect(ch->sock, hello->connect_ip, a.port)
                             : net_uds_connect(ch->sock, a.path);
-  if (rc != NET_OK && rc != NET_EINPROGRESS) {
+  int backlog = a.kind == ADDR_UDS && rc == NET_EWOULDBLOCK;
+  if (rc != NET_OK && rc != NET_EINPROGRESS && !backlog) {
     channel_close(ch, TOFU_STATUS_CONNECT_FAILED, NULL);
     return;
   }
@@ -61,6 +100,12 @@ void chan_io_connect(tofu_engine *e, tofu_message *hello) {
       channel_close(ch, TOFU_STATUS_ALLOCATION_FAILED, NULL);
       return;
     }
+  }
+  if (backlog) {
+    ch->retry_ms = 1;
+    retry_later(ch);
+    if (ch->closed)
+      return;
   }
   channel_rearm(ch);
 }
@@ -139,7 +184,7 @@ static void close_after_bye(channel *ch) {
 void chan_io_flush(channel *ch) {
   net_iov iov[NET_IOV_MAX];
   uint8_t hdrs[NET_IOV_MAX / 3][WIRE_HEADER_SIZE];
-  if (ch->closed || ch->state == CH_CONNECTING)
+  if (ch->closed || ch->state == CH_CONNECTING || ch->state == CH_BACKLOG)
     return;
   while (!msgq_empty(&ch->sendq)) {
     size_t total;

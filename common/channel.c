@@ -64,6 +64,8 @@ static unsigned wanted_interest(const channel *ch) {
     return TOFU_POLL_READABLE;
   if (ch->state == CH_CONNECTING)
     return TOFU_POLL_WRITABLE;
+  if (ch->state == CH_BACKLOG)
+    return 0; /* an unconnected socket reports a hang-up: wait for the timer */
   unsigned want = ch->paused ? 0u : TOFU_POLL_READABLE;
   if (!msgq_empty(&ch->sendq))
     want |= TOFU_POLL_WRITABLE;

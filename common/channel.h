@@ -17,6 +17,7 @@ enum { CH_LISTENER = 1, CH_IO = 2 };
 
 enum {
   CH_CONNECTING = 1, /* connect in progress; posts wait behind the HelloRequest */
+  CH_BACKLOG,        /* UDS: the listener's queue was full; the connect is retried by timer */
   CH_ACCEPTED,       /* accepted; the first frame must be a HelloRequest */
   CH_HELLO_SENT,     /* connected; the first frame must be HelloResponse (or Bye) */
   CH_OPEN,
@@ -37,6 +38,7 @@ typedef struct channel {
   unsigned armed; /* interest armed now (0 after a report) */
   int transport;  /* ADDR_TCP / ADDR_UDS */
   char *uds_path; /* a UDS listener's socket file, removed at close */
+  int retry_ms;   /* CH_BACKLOG: the delay before the next connect attempt */
 
   /* Sending. */
   msgq sendq;
@@ -80,6 +82,8 @@ void channel_mark_dirty(channel *ch);
 
 /* chan_io.c */
 void chan_io_connect(tofu_engine *e, tofu_message *hello);
+/* CH_BACKLOG: try the connect again (its TIMER_RETRY fired). */
+void chan_io_retry_connect(channel *ch);
 void chan_io_event(channel *ch, unsigned events);
 void chan_io_flush(channel *ch);
 /* Retry a paused channel; returns 1 if it resumed. */

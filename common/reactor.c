@@ -121,8 +121,11 @@ static void fire_timers(tofu_engine *e) {
     channel *ch = channel_find(e, (uint16_t)(uintptr_t)t.ptr);
     if (!ch || ch->serial != t.key)
       continue; /* that channel is gone */
-    if (t.kind == TIMER_CONNECT && (ch->state == CH_CONNECTING || ch->state == CH_ACCEPTED))
+    if (t.kind == TIMER_CONNECT &&
+        (ch->state == CH_CONNECTING || ch->state == CH_BACKLOG || ch->state == CH_ACCEPTED))
       channel_close(ch, TOFU_STATUS_CONNECT_FAILED, NULL); /* silent for CH_ACCEPTED */
+    else if (t.kind == TIMER_RETRY && ch->state == CH_BACKLOG)
+      chan_io_retry_connect(ch);
     else if (t.kind == TIMER_LISTEN)
       channel_rearm(ch);
   }

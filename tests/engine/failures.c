@@ -151,6 +151,90 @@ void case_hello_timeout_tcp(void) {
   tofu_engine_destroy(e);
 }
 
+/* Linux refuses a non-blocking UDS connect with EAGAIN while the listener's
+ * accept queue is full. The engine keeps trying (no connect_failed) and the
+ * connect goes through as soon as the listener makes room. */
+void case_connect_backlog_uds(void) {
+  pair_listener hold;
+  char addr[NET_UDS_PATH_MAX + 8];
+  et_uds_path(&hold, addr, sizeof addr);
+  const char *path = addr + 4; /* after "uds|" */
+  tofu_socket lsn;
+  ck_assert_int_eq(net_uds_socket(&lsn), NET_OK);
+  ck_assert_int_eq(net_uds_bind(lsn, path), NET_OK);
+  ck_assert_int_eq(net_listen(lsn, 0), NET_OK);
+  enum { MAX_FILL = 16 };
+  tofu_socket fill[MAX_FILL], accepted[MAX_FILL];
+  int nfill = 0, full = 0;
+  while (nfill < MAX_FILL && !full) {
+    ck_assert_int_eq(net_uds_socket(&fill[nfill]), NET_OK);
+    ck_assert_int_eq(net_set_nonblocking(fill[nfill]), NET_OK);
+    int rc = net_uds_connect(fill[nfill], path);
+    if (rc == NET_EWOULDBLOCK) {
+      net_close(fill[nfill]);
+      full = 1;
+    } else {
+      ck_assert_msg(rc == NET_OK, "filler connect: %s", net_strerror(rc));
+      nfill++;
+    }
+  }
+  ck_assert_msg(full, "the accept queue took %d connections without filling", MAX_FILL);
+
+  tofu_engine *e = et_engine(0);
+  tofu_group *g = et_group(e);
+  tofu_message *m = tofu_get(e, TOFU_ALWAYS);
+  tofu_msg_header(m)->opcode = TOFU_OP_HELLO_REQUEST;
+  ck_assert_int_eq(tofu_msg_add_header(m, TOFU_HDR_CONNECT_TO, addr), TOFU_OK);
+  tofu_header h = et_post(g, &m);
+  ck_assert_ptr_null(tofu_wait_receive(g, ET_QUIET_MS)); /* still full: no connect_failed */
+
+  /* Make room; the engine's next attempt lands behind the fillers. */
+  for (int i = 0; i < nfill; i++)
+    ck_assert_int_eq(net_accept(lsn, &accepted[i]), NET_OK);
+  ck_assert_int_eq(net_set_nonblocking(lsn), NET_OK);
+  tofu_socket peer;
+  uint64_t until = mono_now_ms() + ET_DEADLINE_MS;
+  for (;;) {
+    int rc = net_accept(lsn, &peer);
+    if (rc == NET_OK)
+      break;
+    ck_assert_msg(rc == NET_EWOULDBLOCK, "accept: %s", net_strerror(rc));
+    ck_assert_msg(mono_now_ms() < until, "the engine did not connect within %d ms", ET_DEADLINE_MS);
+    ck_assert_ptr_null(tofu_wait_receive(g, 5)); /* nothing comes back meanwhile */
+  }
+  /* Its first frame is the HelloRequest; answer it as a peer would. */
+  uint8_t frame[WIRE_HEADER_SIZE];
+  size_t got = 0;
+  ck_assert_int_eq(net_set_nonblocking(peer), NET_OK);
+  until = mono_now_ms() + ET_DEADLINE_MS;
+  while (got < sizeof frame) {
+    ptrdiff_t k = net_recv(peer, frame + got, sizeof frame - got);
+    if (k > 0)
+      got += (size_t)k;
+    else
+      ck_assert_msg(k == NET_EWOULDBLOCK && mono_now_ms() < until, "no HelloRequest: %ld", (long)k);
+  }
+  ck_assert_uint_eq(frame[2] & 0x0f, TOFU_OP_HELLO_REQUEST);
+  frame[2] = TOFU_OP_HELLO_RESPONSE;
+  frame[12] = frame[13] = frame[14] = frame[15] = 0; /* no text headers, no body */
+  ck_assert_int_eq((int)net_send(peer, frame, sizeof frame), (int)sizeof frame);
+  m = et_expect(g, TOFU_OP_HELLO_RESPONSE, TOFU_ORIGIN_APPLICATION, TOFU_STATUS_SUCCESS);
+  ck_assert_uint_eq(tofu_msg_header(m)->channel, h.channel);
+  ck_assert(tofu_msg_header(m)->message_id == h.message_id);
+  tofu_put(e, &m);
+
+  tofu_group_destroy(g);
+  et_assert_all_returned(e);
+  tofu_engine_destroy(e);
+  net_close(peer);
+  for (int i = 0; i < nfill; i++) {
+    net_close(accepted[i]);
+    net_close(fill[i]);
+  }
+  net_close(lsn);
+  et_uds_done(&hold);
+}
+
 void case_connect_missing_uds(void) {
   pair_listener hold;
   char addr[NET_UDS_PATH_MAX + 8];

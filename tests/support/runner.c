@@ -58,6 +58,17 @@ static int runner_probe_signals(char *why, size_t n) {
 #endif
 }
 
+static int runner_probe_linux(char *why, size_t n) {
+#ifdef __linux__
+  (void)why;
+  (void)n;
+  return 1;
+#else
+  snprintf(why, n, "the case checks Linux-only kernel behaviour");
+  return 0;
+#endif
+}
+
 int runner_raise_fd_limit(long want) {
 #ifdef _WIN32
   (void)want; /* no per-process limit on sockets */
@@ -100,6 +111,8 @@ static int runner_requirements_met(const runner_case *c, char *why, size_t n) {
   if ((c->requirements & REQ_UDS) && !runner_probe_uds(why, n))
     return 0;
   if ((c->requirements & REQ_SIGNALS) && !runner_probe_signals(why, n))
+    return 0;
+  if ((c->requirements & REQ_LINUX) && !runner_probe_linux(why, n))
     return 0;
   if ((c->requirements & REQ_MANY_FDS) && !runner_probe_many_fds(why, n))
     return 0;
