@@ -58,6 +58,14 @@ static int runner_probe_signals(char *why, size_t n) {
 #endif
 }
 
+static int runner_probe_localhost(char *why, size_t n) {
+  char ip[NET_IPV4_TEXT];
+  if (net_resolve_ipv4("localhost", ip) == NET_OK) /* runner_main started the socket layer */
+    return 1;
+  snprintf(why, n, "the name localhost does not resolve to IPv4 here (no hosts-file entry)");
+  return 0;
+}
+
 static int runner_probe_linux(char *why, size_t n) {
 #ifdef __linux__
   (void)why;
@@ -113,6 +121,8 @@ static int runner_requirements_met(const runner_case *c, char *why, size_t n) {
   if ((c->requirements & REQ_SIGNALS) && !runner_probe_signals(why, n))
     return 0;
   if ((c->requirements & REQ_LINUX) && !runner_probe_linux(why, n))
+    return 0;
+  if ((c->requirements & REQ_LOCALHOST) && !runner_probe_localhost(why, n))
     return 0;
   if ((c->requirements & REQ_MANY_FDS) && !runner_probe_many_fds(why, n))
     return 0;

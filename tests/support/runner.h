@@ -21,10 +21,11 @@
 
 /* Requirements of a case; probed at run time, before the case starts. */
 #define REQ_NONE 0u
-#define REQ_UDS (1u << 0)      /* AF_UNIX stream sockets */
-#define REQ_SIGNALS (1u << 1)  /* POSIX signals */
-#define REQ_MANY_FDS (1u << 2) /* RUNNER_MANY_FDS open descriptors */
-#define REQ_LINUX (1u << 3)    /* behaviour only Linux has (named by the case) */
+#define REQ_UDS (1u << 0)       /* AF_UNIX stream sockets */
+#define REQ_SIGNALS (1u << 1)   /* POSIX signals */
+#define REQ_MANY_FDS (1u << 2)  /* RUNNER_MANY_FDS open descriptors */
+#define REQ_LINUX (1u << 3)     /* behaviour only Linux has (named by the case) */
+#define REQ_LOCALHOST (1u << 4) /* the name "localhost" resolves to an IPv4 address */
 
 /* What REQ_MANY_FDS asks for: 1,024 socket pairs and a little room. */
 #define RUNNER_MANY_FDS 2100
