@@ -78,6 +78,18 @@ void engine_deliver_flush(tofu_engine *e) {
 
 /* ---- Engine ------------------------------------------------------------- */
 
+/* Undo what tofu_engine_create sets up before the pool (the last step of
+ * both a failed create and a destroy). */
+static void engine_free(tofu_engine *e) {
+  if (e->net_started)
+    net_cleanup();
+  pthread_mutex_destroy(&e->in_mu);
+  pthread_cond_destroy(&e->ctl_cv);
+  pthread_mutex_destroy(&e->num_mu);
+  pthread_mutex_destroy(&e->groups_mu);
+  free(e);
+}
+
 int tofu_engine_create(const tofu_options *opts, tofu_engine **out) {
   if (!out)
     return TOFU_EINVAL;
@@ -114,13 +126,7 @@ int tofu_engine_create(const tofu_options *opts, tofu_engine **out) {
     rc = pool_init(&e->pool, o.initial_messages, o.max_memory);
   }
   if (rc != TOFU_OK) {
-    if (e->net_started)
-      net_cleanup();
-    pthread_mutex_destroy(&e->in_mu);
-    pthread_cond_destroy(&e->ctl_cv);
-    pthread_mutex_destroy(&e->num_mu);
-    pthread_mutex_destroy(&e->groups_mu);
-    free(e);
+    engine_free(e);
     return rc;
   }
   rc = e->ops->open(&e->poller);
@@ -162,13 +168,7 @@ void tofu_engine_destroy(tofu_engine *e) {
   if (e->ops && e->poller)
     e->ops->close(e->poller);
   pool_fini(&e->pool); /* frees every message still alive */
-  if (e->net_started)
-    net_cleanup();
-  pthread_mutex_destroy(&e->in_mu);
-  pthread_cond_destroy(&e->ctl_cv);
-  pthread_mutex_destroy(&e->num_mu);
-  pthread_mutex_destroy(&e->groups_mu);
-  free(e);
+  engine_free(e);
 }
 
 void tofu_engine_get_stats(tofu_engine *e, tofu_engine_stats *out) {
