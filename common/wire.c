@@ -89,21 +89,25 @@ static size_t copy_payload(wire_decoder *d, const uint8_t *in, size_t n) {
   return take;
 }
 
+/* A whole header is in raw: decode it and say what comes next. */
+static wire_event header_complete(wire_decoder *d, const uint8_t *raw) {
+  wire_decode_header(raw, &d->header);
+  if (!wire_opcode_travels(wire_opcode(d->header.proto))) {
+    d->state = DEC_BROKEN;
+    return WIRE_INVALID;
+  }
+  d->state = DEC_WANT_DEST;
+  return WIRE_HEADER;
+}
+
 wire_event wire_decoder_feed(wire_decoder *d, const uint8_t *in, size_t n, size_t *used) {
   size_t pos = 0;
   wire_event ev = WIRE_NEED_MORE;
   switch (d->state) {
   case DEC_HEADER: {
     if (d->hgot == 0 && n >= WIRE_HEADER_SIZE) { /* whole: decode in place */
-      wire_decode_header(in, &d->header);
       pos = WIRE_HEADER_SIZE;
-      if (!wire_opcode_travels(wire_opcode(d->header.proto))) {
-        d->state = DEC_BROKEN;
-        ev = WIRE_INVALID;
-      } else {
-        d->state = DEC_WANT_DEST;
-        ev = WIRE_HEADER;
-      }
+      ev = header_complete(d, in);
       break;
     }
     size_t take = WIRE_HEADER_SIZE - d->hgot;
@@ -113,15 +117,8 @@ wire_event wire_decoder_feed(wire_decoder *d, const uint8_t *in, size_t n, size_
     d->hgot += take;
     pos = take;
     if (d->hgot == WIRE_HEADER_SIZE) {
-      wire_decode_header(d->hbuf, &d->header);
       d->hgot = 0;
-      if (!wire_opcode_travels(wire_opcode(d->header.proto))) {
-        d->state = DEC_BROKEN;
-        ev = WIRE_INVALID;
-      } else {
-        d->state = DEC_WANT_DEST;
-        ev = WIRE_HEADER;
-      }
+      ev = header_complete(d, d->hbuf);
     }
     break;
   }
