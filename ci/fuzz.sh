@@ -9,7 +9,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 seconds=${1:-${FUZZ_SECONDS:-30}}
-bash ci/setup-debian.sh clang libclang-rt-14-dev
+bash ci/setup-debian.sh clang libclang-rt-dev
 
 out=build/fuzz
 mkdir -p "$out/artifacts"

@@ -5,7 +5,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-bash ci/setup-debian.sh
+bash ci/setup-debian.sh libclang-rt-dev # the sanitizer runtimes for clang
 
 dir=build/linux-asan
 cmake -S . -B "$dir" -G Ninja -DCMAKE_BUILD_TYPE=Debug -DCMAKE_C_COMPILER=clang -DTOFU_SANITIZE=ON \

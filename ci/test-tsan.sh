@@ -5,7 +5,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-bash ci/setup-debian.sh clang
+bash ci/setup-debian.sh clang libclang-rt-dev # the sanitizer runtimes for clang
 
 dir=build/tsan
 cmake -S . -B "$dir" -G Ninja -DCMAKE_BUILD_TYPE=Debug -DCMAKE_C_COMPILER=clang \
