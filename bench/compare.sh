@@ -35,15 +35,8 @@ warmup=0.5
 raw=build/bench/compare-$mode.txt
 if [ $replot = 0 ]; then
 # --- Tools and libraries ------------------------------------------------------
-need=()
-for p in cmake ninja-build gcc pkg-config libuv1-dev libzmq3-dev libnng-dev gnuplot-nox; do
-  dpkg -s "$p" >/dev/null 2>&1 || need+=("$p")
-done
-if [ ${#need[@]} -gt 0 ] && [ $install = 1 ]; then
-  sudo=""
-  [ "$(id -u)" = 0 ] || sudo=sudo
-  $sudo apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "${need[@]}" >/dev/null
+if [ $install = 1 ]; then
+  bash ci/setup-debian.sh libuv1-dev libzmq3-dev libnng-dev gnuplot-nox >/dev/null
 fi
 
 # --- Build (Release) ----------------------------------------------------------
