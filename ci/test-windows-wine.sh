@@ -23,22 +23,7 @@ JOBS=$(nproc 2>/dev/null || echo 2)
 log() { printf '\n== %s\n' "$*"; }
 
 # --- 1. Dependencies ----------------------------------------------------------
-PACKAGES=(gcc-mingw-w64-x86-64 wine64 wine cmake ninja-build uthash-dev dpkg-dev)
-missing=()
-for pkg in "${PACKAGES[@]}"; do
-  if ! dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q 'install ok installed'; then
-    missing+=("$pkg")
-  fi
-done
-APT_UPDATED=0
-if ((${#missing[@]})); then
-  log "installing: ${missing[*]}"
-  apt-get update
-  APT_UPDATED=1
-  DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends "${missing[@]}"
-else
-  log "dependencies already installed: ${PACKAGES[*]}"
-fi
+bash "$ROOT/ci/setup-debian.sh" gcc-mingw-w64-x86-64 wine64 wine uthash-dev dpkg-dev
 
 # --- 2. check, built for MinGW from Debian's source package (cached) -------------
 # apt-get source needs deb-src entries. They are derived at run time from the
@@ -142,7 +127,6 @@ else
   mkdir -p "$CHECK_DIR"
   build_check
 fi
-: "$APT_UPDATED"
 
 # --- 3. Configure and build tofu for Windows ----------------------------------
 log "configuring $BUILD (TOFU_BACKEND=iocp_afd)"
