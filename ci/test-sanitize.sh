@@ -9,7 +9,7 @@ bash ci/setup-debian.sh libclang-rt-dev # the sanitizer runtimes for clang
 
 dir=build/linux-asan
 cmake -S . -B "$dir" -G Ninja -DCMAKE_BUILD_TYPE=Debug -DCMAKE_C_COMPILER=clang -DTOFU_SANITIZE=ON \
-  -DTOFU_BUILD_BENCH=OFF
+  -DTOFU_BUILD_BENCH=OFF -DTOFU_BUILD_EXAMPLES=ON
 cmake --build "$dir"
 export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1:strict_string_checks=1
 export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1

@@ -157,7 +157,7 @@ int main(int argc, char **argv) {
   /* Requests of every size, sent in one burst before any answer is read. */
   static const uint16_t sizes[] = {0, 1, 15, 16, 17, 1000, 4096, 65535};
   enum { N = sizeof sizes / sizeof sizes[0] };
-  static uint8_t body[65535];
+  static uint8_t body[65535 + N]; /* request i sends sizes[i] bytes from body + i */
   for (size_t i = 0; i < sizeof body; i++)
     body[i] = (uint8_t)(i * 31 + 7);
   char headers[N][64];
