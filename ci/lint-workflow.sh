@@ -17,7 +17,7 @@ yamllint -s "$workflow"
 
 if [ ! -x "$tools/node_modules/.bin/action-validator" ]; then
   mkdir -p "$tools"
-  npm install --silent --no-audit --no-fund --prefix "$tools" "@action-validator/cli@$validator_version"
+  npm install --loglevel=error --no-audit --no-fund --prefix "$tools" "@action-validator/cli@$validator_version"
 fi
 "$tools/node_modules/.bin/action-validator" "$workflow"
 
