@@ -11,11 +11,8 @@
 static void connect_fails(const char *addr) {
   tofu_engine *e = et_engine(0);
   tofu_group *g = et_group(e);
-  tofu_message *m = tofu_get(e, TOFU_ALWAYS);
-  tofu_msg_header(m)->opcode = TOFU_OP_HELLO_REQUEST;
-  ck_assert_int_eq(tofu_msg_add_header(m, TOFU_HDR_CONNECT_TO, addr), TOFU_OK);
-  tofu_header h = et_post(g, &m);
-  m = et_msg(e, TOFU_OP_REQUEST, h.channel, 10, 1);
+  tofu_header h = et_post_hello(e, g, addr);
+  tofu_message *m = et_msg(e, TOFU_OP_REQUEST, h.channel, 10, 1);
   tofu_header h2 = et_post(g, &m);
   m = et_expect(g, TOFU_OP_HELLO_REQUEST, TOFU_ORIGIN_ENGINE, TOFU_STATUS_CONNECT_FAILED);
   ck_assert(tofu_msg_header(m)->message_id == h.message_id);
@@ -70,20 +67,14 @@ void case_connect_timeout_tcp(void) {
     ck_assert_msg(rc == NET_OK || rc == NET_EINPROGRESS, "filler connect: %s", net_strerror(rc));
   }
 
-  tofu_options o;
-  tofu_options_default(&o);
-  o.connect_timeout_ms = TIMEOUT_MS;
-  tofu_engine *e = NULL;
-  ck_assert_int_eq(tofu_engine_create(&o, &e), TOFU_OK);
+  tofu_engine *e = et_engine_connect_timeout(TIMEOUT_MS);
   tofu_group *g = et_group(e);
   char addr[64];
   snprintf(addr, sizeof addr, "tcp|127.0.0.1|%u", (unsigned)port);
-  tofu_message *m = tofu_get(e, TOFU_ALWAYS);
-  tofu_msg_header(m)->opcode = TOFU_OP_HELLO_REQUEST;
-  ck_assert_int_eq(tofu_msg_add_header(m, TOFU_HDR_CONNECT_TO, addr), TOFU_OK);
   uint64_t start = mono_now_ms();
-  tofu_header h = et_post(g, &m);
-  m = et_expect(g, TOFU_OP_HELLO_REQUEST, TOFU_ORIGIN_ENGINE, TOFU_STATUS_CONNECT_FAILED);
+  tofu_header h = et_post_hello(e, g, addr);
+  tofu_message *m =
+      et_expect(g, TOFU_OP_HELLO_REQUEST, TOFU_ORIGIN_ENGINE, TOFU_STATUS_CONNECT_FAILED);
   uint64_t elapsed = mono_now_ms() - start;
   ck_assert(tofu_msg_header(m)->message_id == h.message_id);
   ck_assert_msg(elapsed >= TIMEOUT_MS, "connect_failed after %llu ms, before the %d ms timeout",
@@ -104,11 +95,7 @@ void case_connect_timeout_tcp(void) {
  * which never heard of it, hears nothing. */
 void case_hello_timeout_tcp(void) {
   enum { TIMEOUT_MS = 300 };
-  tofu_options o;
-  tofu_options_default(&o);
-  o.connect_timeout_ms = TIMEOUT_MS;
-  tofu_engine *e = NULL;
-  ck_assert_int_eq(tofu_engine_create(&o, &e), TOFU_OK);
+  tofu_engine *e = et_engine_connect_timeout(TIMEOUT_MS);
   tofu_group *g = et_group(e);
   char bound[256];
   et_listen(e, g, "tcp|127.0.0.1|0", bound, sizeof bound);
@@ -182,10 +169,7 @@ void case_connect_backlog_uds(void) {
 
   tofu_engine *e = et_engine(0);
   tofu_group *g = et_group(e);
-  tofu_message *m = tofu_get(e, TOFU_ALWAYS);
-  tofu_msg_header(m)->opcode = TOFU_OP_HELLO_REQUEST;
-  ck_assert_int_eq(tofu_msg_add_header(m, TOFU_HDR_CONNECT_TO, addr), TOFU_OK);
-  tofu_header h = et_post(g, &m);
+  tofu_header h = et_post_hello(e, g, addr);
   ck_assert_ptr_null(tofu_wait_receive(g, ET_QUIET_MS)); /* still full: no connect_failed */
 
   /* Make room; the engine's next attempt lands behind the fillers. */
@@ -218,7 +202,8 @@ void case_connect_backlog_uds(void) {
   frame[2] = TOFU_OP_HELLO_RESPONSE;
   frame[12] = frame[13] = frame[14] = frame[15] = 0; /* no text headers, no body */
   ck_assert_int_eq((int)net_send(peer, frame, sizeof frame), (int)sizeof frame);
-  m = et_expect(g, TOFU_OP_HELLO_RESPONSE, TOFU_ORIGIN_APPLICATION, TOFU_STATUS_SUCCESS);
+  tofu_message *m =
+      et_expect(g, TOFU_OP_HELLO_RESPONSE, TOFU_ORIGIN_APPLICATION, TOFU_STATUS_SUCCESS);
   ck_assert_uint_eq(tofu_msg_header(m)->channel, h.channel);
   ck_assert(tofu_msg_header(m)->message_id == h.message_id);
   tofu_put(e, &m);
@@ -353,13 +338,11 @@ void case_peer_vanishes_tcp(void) {
   tofu_group *g = et_group(e);
   char addr[64];
   snprintf(addr, sizeof addr, "tcp|127.0.0.1|%u", (unsigned)l.port);
-  tofu_message *m = tofu_get(e, TOFU_ALWAYS);
-  tofu_msg_header(m)->opcode = TOFU_OP_HELLO_REQUEST;
-  ck_assert_int_eq(tofu_msg_add_header(m, TOFU_HDR_CONNECT_TO, addr), TOFU_OK);
-  tofu_header h = et_post(g, &m);
+  tofu_header h = et_post_hello(e, g, addr);
   tofu_socket peer;
   ck_assert_int_eq(net_accept(l.sock, &peer), NET_OK);
   enum { N = 200 };
+  tofu_message *m;
   for (int i = 0; i < N; i++) {
     m = et_msg(e, TOFU_OP_REQUEST, h.channel, 65535, (unsigned)i);
     et_post(g, &m);

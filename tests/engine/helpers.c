@@ -15,6 +15,24 @@ tofu_engine *et_engine(size_t max_memory) {
   return e;
 }
 
+tofu_engine *et_engine_connect_timeout(int connect_timeout_ms) {
+  tofu_options o;
+  tofu_options_default(&o);
+  o.connect_timeout_ms = connect_timeout_ms;
+  tofu_engine *e = NULL;
+  int rc = tofu_engine_create(&o, &e);
+  ck_assert_msg(rc == TOFU_OK, "tofu_engine_create: %s", tofu_strerror(rc));
+  return e;
+}
+
+tofu_header et_post_hello(tofu_engine *e, tofu_group *g, const char *addr) {
+  tofu_message *m = tofu_get(e, TOFU_ALWAYS);
+  ck_assert_ptr_nonnull(m);
+  tofu_msg_header(m)->opcode = TOFU_OP_HELLO_REQUEST;
+  ck_assert_int_eq(tofu_msg_add_header(m, TOFU_HDR_CONNECT_TO, addr), TOFU_OK);
+  return et_post(g, &m);
+}
+
 tofu_group *et_group(tofu_engine *e) {
   tofu_group *g = NULL;
   ck_assert_int_eq(tofu_group_create(e, &g), TOFU_OK);

@@ -27,6 +27,12 @@
 
 /* An engine with the given memory limit (0 = default). */
 tofu_engine *et_engine(size_t max_memory);
+
+/* An engine with default options but this connect timeout. */
+tofu_engine *et_engine_connect_timeout(int connect_timeout_ms);
+
+/* Post a HelloRequest from g whose ~connect_to is addr; returns its header. */
+tofu_header et_post_hello(tofu_engine *e, tofu_group *g, const char *addr);
 tofu_group *et_group(tofu_engine *e);
 
 /* The next message of g; fails the case if none comes in time. */
