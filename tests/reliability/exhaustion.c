@@ -184,10 +184,8 @@ void case_exhaust_peer_stops_reading(void) {
   tofu_group *g = et_group(e);
   char addr[64];
   snprintf(addr, sizeof addr, "tcp|127.0.0.1|%u", (unsigned)l.port);
-  tofu_message *m = tofu_get(e, TOFU_ALWAYS);
-  tofu_msg_header(m)->opcode = TOFU_OP_HELLO_REQUEST;
-  ck_assert_int_eq(tofu_msg_add_header(m, TOFU_HDR_CONNECT_TO, addr), TOFU_OK);
-  uint16_t ch = et_post(g, &m).channel;
+  tofu_message *m;
+  uint16_t ch = et_post_hello(e, g, addr).channel;
   tofu_socket peer;
   ck_assert_int_eq(net_accept(l.sock, &peer), NET_OK);
   static uint8_t body[BODY];

@@ -84,10 +84,7 @@ static void run_flow(const fault_plan *plan, const flow_cfg *cfg, flow_totals *t
   int closed[FLOW_CHANNELS] = {0}, hello_ok[FLOW_CHANNELS] = {0};
   uint64_t last_resp[FLOW_CHANNELS] = {0};
   for (int c = 0; c < FLOW_CHANNELS; c++) {
-    tofu_message *m = tofu_get(ec, TOFU_ALWAYS);
-    tofu_msg_header(m)->opcode = TOFU_OP_HELLO_REQUEST;
-    ck_assert_int_eq(tofu_msg_add_header(m, TOFU_HDR_CONNECT_TO, bound), TOFU_OK);
-    ch[c] = et_post(gc, &m).channel;
+    ch[c] = et_post_hello(ec, gc, bound).channel;
   }
   static uint64_t ids[MAXN];
   static int idx_chan[MAXN], state[MAXN]; /* 0 pending, 1 delivered, 2 handed back */

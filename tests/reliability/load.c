@@ -30,10 +30,7 @@ static void open_many(tofu_engine *ec, tofu_group *gc, tofu_engine *es, tofu_gro
   for (int done = 0; done < n;) {
     int k = n - done < BATCH ? n - done : BATCH;
     for (int i = 0; i < k; i++) {
-      tofu_message *m = tofu_get(ec, TOFU_ALWAYS);
-      tofu_msg_header(m)->opcode = TOFU_OP_HELLO_REQUEST;
-      ck_assert_int_eq(tofu_msg_add_header(m, TOFU_HDR_CONNECT_TO, bound), TOFU_OK);
-      cch[done + i] = et_post(gc, &m).channel;
+      cch[done + i] = et_post_hello(ec, gc, bound).channel;
     }
     for (int i = 0; i < k; i++) {
       tofu_message *m =
@@ -277,11 +274,8 @@ void case_soak(void) {
     rng ^= rng << 17;
     unsigned action = (unsigned)(rng % 10);
     if (!finishing && nopen < SOAK_MAX_OPEN && (action < 3 || nopen == 0)) {
-      tofu_message *m = tofu_get(ec, TOFU_ALWAYS);
-      tofu_msg_header(m)->opcode = TOFU_OP_HELLO_REQUEST;
-      ck_assert_int_eq(tofu_msg_add_header(m, TOFU_HDR_CONNECT_TO, bound), TOFU_OK);
-      uint16_t ch = et_post(gc, &m).channel;
-      m = et_expect(gc, TOFU_OP_HELLO_RESPONSE, TOFU_ORIGIN_APPLICATION, 0);
+      uint16_t ch = et_post_hello(ec, gc, bound).channel;
+      tofu_message *m = et_expect(gc, TOFU_OP_HELLO_RESPONSE, TOFU_ORIGIN_APPLICATION, 0);
       tofu_put(ec, &m);
       open[nopen++] = ch;
       connects++;
