@@ -88,6 +88,30 @@ void case_deregister_close_reuse(void) {
   pair_unlisten(&l);
 }
 
+/* Register each a[i] again under tokens first_token + i, arm it WRITABLE and
+ * check that each reports exactly WRITABLE; then release the handles, the
+ * pairs and the poller. The end of the cases that churn handles. */
+static void register_again_and_close(tofu_poller *p, tofu_socket *a, tofu_socket *b, int n,
+                                     int first_token) {
+  enum { MAX = 16 };
+  void *tokens[MAX];
+  unsigned bits[MAX];
+  tofu_poll_handle *h[MAX];
+  ck_assert_int_le(n, MAX);
+  for (int i = 0; i < n; i++) {
+    tokens[i] = PT_TOKEN(first_token + i);
+    h[i] = pt_register(p, a[i], tokens[i]);
+    pt_arm(p, h[i], PT_W);
+  }
+  ck_assert_int_eq(pt_gather(p, tokens, bits, n, PT_DEADLINE_MS), n);
+  for (int i = 0; i < n; i++) {
+    PT_ASSERT_BITS(bits[i], PT_W);
+    pt_deregister(p, h[i]);
+    pair_close(a[i], b[i]);
+  }
+  PT_OPS->close(p);
+}
+
 void case_deregister_states(void) {
   enum { N = 4 };
   tofu_socket a[N], b[N];
@@ -110,20 +134,7 @@ void case_deregister_states(void) {
   pt_expect_none(p, PT_QUIET_MS);
 
   /* Every socket registers again and reports normally. */
-  void *tokens[N];
-  unsigned bits[N];
-  for (int i = 0; i < N; i++) {
-    tokens[i] = PT_TOKEN(100 + i);
-    h[i] = pt_register(p, a[i], tokens[i]);
-    pt_arm(p, h[i], PT_W);
-  }
-  ck_assert_int_eq(pt_gather(p, tokens, bits, N, PT_DEADLINE_MS), N);
-  for (int i = 0; i < N; i++) {
-    PT_ASSERT_BITS(bits[i], PT_W);
-    pt_deregister(p, h[i]);
-    pair_close(a[i], b[i]);
-  }
-  PT_OPS->close(p);
+  register_again_and_close(p, a, b, N, 100);
 }
 
 void case_register_churn(void) {
@@ -131,7 +142,6 @@ void case_register_churn(void) {
   tofu_socket a[N], b[N];
   tofu_poll_handle *h[N];
   void *tokens[N];
-  unsigned bits[N];
   tofu_poller *p = pt_open();
   for (int i = 0; i < N; i++)
     pt_pair(PAIR_TCP, &a[i], &b[i]);
@@ -173,16 +183,5 @@ void case_register_churn(void) {
   pt_expect_none(p, PT_QUIET_MS);
 
   /* The poller still works exactly. */
-  for (int i = 0; i < N; i++) {
-    tokens[i] = PT_TOKEN(1000000 + i);
-    h[i] = pt_register(p, a[i], tokens[i]);
-    pt_arm(p, h[i], PT_W);
-  }
-  ck_assert_int_eq(pt_gather(p, tokens, bits, N, PT_DEADLINE_MS), N);
-  for (int i = 0; i < N; i++) {
-    PT_ASSERT_BITS(bits[i], PT_W);
-    pt_deregister(p, h[i]);
-    pair_close(a[i], b[i]);
-  }
-  PT_OPS->close(p);
+  register_again_and_close(p, a, b, N, 1000000);
 }
