@@ -9,14 +9,13 @@
 #define _POSIX_C_SOURCE 200809L
 #endif
 
-#include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "bench.h"
-#include "tofu/poller.h"
+#include "platform/thread.h" /* the library's own threads: every platform tofu runs on */
 #include "tofu/tofu.h"
 
 #define SETUP_TIMEOUT_NS 20000000000LL
@@ -26,12 +25,12 @@
 typedef struct echo_side {
   tofu_engine *e;
   tofu_group *g;
-  pthread_t thread;
+  plat_thread thread;
   atomic_int stop;
   char addr[400]; /* where it listens, in tofu's address form */
 } echo_side;
 
-static void *echo_main(void *arg) {
+static void echo_main(void *arg) {
   echo_side *s = arg;
   while (!atomic_load(&s->stop)) {
     tofu_message *m = tofu_wait_receive(s->g, 100);
@@ -60,7 +59,6 @@ static void *echo_main(void *arg) {
     if (tofu_post(s->g, &m, NULL) != TOFU_OK)
       tofu_put(s->e, &m);
   }
-  return NULL;
 }
 
 static tofu_message *addr_msg(tofu_engine *e, int opcode, const char *name, const char *value) {
@@ -102,7 +100,7 @@ static int echo_start(echo_side *s, const bench_case *c) {
   if (!ok)
     return -1;
   atomic_init(&s->stop, 0);
-  if (pthread_create(&s->thread, NULL, echo_main, s) != 0)
+  if (plat_thread_start(&s->thread, echo_main, s) != TOFU_OK)
     return -1;
   return 0;
 }
@@ -111,7 +109,7 @@ static void echo_stop(echo_side *s, int started) {
   if (started) {
     atomic_store(&s->stop, 1);
     tofu_update_receiver(s->g, NULL);
-    pthread_join(s->thread, NULL);
+    plat_thread_join(&s->thread);
   }
   tofu_engine_destroy(s->e); /* destroys the group, closes the listener */
 }

@@ -1,11 +1,15 @@
 #!/usr/bin/env bash
 # Validate the GitHub Actions workflow, which cannot run on this machine:
-# YAML style (yamllint), the workflow schema (action-validator), and that it
-# runs every leg that ci/test.sh runs here (it may add the native Windows leg).
+# YAML style (yamllint), the workflow schema (action-validator), that it runs
+# every leg that ci/test.sh runs here, and that it runs each leg only GitHub's
+# runners can run (listed below, in github_only).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 workflow=.github/workflows/ci.yml
+# The legs that need a machine this one is not (real Windows, macOS): only the
+# workflow runs them, so it must run every one.
+github_only=(ci/test-windows-native.sh ci/test-windows-msvc.sh ci/test-macos.sh)
 tools=build/lint-tools
 validator_version=0.6.0
 
@@ -29,7 +33,12 @@ if [ -n "$missing" ]; then
   echo "lint-workflow: $workflow does not run these legs of ci/test.sh: $missing" >&2
   exit 1
 fi
+missing=$(comm -23 <(printf '%s\n' "${github_only[@]}" | sort -u) <(legs "$workflow"))
+if [ -n "$missing" ]; then
+  echo "lint-workflow: $workflow does not run these legs that only GitHub can run: $missing" >&2
+  exit 1
+fi
 for leg in $(legs "$workflow"); do
   [ -f "$leg" ] || { echo "lint-workflow: $workflow runs $leg, which does not exist" >&2; exit 1; }
 done
-echo "lint-workflow: $workflow is valid and mirrors ci/test.sh"
+echo "lint-workflow: $workflow is valid, mirrors ci/test.sh and runs ${github_only[*]}"

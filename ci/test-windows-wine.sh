@@ -137,6 +137,8 @@ cmake -S "$ROOT" -B "$BUILD" -G Ninja \
   -DCMAKE_PREFIX_PATH="$CHECK_PREFIX"
 log "building"
 cmake --build "$BUILD" -j "$JOBS"
+log "checking libtofu.dll imports only Windows system DLLs, libtofu.a no pthread_* symbol"
+bash "$ROOT/ci/check-dll-imports.sh" "$BUILD"
 
 # --- 4. Run the tests under Wine ------------------------------------------------
 export WINEPREFIX=$BUILD/wineprefix

@@ -6,7 +6,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "net.h"
+#include "platform/net.h"
 #include "tofu/tofu.h"
 
 enum { ADDR_TCP = 1, ADDR_UDS = 2 };

@@ -1,12 +1,12 @@
-/* chan_io — a connection: connect, gathered writes, frame decoding,
- * backpressure. Reactor thread only. */
-#define _POSIX_C_SOURCE 200809L
+/* chan_io — see chan_io.h. */
+#include "chan_io.h"
+
 #include <stdlib.h>
 #include <string.h>
 
-#include "channel.h"
-#include "clock.h"
-#include "net.h"
+#include "outbox.h"
+#include "platform/clock.h"
+#include "platform/net.h"
 
 /* Reads per readiness report before the channel yields to the others. */
 #define READS_PER_EVENT 8
@@ -16,7 +16,7 @@ static int net_to_status(int err, int fallback) {
 }
 
 static void on_connected(channel *ch) {
-  ch->state = CH_HELLO_SENT;
+  channel_set_state(ch, CH_HELLO_SENT);
   if (ch->transport == ADDR_TCP)
     (void)net_set_nodelay(ch->sock);
   chan_io_flush(ch);
@@ -30,7 +30,8 @@ static void on_connected(channel *ch) {
 #define RETRY_MAX_MS 64
 
 static void retry_later(channel *ch) {
-  ch->state = CH_BACKLOG;
+  if (ch->state != CH_BACKLOG)
+    channel_set_state(ch, CH_BACKLOG);
   if (timers_add(&ch->engine->timers, clock_now_ms() + ch->retry_ms, TIMER_RETRY,
                  (void *)(uintptr_t)ch->number, ch->serial) != TOFU_OK) {
     channel_close(ch, TOFU_STATUS_ALLOCATION_FAILED, NULL);
@@ -53,7 +54,7 @@ void chan_io_retry_connect(channel *ch) {
     channel_close(ch, TOFU_STATUS_CONNECT_FAILED, NULL);
     return;
   }
-  ch->state = CH_CONNECTING;
+  channel_set_state(ch, CH_CONNECTING);
   if (rc == NET_OK)
     on_connected(ch);
   if (!ch->closed)
@@ -64,12 +65,12 @@ void chan_io_connect(tofu_engine *e, tofu_message *hello) {
   address a;
   channel *ch = channel_new(e, hello->hdr.channel, CH_IO, hello->group);
   if (!ch) {
-    engine_number_free(e, hello->hdr.channel);
+    chan_num_free(&e->nums, hello->hdr.channel);
     msg_hand_back(hello, TOFU_STATUS_ALLOCATION_FAILED);
-    engine_deliver(e, hello->group, hello);
+    outbox_deliver(e, hello->group, hello);
     return;
   }
-  ch->state = CH_CONNECTING;
+  channel_set_state(ch, CH_CONNECTING);
   msgq_push(&ch->sendq, hello);
   if (address_from_message(hello, TOFU_HDR_CONNECT_TO, 1, &a) != TOFU_OK) {
     channel_close(ch, TOFU_STATUS_INVALID_ADDRESS, NULL);
@@ -244,7 +245,7 @@ static void pause_reading(channel *ch, const uint8_t *rest, size_t n) {
       note->hdr.opcode = TOFU_OP_SIGNAL;
       note->hdr.channel = ch->number;
       msg_hand_back(note, TOFU_STATUS_POOL_EMPTY);
-      engine_deliver(e, g, note);
+      outbox_deliver(e, g, note);
       g->pool_notice_out = 1;
     }
   }
@@ -266,9 +267,9 @@ static int frame_done(channel *ch) {
   m->th_len = h->headers_len;
   m->body_len = h->body_len;
   if (ch->state == CH_ACCEPTED || ch->state == CH_HELLO_SENT)
-    ch->state = CH_OPEN;
+    channel_set_state(ch, CH_OPEN);
   unsigned op = m->hdr.opcode;
-  engine_deliver(e, ch->group, m);
+  outbox_deliver(e, ch->group, m);
   if (op == TOFU_OP_BYE_RESPONSE) {
     channel_close(ch, TOFU_STATUS_CHANNEL_CLOSED, NULL);
     return 0;

@@ -1,12 +1,12 @@
-/* chan_listen — a listener: bind, listen, accept into new channels. Reactor
- * thread only. */
-#define _POSIX_C_SOURCE 200809L
+/* chan_listen — see chan_listen.h. */
+#include "chan_listen.h"
+
 #include <stdlib.h>
 #include <string.h>
 
-#include "channel.h"
-#include "clock.h"
-#include "net.h"
+#include "outbox.h"
+#include "platform/clock.h"
+#include "platform/net.h"
 
 /* Connections accepted per readiness report. */
 #define ACCEPTS_PER_EVENT 64
@@ -42,12 +42,12 @@ void chan_listen_open(tofu_engine *e, tofu_message *welcome) {
   tofu_group *g = welcome->group;
   channel *ch = channel_new(e, welcome->hdr.channel, CH_LISTENER, g);
   if (!ch) {
-    engine_number_free(e, welcome->hdr.channel);
+    chan_num_free(&e->nums, welcome->hdr.channel);
     msg_hand_back(welcome, TOFU_STATUS_ALLOCATION_FAILED);
-    engine_deliver(e, g, welcome);
+    outbox_deliver(e, g, welcome);
     return;
   }
-  ch->state = CH_LISTENING;
+  channel_set_state(ch, CH_LISTENING);
   int status = TOFU_STATUS_SUCCESS;
   if (address_from_message(welcome, TOFU_HDR_LISTEN_ON, 0, &a) != TOFU_OK)
     status = TOFU_STATUS_INVALID_ADDRESS;
@@ -57,7 +57,7 @@ void chan_listen_open(tofu_engine *e, tofu_message *welcome) {
     status = TOFU_STATUS_LISTEN_FAILED;
   if (status != TOFU_STATUS_SUCCESS) {
     msg_hand_back(welcome, status);
-    engine_deliver(e, g, welcome);
+    outbox_deliver(e, g, welcome);
     channel_close(ch, status, NULL);
     return;
   }
@@ -72,24 +72,24 @@ void chan_listen_open(tofu_engine *e, tofu_message *welcome) {
   m->th_len = 0;
   if (tofu_msg_add_header(m, TOFU_HDR_LISTEN_ON, value) != TOFU_OK)
     m->th_len = keep;
-  engine_deliver(e, g, m);
+  outbox_deliver(e, g, m);
   channel_rearm(ch);
 }
 
 static void accept_one(channel *lch, tofu_socket s) {
   tofu_engine *e = lch->engine;
-  uint16_t n = engine_number_alloc(e);
+  uint16_t n = chan_num_alloc(&e->nums);
   if (n == 0) {
     net_close(s);
     return;
   }
   channel *ch = channel_new(e, n, CH_IO, lch->group);
   if (!ch) {
-    engine_number_free(e, n);
+    chan_num_free(&e->nums, n);
     net_close(s);
     return;
   }
-  ch->state = CH_ACCEPTED;
+  channel_set_state(ch, CH_ACCEPTED);
   ch->sock = s;
   ch->transport = lch->transport;
   if (ch->transport == ADDR_TCP)

@@ -1,12 +1,14 @@
-#define _POSIX_C_SOURCE 200809L
+/* channel — see channel.h. */
 #include "channel.h"
 
 #include <stdlib.h>
 #include <string.h>
 
-#include "net.h"
+#include "outbox.h"
+#include "platform/net.h"
+#include "tofu_assert.h"
 
-channel *channel_new(tofu_engine *e, uint16_t number, int kind, tofu_group *g) {
+channel *channel_new(tofu_engine *e, uint16_t number, chan_kind kind, tofu_group *g) {
   channel *ch = calloc(1, sizeof(*ch));
   if (!ch)
     return NULL;
@@ -49,6 +51,34 @@ void channel_table_free(tofu_engine *e) {
     free(e->slots[i]);
     e->slots[i] = NULL;
   }
+}
+
+#ifndef NDEBUG
+static int step_allowed(chan_state from, chan_state to) {
+  switch (to) {
+  case CH_CONNECTING:
+    return from == CH_NEW || from == CH_BACKLOG;
+  case CH_BACKLOG:
+    return from == CH_CONNECTING;
+  case CH_HELLO_SENT:
+    return from == CH_CONNECTING;
+  case CH_OPEN:
+    return from == CH_ACCEPTED || from == CH_HELLO_SENT;
+  case CH_ACCEPTED:
+  case CH_LISTENING:
+    return from == CH_NEW;
+  case CH_NEW:
+    break;
+  }
+  return 0;
+}
+#endif
+
+void channel_set_state(channel *ch, chan_state to) {
+  TOFU_ASSERT(!ch->closed);
+  TOFU_ASSERT(step_allowed(ch->state, to));
+  TOFU_ASSERT((to == CH_LISTENING) == (ch->kind == CH_LISTENER));
+  ch->state = to;
 }
 
 int channel_register(channel *ch) {
@@ -121,7 +151,7 @@ void channel_close(channel *ch, int cause, tofu_message *closing) {
   tofu_message *m;
   while ((m = msgq_pop(&ch->sendq)) != NULL) {
     msg_hand_back(m, cause);
-    engine_deliver(e, m->group ? m->group : ch->group, m);
+    outbox_deliver(e, m->group ? m->group : ch->group, m);
   }
   if (ch->rx) {
     pool_put(&e->pool, ch->rx);
@@ -149,14 +179,14 @@ void channel_close(channel *ch, int cause, tofu_message *closing) {
     note->body_len = 0;
     msg_hand_back(note, TOFU_STATUS_CHANNEL_CLOSED);
     (void)tofu_msg_add_header(note, TOFU_HDR_CAUSE, tofu_status_name(cause));
-    engine_deliver(e, ch->group, note);
+    outbox_deliver(e, ch->group, note);
   } else {
     pool_put(&e->pool, note);
   }
 
   HASH_DEL(e->table, ch);
   e->slots[ch->number >> 8][ch->number & 255] = NULL;
-  engine_number_free(e, ch->number);
+  chan_num_free(&e->nums, ch->number);
   atomic_fetch_sub(&e->channels_open, 1);
   ch->next_zombie = e->zombies;
   e->zombies = ch;

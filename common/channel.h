@@ -1,5 +1,7 @@
 /* channel — one listener or one connection, in the Reactor's table (indexed
- * by local channel number; a uthash list to walk them all). Everything here runs on the Reactor
+ * by local channel number; a uthash list to walk them all): what every kind
+ * of channel shares — making, finding, arming, closing. A connection's I/O is
+ * chan_io.h, a listener's chan_listen.h. Everything here runs on the Reactor
  * thread. */
 #ifndef TOFU_CHANNEL_H
 #define TOFU_CHANNEL_H
@@ -13,23 +15,30 @@
 #include "engine.h"
 #include "wire.h"
 
-enum { CH_LISTENER = 1, CH_IO = 2 };
+typedef enum chan_kind { CH_LISTENER = 1, CH_IO = 2 } chan_kind;
 
-enum {
-  CH_CONNECTING = 1, /* connect in progress; posts wait behind the HelloRequest */
-  CH_BACKLOG,        /* UDS: the listener's queue was full; the connect is retried by timer */
-  CH_ACCEPTED,       /* accepted; the first frame must be a HelloRequest */
-  CH_HELLO_SENT,     /* connected; the first frame must be HelloResponse (or Bye) */
+/* A connection moves only forward, along these arrows (channel_set_state
+ * asserts it):
+ *   CH_CONNECTING <-> CH_BACKLOG, CH_CONNECTING -> CH_HELLO_SENT -> CH_OPEN;
+ *   CH_ACCEPTED -> CH_OPEN.
+ * A listener is CH_LISTENING from its start. Closing is not a state: it is
+ * `closed`, from any state. */
+typedef enum chan_state {
+  CH_NEW = 0,    /* made, not started yet */
+  CH_CONNECTING, /* connect in progress; posts wait behind the HelloRequest */
+  CH_BACKLOG,    /* UDS: the listener's queue was full; the connect is retried by timer */
+  CH_ACCEPTED,   /* accepted; the first frame must be a HelloRequest */
+  CH_HELLO_SENT, /* connected; the first frame must be HelloResponse (or Bye) */
   CH_OPEN,
   CH_LISTENING
-};
+} chan_state;
 
 typedef struct channel {
   UT_hash_handle hh;
   uint16_t number;
   uint64_t serial;
-  int kind;
-  int state;
+  chan_kind kind;
+  chan_state state;
   tofu_engine *engine;
   tofu_group *group;
 
@@ -61,10 +70,13 @@ typedef struct channel {
 } channel;
 
 /* Make a channel, put it in the table (number already allocated). */
-channel *channel_new(tofu_engine *e, uint16_t number, int kind, tofu_group *g);
+channel *channel_new(tofu_engine *e, uint16_t number, chan_kind kind, tofu_group *g);
 channel *channel_find(tofu_engine *e, uint16_t number);
 /* Free the number index (teardown, once every channel is gone). */
 void channel_table_free(tofu_engine *e);
+
+/* Move to the next state (see chan_state for the allowed steps). */
+void channel_set_state(channel *ch, chan_state to);
 
 /* Register the socket and set the interest the channel needs now. */
 int channel_register(channel *ch);
@@ -79,18 +91,5 @@ void channel_reap(tofu_engine *e);
 
 /* Mark for a flush at the end of the current batch. */
 void channel_mark_dirty(channel *ch);
-
-/* chan_io.c */
-void chan_io_connect(tofu_engine *e, tofu_message *hello);
-/* CH_BACKLOG: try the connect again (its TIMER_RETRY fired). */
-void chan_io_retry_connect(channel *ch);
-void chan_io_event(channel *ch, unsigned events);
-void chan_io_flush(channel *ch);
-/* Retry a paused channel; returns 1 if it resumed. */
-int chan_io_resume(channel *ch);
-
-/* chan_listen.c */
-void chan_listen_open(tofu_engine *e, tofu_message *welcome);
-void chan_listen_event(channel *ch, unsigned events);
 
 #endif /* TOFU_CHANNEL_H */

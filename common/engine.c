@@ -1,13 +1,14 @@
-/* engine — the public API: engines, groups, posting and receiving. */
-#define _POSIX_C_SOURCE 200809L
+/* engine — the public API: engines, groups, posting and receiving. The
+ * Reactor is reached only through reactor.h. */
 #include "engine.h"
 
 #include <stdlib.h>
 #include <string.h>
 
 #include "address.h"
-#include "clock.h"
-#include "net.h"
+#include "platform/clock.h"
+#include "platform/net.h"
+#include "reactor.h"
 
 #define DEFAULT_INITIAL_MESSAGES 16
 #define DEFAULT_MAX_MEMORY (64u * 1024u * 1024u)
@@ -21,72 +22,37 @@ void tofu_options_default(tofu_options *opts) {
   opts->connect_timeout_ms = DEFAULT_CONNECT_TIMEOUT_MS;
 }
 
-/* ---- Channel numbers ---------------------------------------------------- */
-
-uint16_t engine_number_alloc(tofu_engine *e) {
-  uint16_t n = 0;
-  pthread_mutex_lock(&e->num_mu);
-  if (e->num_count < 65534) {
-    /* Move forward from the last one given, so a number is not reused at
-     * once after its channel closed. */
-    for (;;) {
-      uint32_t c = e->num_next;
-      e->num_next = c >= 65534 ? 1 : c + 1;
-      if (!(e->num_used[c >> 3] & (1u << (c & 7)))) {
-        e->num_used[c >> 3] |= (uint8_t)(1u << (c & 7));
-        e->num_count++;
-        n = (uint16_t)c;
-        break;
-      }
-    }
-  }
-  pthread_mutex_unlock(&e->num_mu);
-  return n;
-}
-
-void engine_number_free(tofu_engine *e, uint16_t n) {
-  pthread_mutex_lock(&e->num_mu);
-  if (e->num_used[n >> 3] & (1u << (n & 7))) {
-    e->num_used[n >> 3] &= (uint8_t) ~(1u << (n & 7));
-    e->num_count--;
-  }
-  pthread_mutex_unlock(&e->num_mu);
-}
-
-void engine_deliver(tofu_engine *e, tofu_group *g, tofu_message *m) {
-  if (!g || g->dead) {
-    pool_put(&e->pool, m);
-    return;
-  }
-  msgq_push(&g->outbox, m);
-  if (!g->in_outbox) {
-    g->in_outbox = 1;
-    g->next_outbox = e->outboxes;
-    e->outboxes = g;
-  }
-}
-
-void engine_deliver_flush(tofu_engine *e) {
-  while (e->outboxes) {
-    tofu_group *g = e->outboxes;
-    e->outboxes = g->next_outbox;
-    g->next_outbox = NULL;
-    g->in_outbox = 0;
-    mailbox_put_all(&g->mb, &g->outbox);
-  }
-}
-
 /* ---- Engine ------------------------------------------------------------- */
+
+/* The engine's locks, all or none. */
+static int engine_locks_init(tofu_engine *e) {
+  if (plat_mutex_init(&e->in_mu) != TOFU_OK)
+    return TOFU_ESYSTEM;
+  if (plat_cond_init(&e->ctl_cv) == TOFU_OK) {
+    if (chan_num_init(&e->nums) == TOFU_OK) {
+      if (plat_mutex_init(&e->groups_mu) == TOFU_OK) {
+        e->locks_made = 1;
+        return TOFU_OK;
+      }
+      chan_num_fini(&e->nums);
+    }
+    plat_cond_fini(&e->ctl_cv);
+  }
+  plat_mutex_fini(&e->in_mu);
+  return TOFU_ESYSTEM;
+}
 
 /* Undo what tofu_engine_create sets up before the pool (the last step of
  * both a failed create and a destroy). */
 static void engine_free(tofu_engine *e) {
   if (e->net_started)
     net_cleanup();
-  pthread_mutex_destroy(&e->in_mu);
-  pthread_cond_destroy(&e->ctl_cv);
-  pthread_mutex_destroy(&e->num_mu);
-  pthread_mutex_destroy(&e->groups_mu);
+  if (e->locks_made) {
+    plat_mutex_fini(&e->in_mu);
+    plat_cond_fini(&e->ctl_cv);
+    chan_num_fini(&e->nums);
+    plat_mutex_fini(&e->groups_mu);
+  }
   free(e);
 }
 
@@ -108,19 +74,15 @@ int tofu_engine_create(const tofu_options *opts, tofu_engine **out) {
     return TOFU_ENOMEM;
   e->opts = o;
   e->ops = tofu_poller_backend();
-  e->num_next = 1;
   msgq_init(&e->in_q);
   timers_init(&e->timers);
   atomic_init(&e->stop, 0);
   atomic_init(&e->released, 0);
   atomic_init(&e->in_pending, 0);
   atomic_init(&e->sleeping, 0);
-  pthread_mutex_init(&e->in_mu, NULL);
-  pthread_cond_init(&e->ctl_cv, NULL);
-  pthread_mutex_init(&e->num_mu, NULL);
-  pthread_mutex_init(&e->groups_mu, NULL);
-
-  int rc = net_init() == NET_OK ? TOFU_OK : TOFU_ESYSTEM;
+  int rc = engine_locks_init(e);
+  if (rc == TOFU_OK)
+    rc = net_init() == NET_OK ? TOFU_OK : TOFU_ESYSTEM;
   if (rc == TOFU_OK) {
     e->net_started = 1;
     rc = pool_init(&e->pool, o.initial_messages, o.max_memory);
@@ -220,48 +182,27 @@ int tofu_group_create(tofu_engine *e, tofu_group **out) {
     free(g);
     return rc;
   }
-  pthread_mutex_lock(&e->groups_mu);
+  plat_mutex_lock(&e->groups_mu);
   g->next_group = e->groups;
   e->groups = g;
-  pthread_mutex_unlock(&e->groups_mu);
+  plat_mutex_unlock(&e->groups_mu);
   *out = g;
   return TOFU_OK;
-}
-
-static void inbound_push(tofu_engine *e, tofu_message *m) {
-  pthread_mutex_lock(&e->in_mu);
-  int was_empty = msgq_empty(&e->in_q);
-  msgq_push(&e->in_q, m);
-  pthread_mutex_unlock(&e->in_mu);
-  if (!was_empty)
-    return; /* the post that made the queue non-empty did what is needed */
-  atomic_store(&e->in_pending, 1);
-  if (atomic_load(&e->sleeping))
-    e->ops->notify(e->poller);
 }
 
 void tofu_group_destroy(tofu_group *g) {
   if (!g)
     return;
   tofu_engine *e = g->engine;
-  tofu_message *cmd = g->destroy_cmd;
-  g->destroy_cmd = NULL;
-  cmd->cmd = MSG_CMD_DESTROY_GROUP;
-  cmd->group = g;
-  inbound_push(e, cmd);
-  pthread_mutex_lock(&e->in_mu);
-  while (!g->destroyed)
-    pthread_cond_wait(&e->ctl_cv, &e->in_mu);
-  pthread_mutex_unlock(&e->in_mu);
-  pool_put(&e->pool, cmd);
+  reactor_remove_group(e, g);
 
-  pthread_mutex_lock(&e->groups_mu);
+  plat_mutex_lock(&e->groups_mu);
   tofu_group **pp = &e->groups;
   while (*pp && *pp != g)
     pp = &(*pp)->next_group;
   if (*pp)
     *pp = g->next_group;
-  pthread_mutex_unlock(&e->groups_mu);
+  plat_mutex_unlock(&e->groups_mu);
   group_free(g);
 }
 
@@ -309,7 +250,7 @@ int tofu_post(tofu_group *g, tofu_message **msg, tofu_header *out) {
   }
   unsigned op = m->hdr.opcode;
   if (op == TOFU_OP_WELCOME_REQUEST || op == TOFU_OP_HELLO_REQUEST) {
-    uint16_t n = engine_number_alloc(e);
+    uint16_t n = chan_num_alloc(&e->nums);
     if (n == 0)
       return TOFU_ELIMIT;
     m->hdr.channel = n;
@@ -326,7 +267,7 @@ int tofu_post(tofu_group *g, tofu_message **msg, tofu_header *out) {
   if (out)
     *out = m->hdr;
   *msg = NULL;
-  inbound_push(e, m);
+  reactor_submit(e, m);
   return TOFU_OK;
 }
 
@@ -338,7 +279,7 @@ int tofu_post_timer(tofu_group *g, tofu_message **msg, int delay_ms) {
   m->cmd = MSG_CMD_TIMER;
   m->due_ms = clock_now_ms() + delay_ms;
   *msg = NULL;
-  inbound_push(g->engine, m);
+  reactor_submit(g->engine, m);
   return TOFU_OK;
 }
 

@@ -1,14 +1,16 @@
 /* engine — the internal shape of an engine and a group, shared by the public
- * API (engine.c), the Reactor (reactor.c) and the channels. */
+ * API (engine.c), the Reactor (reactor.c), the channels and the outbox.
+ * Declarations only: each job's functions are in its own header. */
 #ifndef TOFU_ENGINE_H
 #define TOFU_ENGINE_H
 
-#include <pthread.h>
 #include <stdatomic.h>
 #include <stdint.h>
 
+#include "chan_num.h"
 #include "mailbox.h"
 #include "msgq.h"
+#include "platform/thread.h"
 #include "pool.h"
 #include "timers.h"
 #include "tofu/poller.h"
@@ -44,33 +46,33 @@ struct tofu_engine {
   pool pool;
   tofu_options opts;
   int net_started;
+  int locks_made; /* in_mu, ctl_cv, nums and groups_mu are initialised */
 
-  pthread_t thread;
+  plat_thread thread;
   int thread_started;
   atomic_int stop;
-  atomic_int released; /* a message came back while the Reactor waited for memory */
+  /* A message came back while the Reactor waited for memory. Stored by the
+   * putting thread before it loads `sleeping`, like in_pending below. */
+  atomic_int released;
 
   /* The inbound queue: posts, timers, group destruction. */
-  pthread_mutex_t in_mu;
-  pthread_cond_t ctl_cv; /* group destruction done */
+  plat_mutex in_mu;
+  plat_cond ctl_cv; /* group destruction done */
   msgq in_q;
   /* in_q is not empty: set by a post after it queued, cleared by the Reactor
    * when it takes the queue. With `sleeping` (the Reactor is in, or about to
    * enter, a wait that may block) it lets a post skip the poller's notify
    * while the Reactor is awake and will see the queue anyway. Both are
-   * sequentially consistent: the poster stores in_pending then loads
-   * sleeping, the Reactor stores sleeping then loads in_pending, so at
-   * least one of them sees the other. */
+   * sequentially consistent: the poster stores in_pending (a put that
+   * frees memory: released) then loads sleeping, the Reactor stores sleeping
+   * then loads in_pending and released, so at least one of them sees the
+   * other. */
   atomic_int in_pending;
   atomic_int sleeping;
 
-  /* Channel numbers 1..65534. */
-  pthread_mutex_t num_mu;
-  uint8_t num_used[65536 / 8];
-  uint32_t num_next;
-  uint32_t num_count;
+  chan_nums nums;
 
-  pthread_mutex_t groups_mu;
+  plat_mutex groups_mu;
   tofu_group *groups;
 
   /* Reactor-only state. */
@@ -88,22 +90,5 @@ struct tofu_engine {
   atomic_uint_fast64_t reads_paused;
   atomic_size_t channels_open;
 };
-
-/* engine.c */
-uint16_t engine_number_alloc(tofu_engine *e); /* 0 when none is free */
-void engine_number_free(tofu_engine *e, uint16_t n);
-/* Hand a message to a group (or back to the pool when the group is being
- * destroyed). It waits in the group's outbox until engine_deliver_flush, so
- * that one lock and at most one wakeup move everything a pass delivered.
- * Reactor thread. */
-void engine_deliver(tofu_engine *e, tofu_group *g, tofu_message *m);
-/* Move every outbox to its group's receive queue. Reactor thread. */
-void engine_deliver_flush(tofu_engine *e);
-
-/* reactor.c */
-int reactor_start(tofu_engine *e);
-void reactor_stop(tofu_engine *e);
-/* Close everything once the Reactor thread has ended. */
-void reactor_teardown(tofu_engine *e);
 
 #endif /* TOFU_ENGINE_H */

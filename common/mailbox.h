@@ -7,18 +7,15 @@
 #ifndef TOFU_MAILBOX_H
 #define TOFU_MAILBOX_H
 
-#include <pthread.h>
-#include <time.h>
-
 #include "msgq.h"
+#include "platform/thread.h"
 
 typedef struct mailbox {
-  pthread_mutex_t mu;
-  pthread_cond_t cv;
-  clockid_t clk; /* the clock cv waits on */
-  msgq q;        /* under mu: what the producers put */
-  int waiting;   /* under mu: threads blocked in mailbox_wait */
-  msgq taken;    /* the receiving thread's: taken from q, not yet returned */
+  plat_mutex mu;
+  plat_cond cv;
+  msgq q;      /* under mu: what the producers put */
+  int waiting; /* under mu: threads blocked in mailbox_wait */
+  msgq taken;  /* the receiving thread's: taken from q, not yet returned */
 } mailbox;
 
 int mailbox_init(mailbox *mb);

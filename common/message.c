@@ -1,70 +1,10 @@
-#define _POSIX_C_SOURCE 200809L
+/* message — the public accessors of a message (tofu_msg_*). */
 #include "message.h"
 
 #include <stdlib.h>
 #include <string.h>
 
 #include "pool.h"
-
-static size_t round_cap(size_t need, size_t max) {
-  size_t cap = 64;
-  while (cap < need)
-    cap <<= 1;
-  if (cap > max)
-    cap = max;
-  return cap < need ? need : cap;
-}
-
-/* Grow *buf from *cap to hold need bytes (keeping len bytes), charging the
- * pool. */
-static int grow(tofu_message *m, uint8_t **buf, uint32_t *cap, uint32_t len, size_t need,
-                size_t max) {
-  if (need <= *cap)
-    return TOFU_OK;
-  if (need > max)
-    return TOFU_ELIMIT;
-  size_t ncap = round_cap(need, max);
-  size_t extra = ncap - *cap;
-  if (pool_charge(m->pool, extra) != TOFU_OK) {
-    /* Rounding up may be what does not fit: try the exact need. */
-    ncap = need;
-    extra = ncap - *cap;
-    if (pool_charge(m->pool, extra) != TOFU_OK)
-      return TOFU_ELIMIT;
-  }
-  uint8_t *nb = malloc(ncap);
-  if (!nb) {
-    pool_uncharge(m->pool, extra);
-    return TOFU_ENOMEM;
-  }
-  if (len)
-    memcpy(nb, *buf, len);
-  free(*buf);
-  *buf = nb;
-  *cap = (uint32_t)ncap;
-  m->charged += extra;
-  return TOFU_OK;
-}
-
-int msg_reserve_headers(tofu_message *m, size_t cap) {
-  return grow(m, &m->th, &m->th_cap, m->th_len, cap, TOFU_MAX_TEXT_HEADERS);
-}
-
-int msg_reserve_body(tofu_message *m, size_t cap) {
-  return grow(m, &m->body, &m->body_cap, m->body_len, cap, TOFU_MAX_BODY);
-}
-
-void msg_drop_buffers(tofu_message *m) {
-  size_t freed = (size_t)m->th_cap + m->body_cap;
-  free(m->th);
-  free(m->body);
-  m->th = m->body = NULL;
-  m->th_cap = m->body_cap = m->th_len = m->body_len = 0;
-  if (freed) {
-    m->charged -= freed;
-    pool_uncharge(m->pool, freed);
-  }
-}
 
 void msg_hand_back(tofu_message *m, int status) {
   m->hdr.origin = TOFU_ORIGIN_ENGINE;
@@ -109,7 +49,7 @@ int tofu_msg_set_body(tofu_message *m, const void *data, size_t len) {
     return TOFU_ELIMIT;
   uint32_t keep = m->body_len;
   m->body_len = 0; /* nothing to preserve when growing */
-  int rc = msg_reserve_body(m, len);
+  int rc = pool_reserve_body(m, len);
   if (rc != TOFU_OK) {
     m->body_len = keep;
     return rc;
@@ -125,7 +65,7 @@ int tofu_msg_append_body(tofu_message *m, const void *data, size_t len) {
     return TOFU_EINVAL;
   if (len > TOFU_MAX_BODY - m->body_len)
     return TOFU_ELIMIT;
-  int rc = msg_reserve_body(m, (size_t)m->body_len + len);
+  int rc = pool_reserve_body(m, (size_t)m->body_len + len);
   if (rc != TOFU_OK)
     return rc;
   if (len)
@@ -141,7 +81,7 @@ int tofu_msg_set_headers(tofu_message *m, const void *raw, size_t len) {
     return TOFU_ELIMIT;
   uint32_t keep = m->th_len;
   m->th_len = 0;
-  int rc = msg_reserve_headers(m, len);
+  int rc = pool_reserve_headers(m, len);
   if (rc != TOFU_OK) {
     m->th_len = keep;
     return rc;
@@ -161,7 +101,7 @@ int tofu_msg_add_header(tofu_message *m, const char *name, const char *value) {
   size_t add = nl + 2 + vl + 2;
   if (add > TOFU_MAX_TEXT_HEADERS - m->th_len)
     return TOFU_ELIMIT;
-  int rc = msg_reserve_headers(m, (size_t)m->th_len + add);
+  int rc = pool_reserve_headers(m, (size_t)m->th_len + add);
   if (rc != TOFU_OK)
     return rc;
   uint8_t *p = m->th + m->th_len;
@@ -211,9 +151,9 @@ int tofu_msg_find_header(const tofu_message *m, const char *name, const char **v
 int tofu_msg_copy(tofu_message *dst, const tofu_message *src) {
   if (!dst || !src)
     return TOFU_EINVAL;
-  int rc = msg_reserve_headers(dst, src->th_len);
+  int rc = pool_reserve_headers(dst, src->th_len);
   if (rc == TOFU_OK)
-    rc = msg_reserve_body(dst, src->body_len);
+    rc = pool_reserve_body(dst, src->body_len);
   if (rc != TOFU_OK)
     return rc;
   dst->hdr = src->hdr;

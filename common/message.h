@@ -1,13 +1,14 @@
 /* message — the engine's view of a tofu_message: buffers, pool accounting and
  * the links the queues and the Reactor use. The public accessors
- * (tofu_msg_*) live in message.c. */
+ * (tofu_msg_*) live in message.c; the buffers are grown and freed by the
+ * pool (pool_reserve_*), which does all the accounting. */
 #ifndef TOFU_MESSAGE_H
 #define TOFU_MESSAGE_H
 
 #include <stddef.h>
 #include <stdint.h>
 
-#include "net.h"
+#include "platform/net.h"
 #include "tofu/tofu.h"
 
 struct pool;
@@ -42,15 +43,6 @@ struct tofu_message {
    * the name did not resolve (the Reactor then reports connect_failed). */
   char connect_ip[NET_IPV4_TEXT];
 };
-
-/* Make sure the text-header / body buffer holds cap bytes, charging the pool
- * for the growth. Returns TOFU_OK or TOFU_ELIMIT / TOFU_ENOMEM; the message is
- * unchanged on error. */
-int msg_reserve_headers(tofu_message *m, size_t cap);
-int msg_reserve_body(tofu_message *m, size_t cap);
-
-/* Free both buffers (uncharging the pool). */
-void msg_drop_buffers(tofu_message *m);
 
 /* Set origin engine and a status: how the engine hands a message back. */
 void msg_hand_back(tofu_message *m, int status);

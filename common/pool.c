@@ -1,4 +1,5 @@
-#define _POSIX_C_SOURCE 200809L
+/* pool — message memory and its accounting, all of it: the limit, the free
+ * lists, the buffers of every message and the Reactor's cache. */
 #include "pool.h"
 
 #include <stdlib.h>
@@ -24,18 +25,23 @@ static void all_link(pool *p, tofu_message *m) {
   p->all = m;
 }
 
+/* Free both buffers of m and return their capacity in bytes; the caller
+ * takes it off the charges. */
+static size_t drop_buffers(tofu_message *m) {
+  size_t freed = (size_t)m->th_cap + m->body_cap;
+  free(m->th);
+  free(m->body);
+  m->th = m->body = NULL;
+  m->th_cap = m->body_cap = 0;
+  m->th_len = m->body_len = 0;
+  return freed;
+}
+
 /* Release the buffers of free messages until `bytes` more fit. Called with mu
  * held. */
 static void trim_locked(pool *p, size_t bytes) {
   for (tofu_message *m = p->free_list; m && p->used + bytes > p->limit; m = m->next) {
-    size_t freed = (size_t)m->th_cap + m->body_cap;
-    if (freed == 0)
-      continue;
-    free(m->th);
-    free(m->body);
-    m->th = m->body = NULL;
-    m->th_cap = m->body_cap = 0;
-    m->th_len = m->body_len = 0;
+    size_t freed = drop_buffers(m);
     m->charged -= freed;
     p->used -= freed;
   }
@@ -50,17 +56,58 @@ static int charge_locked(pool *p, size_t bytes) {
   return TOFU_OK;
 }
 
-int pool_charge(pool *p, size_t bytes) {
-  pthread_mutex_lock(&p->mu);
-  int rc = charge_locked(p, bytes);
-  pthread_mutex_unlock(&p->mu);
-  return rc;
+static size_t round_cap(size_t need, size_t max) {
+  size_t cap = 64;
+  while (cap < need)
+    cap <<= 1;
+  if (cap > max)
+    cap = max;
+  return cap < need ? need : cap;
 }
 
-void pool_uncharge(pool *p, size_t bytes) {
-  pthread_mutex_lock(&p->mu);
-  p->used -= bytes;
-  pthread_mutex_unlock(&p->mu);
+/* Grow *buf from *cap to hold need bytes (keeping len bytes), charging the
+ * pool. */
+static int grow(tofu_message *m, uint8_t **buf, uint32_t *cap, uint32_t len, size_t need,
+                size_t max) {
+  pool *p = m->pool;
+  if (need <= *cap)
+    return TOFU_OK;
+  if (need > max)
+    return TOFU_ELIMIT;
+  size_t ncap = round_cap(need, max);
+  plat_mutex_lock(&p->mu);
+  if (charge_locked(p, ncap - *cap) != TOFU_OK) {
+    /* Rounding up may be what does not fit: try the exact need. */
+    ncap = need;
+    if (charge_locked(p, ncap - *cap) != TOFU_OK) {
+      plat_mutex_unlock(&p->mu);
+      return TOFU_ELIMIT;
+    }
+  }
+  plat_mutex_unlock(&p->mu);
+  size_t extra = ncap - *cap;
+  uint8_t *nb = malloc(ncap);
+  if (!nb) {
+    plat_mutex_lock(&p->mu);
+    p->used -= extra;
+    plat_mutex_unlock(&p->mu);
+    return TOFU_ENOMEM;
+  }
+  if (len)
+    memcpy(nb, *buf, len);
+  free(*buf);
+  *buf = nb;
+  *cap = (uint32_t)ncap;
+  m->charged += extra;
+  return TOFU_OK;
+}
+
+int pool_reserve_headers(tofu_message *m, size_t cap) {
+  return grow(m, &m->th, &m->th_cap, m->th_len, cap, TOFU_MAX_TEXT_HEADERS);
+}
+
+int pool_reserve_body(tofu_message *m, size_t cap) {
+  return grow(m, &m->body, &m->body_cap, m->body_len, cap, TOFU_MAX_BODY);
 }
 
 /* A new empty message, charged and linked. Called with mu held. */
@@ -81,20 +128,20 @@ static tofu_message *new_locked(pool *p) {
 
 int pool_init(pool *p, size_t initial, size_t limit) {
   memset(p, 0, sizeof(*p));
-  if (pthread_mutex_init(&p->mu, NULL) != 0)
+  if (plat_mutex_init(&p->mu) != TOFU_OK)
     return TOFU_ESYSTEM;
   p->limit = limit;
   atomic_init(&p->want_release, 0);
   atomic_init(&p->ncached, 0);
   if (initial > limit / MSG_BASE_COST) {
-    pthread_mutex_destroy(&p->mu);
+    plat_mutex_fini(&p->mu);
     return TOFU_ELIMIT;
   }
-  pthread_mutex_lock(&p->mu);
+  plat_mutex_lock(&p->mu);
   for (size_t i = 0; i < initial; i++) {
     tofu_message *m = new_locked(p);
     if (!m) {
-      pthread_mutex_unlock(&p->mu);
+      plat_mutex_unlock(&p->mu);
       pool_fini(p);
       return TOFU_ENOMEM;
     }
@@ -103,7 +150,7 @@ int pool_init(pool *p, size_t initial, size_t limit) {
     p->free_list = m;
     p->nfree++;
   }
-  pthread_mutex_unlock(&p->mu);
+  plat_mutex_unlock(&p->mu);
   return TOFU_OK;
 }
 
@@ -111,8 +158,7 @@ void pool_fini(pool *p) {
   tofu_message *m = p->all;
   while (m) {
     tofu_message *n = m->all_next;
-    free(m->th);
-    free(m->body);
+    drop_buffers(m);
     free(m);
     m = n;
   }
@@ -123,7 +169,7 @@ void pool_fini(pool *p) {
   p->rcache_n = 0;
   p->nfree = p->nlive = 0;
   p->used = 0;
-  pthread_mutex_destroy(&p->mu);
+  plat_mutex_fini(&p->mu);
 }
 
 static void clear_message(tofu_message *m) {
@@ -136,7 +182,7 @@ static void clear_message(tofu_message *m) {
 }
 
 tofu_message *pool_get(pool *p, int always) {
-  pthread_mutex_lock(&p->mu);
+  plat_mutex_lock(&p->mu);
   tofu_message *m = p->free_list;
   if (m) {
     p->free_list = m->next;
@@ -145,16 +191,16 @@ tofu_message *pool_get(pool *p, int always) {
   } else if (always) {
     m = new_locked(p);
   }
-  pthread_mutex_unlock(&p->mu);
+  plat_mutex_unlock(&p->mu);
   if (m)
     clear_message(m);
   return m;
 }
 
 static void push_free(pool *p, tofu_message *m) {
-  pthread_mutex_lock(&p->mu);
+  plat_mutex_lock(&p->mu);
   if (m->flags & MSG_IN_POOL) { /* put twice: it is free already */
-    pthread_mutex_unlock(&p->mu);
+    plat_mutex_unlock(&p->mu);
     return;
   }
   clear_message(m);
@@ -162,14 +208,15 @@ static void push_free(pool *p, tofu_message *m) {
   m->next = p->free_list;
   p->free_list = m;
   p->nfree++;
-  pthread_mutex_unlock(&p->mu);
+  plat_mutex_unlock(&p->mu);
 }
 
 tofu_message *pool_get_sized(pool *p, size_t headers_len, size_t body_len) {
   tofu_message *m = pool_get(p, 1);
   if (!m)
     return NULL;
-  if (msg_reserve_headers(m, headers_len) != TOFU_OK || msg_reserve_body(m, body_len) != TOFU_OK) {
+  if (pool_reserve_headers(m, headers_len) != TOFU_OK ||
+      pool_reserve_body(m, body_len) != TOFU_OK) {
     push_free(p, m);
     return NULL;
   }
@@ -177,47 +224,41 @@ tofu_message *pool_get_sized(pool *p, size_t headers_len, size_t body_len) {
 }
 
 tofu_message *pool_notice_new(pool *p) {
-  pthread_mutex_lock(&p->mu);
+  plat_mutex_lock(&p->mu);
   tofu_message *m = p->notice_free;
   if (m) {
     p->notice_free = m->next;
     m->flags = MSG_NOTICE;
-    pthread_mutex_unlock(&p->mu);
+    plat_mutex_unlock(&p->mu);
     clear_message(m);
     return m;
   }
-  pthread_mutex_unlock(&p->mu);
+  plat_mutex_unlock(&p->mu);
   m = calloc(1, sizeof(*m));
   if (!m)
     return NULL;
   m->pool = p;
   m->flags = MSG_NOTICE;
-  pthread_mutex_lock(&p->mu);
+  plat_mutex_lock(&p->mu);
   all_link(p, m);
-  pthread_mutex_unlock(&p->mu);
+  plat_mutex_unlock(&p->mu);
   return m;
 }
 
 /* A notice keeps its struct for reuse (so that a second put finds it marked
  * and harmless, as for any message) and gives up its buffers at once. */
 static void notice_put(pool *p, tofu_message *m) {
-  pthread_mutex_lock(&p->mu);
-  if (m->flags & MSG_IN_POOL) { /* put twice */
-    pthread_mutex_unlock(&p->mu);
-    return;
+  plat_mutex_lock(&p->mu);
+  if (!(m->flags & MSG_IN_POOL)) { /* else put twice: nothing to do */
+    drop_buffers(m);
+    p->used -= m->charged;
+    m->charged = 0;
+    clear_message(m);
+    m->flags |= MSG_IN_POOL;
+    m->next = p->notice_free;
+    p->notice_free = m;
   }
-  p->used -= m->charged;
-  m->charged = 0;
-  uint8_t *th = m->th, *body = m->body;
-  m->th = m->body = NULL;
-  m->th_cap = m->body_cap = 0;
-  clear_message(m);
-  m->flags |= MSG_IN_POOL;
-  m->next = p->notice_free;
-  p->notice_free = m;
-  pthread_mutex_unlock(&p->mu);
-  free(th);
-  free(body);
+  plat_mutex_unlock(&p->mu);
 }
 
 void pool_put(pool *p, tofu_message *m) {
@@ -244,14 +285,14 @@ static void rcache_push(pool *p, tofu_message *m) {
 /* Take up to RCACHE_REFILL free messages into the cache (one lock). They
  * stay marked MSG_IN_POOL: they are free. */
 static void rcache_refill(pool *p) {
-  pthread_mutex_lock(&p->mu);
+  plat_mutex_lock(&p->mu);
   for (int i = 0; i < RCACHE_REFILL && p->free_list; i++) {
     tofu_message *m = p->free_list;
     p->free_list = m->next;
     p->nfree--;
     rcache_push(p, m);
   }
-  pthread_mutex_unlock(&p->mu);
+  plat_mutex_unlock(&p->mu);
 }
 
 void pool_reactor_spill(pool *p) {
@@ -260,14 +301,14 @@ void pool_reactor_spill(pool *p) {
   tofu_message *last = p->rcache;
   while (last->next)
     last = last->next;
-  pthread_mutex_lock(&p->mu);
+  plat_mutex_lock(&p->mu);
   last->next = p->free_list;
   p->free_list = p->rcache;
   p->nfree += p->rcache_n;
   p->rcache = NULL;
   p->rcache_n = 0;
   atomic_store_explicit(&p->ncached, 0, memory_order_relaxed);
-  pthread_mutex_unlock(&p->mu);
+  plat_mutex_unlock(&p->mu);
 }
 
 tofu_message *pool_reactor_get_sized(pool *p, size_t headers_len, size_t body_len) {
@@ -281,7 +322,7 @@ tofu_message *pool_reactor_get_sized(pool *p, size_t headers_len, size_t body_le
   atomic_store_explicit(&p->ncached, p->rcache_n, memory_order_relaxed);
   m->flags &= ~MSG_IN_POOL;
   clear_message(m);
-  if (msg_reserve_headers(m, headers_len) == TOFU_OK && msg_reserve_body(m, body_len) == TOFU_OK)
+  if (pool_reserve_headers(m, headers_len) == TOFU_OK && pool_reserve_body(m, body_len) == TOFU_OK)
     return m;
   /* Growing failed at the limit. The cache's buffers could not be trimmed to
    * make room: give them back and try the way any thread would. */
@@ -310,10 +351,10 @@ void pool_want_release(pool *p) {
 }
 
 void pool_counts(pool *p, size_t *used, size_t *limit, size_t *live, size_t *nfree) {
-  pthread_mutex_lock(&p->mu);
+  plat_mutex_lock(&p->mu);
   *used = p->used;
   *limit = p->limit;
   *live = p->nlive;
   *nfree = p->nfree + atomic_load_explicit(&p->ncached, memory_order_relaxed);
-  pthread_mutex_unlock(&p->mu);
+  plat_mutex_unlock(&p->mu);
 }

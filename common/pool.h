@@ -6,14 +6,14 @@
 #ifndef TOFU_POOL_H
 #define TOFU_POOL_H
 
-#include <pthread.h>
 #include <stdatomic.h>
 #include <stddef.h>
 
 #include "message.h"
+#include "platform/thread.h"
 
 typedef struct pool {
-  pthread_mutex_t mu;
+  plat_mutex mu;
   tofu_message *free_list;
   size_t nfree;
   size_t nlive;
@@ -72,10 +72,11 @@ void pool_reactor_spill(pool *p);
  * pool_fini; there are never more than were in use at once. */
 tofu_message *pool_notice_new(pool *p);
 
-/* Charge / uncharge bytes of buffer growth. Charge returns TOFU_OK or
- * TOFU_ELIMIT. */
-int pool_charge(pool *p, size_t bytes);
-void pool_uncharge(pool *p, size_t bytes);
+/* Make sure a message's text-header / body buffer holds cap bytes, charging
+ * its pool for the growth (and trimming free messages' buffers to make room).
+ * Returns TOFU_OK, or TOFU_ELIMIT / TOFU_ENOMEM with the message unchanged. */
+int pool_reserve_headers(tofu_message *m, size_t cap);
+int pool_reserve_body(tofu_message *m, size_t cap);
 
 /* Ask for one on_release call at the next put (the Reactor arms this before
  * it retries, so no put can be missed). */

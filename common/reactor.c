@@ -1,12 +1,14 @@
-/* reactor — the I/O thread of an engine: one loop over the poller, the
- * inbound queue and the timers. */
-#define _POSIX_C_SOURCE 200809L
+/* reactor — see reactor.h. */
+#include "reactor.h"
+
 #include <stdlib.h>
 #include <string.h>
 
+#include "chan_io.h"
+#include "chan_listen.h"
 #include "channel.h"
-#include "clock.h"
-#include "net.h"
+#include "outbox.h"
+#include "platform/clock.h"
 
 #define EVENTS_PER_WAIT 256
 
@@ -14,7 +16,7 @@
 
 static void hand_back(tofu_engine *e, tofu_message *m, int status) {
   msg_hand_back(m, status);
-  engine_deliver(e, m->group, m);
+  outbox_deliver(e, m->group, m);
 }
 
 static void post_to_channel(tofu_engine *e, tofu_message *m) {
@@ -69,29 +71,54 @@ static void destroy_group(tofu_engine *e, tofu_group *g) {
   channel *ch, *tmp;
   /* What was delivered before goes to the receive queue (freed with the
    * group); the group leaves the outbox list before it is freed. */
-  engine_deliver_flush(e);
+  outbox_flush(e);
   g->dead = 1;
   HASH_ITER(hh, e->table, ch, tmp) {
     if (ch->group == g)
       channel_close(ch, TOFU_STATUS_CHANNEL_CLOSED, NULL);
   }
   timers_remove_if(&e->timers, timer_of_group, drop_timer, g);
-  pthread_mutex_lock(&e->in_mu);
+  plat_mutex_lock(&e->in_mu);
   g->destroyed = 1;
-  pthread_cond_broadcast(&e->ctl_cv);
-  pthread_mutex_unlock(&e->in_mu);
+  plat_cond_broadcast(&e->ctl_cv);
+  plat_mutex_unlock(&e->in_mu);
 }
 
-/* ---- The loop ----------------------------------------------------------- */
+void reactor_remove_group(tofu_engine *e, tofu_group *g) {
+  tofu_message *cmd = g->destroy_cmd;
+  g->destroy_cmd = NULL;
+  cmd->cmd = MSG_CMD_DESTROY_GROUP;
+  cmd->group = g;
+  reactor_submit(e, cmd);
+  plat_mutex_lock(&e->in_mu);
+  while (!g->destroyed)
+    plat_cond_wait(&e->ctl_cv, &e->in_mu);
+  plat_mutex_unlock(&e->in_mu);
+  pool_put(&e->pool, cmd);
+}
+
+/* ---- The inbound queue ------------------------------------------------- */
+
+void reactor_submit(tofu_engine *e, tofu_message *m) {
+  plat_mutex_lock(&e->in_mu);
+  int was_empty = msgq_empty(&e->in_q);
+  msgq_push(&e->in_q, m);
+  plat_mutex_unlock(&e->in_mu);
+  if (!was_empty)
+    return; /* the post that made the queue non-empty did what is needed */
+  atomic_store(&e->in_pending, 1);
+  if (atomic_load(&e->sleeping))
+    e->ops->notify(e->poller);
+}
 
 static void drain_inbound(tofu_engine *e) {
   msgq batch;
   if (!atomic_exchange(&e->in_pending, 0))
     return; /* nothing posted since the last take: no lock */
   msgq_init(&batch);
-  pthread_mutex_lock(&e->in_mu);
+  plat_mutex_lock(&e->in_mu);
   msgq_take_all(&batch, &e->in_q);
-  pthread_mutex_unlock(&e->in_mu);
+  plat_mutex_unlock(&e->in_mu);
   tofu_message *m;
   while ((m = msgq_pop(&batch)) != NULL) {
     switch (m->cmd) {
@@ -115,7 +142,7 @@ static void fire_timers(tofu_engine *e) {
   while (timers_pop_due(&e->timers, now, &t)) {
     if (t.kind == TIMER_APP) {
       tofu_message *m = t.ptr;
-      engine_deliver(e, m->group, m);
+      outbox_deliver(e, m->group, m);
       continue;
     }
     channel *ch = channel_find(e, (uint16_t)(uintptr_t)t.ptr);
@@ -158,28 +185,26 @@ static void flush_dirty(tofu_engine *e) {
   }
 }
 
-/* The engine whose Reactor runs on this thread, if any. */
-static _Thread_local tofu_engine *this_reactor;
-
+/* A message came back to the pool while channels waited for memory. A put
+ * made by the Reactor itself needs no wakeup: it retries its paused channels
+ * at the end of the pass, and `sleeping` is 0 then. */
 static void on_release(void *arg) {
   tofu_engine *e = arg;
   atomic_store(&e->released, 1);
-  if (this_reactor != e) /* the Reactor itself retries at the end of its pass */
+  if (atomic_load(&e->sleeping))
     e->ops->notify(e->poller);
 }
 
-static void *reactor_main(void *arg) {
+static void reactor_main(void *arg) {
   tofu_engine *e = arg;
-  this_reactor = e;
   tofu_poll_event ev[EVENTS_PER_WAIT];
   while (!atomic_load(&e->stop)) {
     int timeout = timers_timeout(&e->timers, clock_now_ms());
-    if (e->paused && atomic_load(&e->released))
-      timeout = 0; /* messages came back during the pass: retry at once */
     if (timeout != 0) {
-      /* From here a post must notify; one that came before is taken now. */
+      /* From here a post (or a put that frees memory) must notify; one that
+       * came before is seen now. */
       atomic_store(&e->sleeping, 1);
-      if (atomic_load(&e->in_pending))
+      if (atomic_load(&e->in_pending) || (e->paused && atomic_load(&e->released)))
         timeout = 0;
     }
     int n = e->ops->wait(e->poller, ev, EVENTS_PER_WAIT, timeout);
@@ -202,9 +227,8 @@ static void *reactor_main(void *arg) {
     flush_dirty(e);
     channel_reap(e);
     pool_reactor_spill(&e->pool);
-    engine_deliver_flush(e);
+    outbox_flush(e);
   }
-  return NULL;
 }
 
 int reactor_start(tofu_engine *e) {
@@ -213,10 +237,10 @@ int reactor_start(tofu_engine *e) {
     return TOFU_ENOMEM;
   e->pool.on_release = on_release;
   e->pool.release_arg = e;
-  if (pthread_create(&e->thread, NULL, reactor_main, e) != 0)
-    return TOFU_ESYSTEM;
-  e->thread_started = 1;
-  return TOFU_OK;
+  int rc = plat_thread_start(&e->thread, reactor_main, e);
+  if (rc == TOFU_OK)
+    e->thread_started = 1;
+  return rc;
 }
 
 void reactor_stop(tofu_engine *e) {
@@ -224,7 +248,7 @@ void reactor_stop(tofu_engine *e) {
     return;
   atomic_store(&e->stop, 1);
   e->ops->notify(e->poller);
-  pthread_join(e->thread, NULL);
+  plat_thread_join(&e->thread);
   e->thread_started = 0;
 }
 
@@ -243,7 +267,7 @@ static void free_timer(const timer_entry *t, void *arg) {
 void reactor_teardown(tofu_engine *e) {
   channel *ch, *tmp;
   e->pool.on_release = NULL;
-  engine_deliver_flush(e); /* into the receive queues, freed with the groups */
+  outbox_flush(e); /* into the receive queues, freed with the groups */
   /* Messages still in the inbound queue: freed with the pool. */
   HASH_ITER(hh, e->table, ch, tmp) {
     if (ch->group)
@@ -253,7 +277,7 @@ void reactor_teardown(tofu_engine *e) {
   e->dirty = NULL;
   e->paused = NULL;
   channel_reap(e);
-  engine_deliver_flush(e); /* hand-backs to groups that were not closing */
+  outbox_flush(e); /* hand-backs to groups that were not closing */
   pool_reactor_spill(&e->pool);
   timers_remove_if(&e->timers, any_timer, free_timer, e);
   timers_fini(&e->timers);

@@ -1,3 +1,5 @@
 #include "tofu/version.h"
 
-const char *tofu_version(void) { return TOFU_VERSION_STRING; }
+const char *tofu_version(void) {
+  return TOFU_VERSION_STRING;
+}

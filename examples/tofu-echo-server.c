@@ -16,7 +16,6 @@
 #include <string.h>
 
 #include "example_util.h"
-#include "tofu/poller.h"
 
 #ifdef _WIN32
 #include <windows.h>

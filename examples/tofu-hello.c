@@ -2,7 +2,6 @@
  * say hello and exchange one request over TCP. README.md shows this file. */
 #include <stdio.h>
 #include <string.h>
-#include <tofu/poller.h> /* tofu_backend_name */
 #include <tofu/tofu.h>
 
 static tofu_message *msg(tofu_engine *e, int op, uint16_t ch, const char *hdr, const char *val) {

@@ -113,11 +113,9 @@ typedef struct tofu_poller_ops {
   int (*notify)(tofu_poller *p);
 } tofu_poller_ops;
 
-/* The backend chosen at build time (-DTOFU_BACKEND=...). */
+/* The backend chosen at build time (-DTOFU_BACKEND=...); its name is
+ * tofu_backend_name() in tofu.h. */
 TOFU_API const tofu_poller_ops *tofu_poller_backend(void);
-
-/* The name of the backend chosen at build time; same as tofu_poller_backend()->name. */
-TOFU_API const char *tofu_backend_name(void);
 
 #ifdef __cplusplus
 }

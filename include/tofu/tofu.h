@@ -114,6 +114,10 @@ typedef enum tofu_status {
   TOFU_STATUS_UNKNOWN_ERROR = 31
 } tofu_status;
 
+/* The readiness backend compiled in (-DTOFU_BACKEND=...): "poll" or
+ * "iocp_afd". */
+TOFU_API const char *tofu_backend_name(void);
+
 /* tofu's name of a status ("channel_closed", ...); never NULL. */
 TOFU_API const char *tofu_status_name(int status);
 

@@ -1,5 +1,4 @@
 /* tofu — the engine suite: receiving, backpressure, timers and scale. */
-#include <pthread.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -24,7 +23,7 @@ typedef struct updater {
   tofu_engine *e;
 } updater;
 
-static void *update_thread(void *arg) {
+static void update_thread(void *arg) {
   updater *u = arg;
   /* One notice, coalesced however often it is asked for... */
   for (int i = 0; i < 100; i++)
@@ -33,18 +32,17 @@ static void *update_thread(void *arg) {
   tofu_message *m = tofu_get(u->e, TOFU_ALWAYS);
   tofu_msg_header(m)->message_id = 4242;
   tofu_update_receiver(u->g, &m);
-  return NULL;
 }
 
 void case_update_receiver_thread(void) {
   tofu_engine *e = et_engine(0);
   tofu_group *g = et_group(e);
   updater u = {g, e};
-  pthread_t t;
-  ck_assert_int_eq(pthread_create(&t, NULL, update_thread, &u), 0);
+  plat_thread t;
+  ck_assert_int_eq(plat_thread_start(&t, update_thread, &u), TOFU_OK);
   tofu_message *m = et_expect(g, TOFU_OP_SIGNAL, TOFU_ORIGIN_ENGINE, TOFU_STATUS_RECEIVER_UPDATE);
   tofu_put(e, &m);
-  pthread_join(t, NULL);
+  plat_thread_join(&t);
   m = et_recv(g);
   tofu_header *h = tofu_msg_header(m);
   if (h->status == TOFU_STATUS_RECEIVER_UPDATE) {

@@ -11,7 +11,8 @@
 #include <stdint.h>
 
 #include "monoclock.h"
-#include "net.h"
+#include "platform/net.h"
+#include "platform/thread.h"
 #include "pairs.h"
 #include "runner.h"
 #include "tofu/tofu.h"

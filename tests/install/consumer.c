@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include <tofu/poller.h>
+#include <tofu/tofu.h>
 #include <tofu/version.h>
 
 int main(void) {

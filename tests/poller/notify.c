@@ -1,7 +1,6 @@
 /* tofu — poller suite: notify and the wakeups it produces. */
 #include "suite.h"
 
-#include <pthread.h>
 #include <stdatomic.h>
 #include <string.h>
 
@@ -62,11 +61,10 @@ typedef struct notify_job {
   atomic_int rc;
 } notify_job;
 
-static void *notify_later(void *arg) {
+static void notify_later(void *arg) {
   notify_job *job = arg;
   mono_sleep_ms(job->pause_ms); /* so that the waiter is likely blocked */
   atomic_store(&job->rc, PT_OPS->notify(job->p));
-  return NULL;
 }
 
 void case_notify_while_blocked(void) {
@@ -80,11 +78,11 @@ void case_notify_while_blocked(void) {
     job.p = p;
     job.pause_ms = 20;
     atomic_init(&job.rc, 1);
-    pthread_t t;
-    ck_assert_int_eq(pthread_create(&t, NULL, notify_later, &job), 0);
+    plat_thread t;
+    ck_assert_int_eq(plat_thread_start(&t, notify_later, &job), TOFU_OK);
     tofu_poll_event ev[4];
     int n = pt_wait(p, ev, 4, -1);
-    pthread_join(t, NULL);
+    plat_thread_join(&t);
     ck_assert_int_eq(atomic_load(&job.rc), TOFU_OK);
     ck_assert_int_eq(n, 1);
     ck_assert_int_eq(count_wakeups(ev, n), 1);
@@ -118,7 +116,7 @@ typedef struct notify_storm {
   atomic_int failures;
 } notify_storm;
 
-static void *notify_storm_thread(void *arg) {
+static void notify_storm_thread(void *arg) {
   notify_storm *st = arg;
   while (!atomic_load(&st->go)) {
   }
@@ -128,7 +126,6 @@ static void *notify_storm_thread(void *arg) {
       atomic_fetch_add(&st->failures, 1);
   }
   atomic_fetch_add(&st->done, 1);
-  return NULL;
 }
 
 void case_notify_many_threads(void) {
@@ -139,9 +136,9 @@ void case_notify_many_threads(void) {
   atomic_init(&st.done, 0);
   atomic_init(&st.counted, 0);
   atomic_init(&st.failures, 0);
-  pthread_t t[NOTIFY_THREADS];
+  plat_thread t[NOTIFY_THREADS];
   for (int i = 0; i < NOTIFY_THREADS; i++)
-    ck_assert_int_eq(pthread_create(&t[i], NULL, notify_storm_thread, &st), 0);
+    ck_assert_int_eq(plat_thread_start(&t[i], notify_storm_thread, &st), TOFU_OK);
   atomic_store(&st.go, 1);
 
   /* covered: every notify counted before the last wakeup's return was read.
@@ -163,7 +160,7 @@ void case_notify_many_threads(void) {
     wakeups++;
   }
   for (int i = 0; i < NOTIFY_THREADS; i++)
-    pthread_join(t[i], NULL);
+    plat_thread_join(&t[i]);
   ck_assert_int_eq(atomic_load(&st.failures), 0);
   ck_assert_msg(!lost,
                 "wakeup lost: %ld of %ld notifies covered by a wakeup, none came in %d ms "

@@ -12,10 +12,12 @@
 #include <stdint.h>
 
 #include "monoclock.h"
-#include "net.h"
+#include "platform/net.h"
+#include "platform/thread.h"
 #include "pairs.h"
 #include "runner.h"
 #include "tofu/poller.h"
+#include "tofu/tofu.h"
 
 #define TOFU_CASE(name, requirements) void case_##name(void);
 #include "cases.h"

@@ -14,7 +14,6 @@
  *     never both delivered and handed back;
  *   - nothing hangs (every wait has a deadline) and, at the end, every
  *     message of both engines is back in its pool. */
-#include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -75,8 +74,8 @@ static void run_flow(const fault_plan *plan, const flow_cfg *cfg, flow_totals *t
   srv.e = es;
   srv.g = gs;
   srv.track = 1;
-  pthread_t thr;
-  ck_assert_int_eq(pthread_create(&thr, NULL, rel_echo_main, &srv), 0);
+  plat_thread thr;
+  ck_assert_int_eq(plat_thread_start(&thr, rel_echo_main, &srv), TOFU_OK);
 
   faults_start(plan);
   uint64_t rng = plan->seed * 2654435761u + 1;
@@ -214,7 +213,7 @@ static void run_flow(const fault_plan *plan, const flow_cfg *cfg, flow_totals *t
     tofu_put(ec, &m);
   }
   atomic_store(&srv.stop, 1);
-  pthread_join(thr, NULL);
+  plat_thread_join(&thr);
   ck_assert_int_eq(atomic_load(&srv.errors), 0);
   /* The server closes its side as the client's go; wait for it. */
   uint64_t until = mono_now_ms() + ET_DEADLINE_MS;

@@ -7,7 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "net.h"
+#include "platform/net.h"
 
 static fault_plan plan;
 static atomic_int active;

@@ -10,7 +10,6 @@
 #ifndef _WIN32
 #define _POSIX_C_SOURCE 200809L
 #endif
-#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -258,8 +257,8 @@ void case_soak(void) {
   memset(&srv, 0, sizeof srv);
   srv.e = es;
   srv.g = gs;
-  pthread_t thr;
-  ck_assert_int_eq(pthread_create(&thr, NULL, rel_echo_main, &srv), 0);
+  plat_thread thr;
+  ck_assert_int_eq(plat_thread_start(&thr, rel_echo_main, &srv), TOFU_OK);
 
   uint16_t open[SOAK_MAX_OPEN];
   int nopen = 0;
@@ -334,7 +333,7 @@ void case_soak(void) {
     ck_assert_ptr_null(tofu_wait_receive(gc, 10)); /* the echo thread takes the notices */
   }
   atomic_store(&srv.stop, 1);
-  pthread_join(thr, NULL);
+  plat_thread_join(&thr);
   ck_assert_int_eq(atomic_load(&srv.errors), 0);
   et_assert_all_returned(es);
   et_assert_all_returned(ec);

@@ -66,7 +66,7 @@ void rel_echo_once(tofu_engine *ec, tofu_group *gc, uint16_t cch, tofu_engine *e
 /* A server application on its own thread: answers HelloRequest with
  * HelloResponse, echoes each Request as its Response, answers ByeRequest;
  * puts everything else. Counts requests and errors (a request seen twice, a
- * post refused). Start with pthread_create(rel_echo_main, &server) after
+ * post refused). Start with plat_thread_start(rel_echo_main, &server) after
  * setting e and g; stop by setting stop and joining. */
 typedef struct rel_echo_server {
   tofu_engine *e;
@@ -78,6 +78,6 @@ typedef struct rel_echo_server {
   uint64_t *seen;
   size_t nseen, cap;
 } rel_echo_server;
-void *rel_echo_main(void *arg);
+void rel_echo_main(void *arg);
 
 #endif /* TOFU_TEST_REL_H */

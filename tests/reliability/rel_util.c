@@ -189,7 +189,7 @@ static int seen_before(rel_echo_server *s, uint64_t id) {
   return 0;
 }
 
-void *rel_echo_main(void *arg) {
+void rel_echo_main(void *arg) {
   rel_echo_server *s = arg;
   faults_exempt_thread();
   while (!atomic_load(&s->stop)) {
@@ -223,5 +223,4 @@ void *rel_echo_main(void *arg) {
       atomic_fetch_add(&s->errors, 1);
     tofu_put(s->e, &m);
   }
-  return NULL;
 }

@@ -9,7 +9,7 @@
 
 #include <stdint.h>
 
-#include "net.h"
+#include "platform/net.h"
 
 typedef enum pair_transport { PAIR_TCP, PAIR_UDS } pair_transport;
 

@@ -16,8 +16,9 @@
 #include <sys/resource.h>
 #endif
 
-#include "net.h"
+#include "platform/net.h"
 #include "tofu/poller.h"
+#include "tofu/tofu.h"
 
 enum { RUNNER_PASS, RUNNER_FAIL, RUNNER_SKIP };
 

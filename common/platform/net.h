@@ -1,6 +1,10 @@
-/* tofu — the internal socket shim: one small API over BSD sockets and Winsock2.
+/* platform/net — the socket part of the platform layer: one small API over
+ * BSD sockets and Winsock2.
  *
- * This is the only file pair in common/ that knows the platform. Callers get
+ * posix/net.c and win32/net.c hold what differs between the two socket APIs
+ * (start-up, error codes, non-blocking mode, send/recv, accept, gathered
+ * writes); net_bsd.c holds the calls that read the same on both, over the
+ * declarations of the platform's net_sys.h. Callers get
  * portable error values (enum net_error) and never compare errno against
  * EAGAIN or WSAGetLastError() against WSAEWOULDBLOCK themselves.
  *

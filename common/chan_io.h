@@ -1,0 +1,24 @@
+/* chan_io — a connection: connect (with the UDS backlog retry), gathered
+ * writes, frame decoding, backpressure. Reactor thread only. */
+#ifndef TOFU_CHAN_IO_H
+#define TOFU_CHAN_IO_H
+
+#include "channel.h"
+
+/* Start a connection for a posted HelloRequest (its channel number already
+ * taken); failures are handed back to the group. */
+void chan_io_connect(tofu_engine *e, tofu_message *hello);
+
+/* CH_BACKLOG: try the connect again (its TIMER_RETRY fired). */
+void chan_io_retry_connect(channel *ch);
+
+/* The poller reported the connection's socket. */
+void chan_io_event(channel *ch, unsigned events);
+
+/* Write what is queued, as far as the socket takes it. */
+void chan_io_flush(channel *ch);
+
+/* Retry a channel paused for memory; returns 1 if it resumed. */
+int chan_io_resume(channel *ch);
+
+#endif /* TOFU_CHAN_IO_H */
