@@ -22,11 +22,21 @@
 
 /* ---- Time ---------------------------------------------------------------- */
 
+#ifdef _WIN32
+int64_t bench_now_ns(void) {
+  LARGE_INTEGER f, t;
+  QueryPerformanceFrequency(&f);
+  QueryPerformanceCounter(&t);
+  /* Whole seconds and the rest apart, so that the product cannot overflow. */
+  return t.QuadPart / f.QuadPart * 1000000000 + t.QuadPart % f.QuadPart * 1000000000 / f.QuadPart;
+}
+#else
 int64_t bench_now_ns(void) {
   struct timespec ts;
   clock_gettime(CLOCK_MONOTONIC, &ts);
   return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
 }
+#endif
 
 void bench_clock_start(bench_clock *k, const bench_case *c) {
   int64_t now = bench_now_ns();

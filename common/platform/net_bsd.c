@@ -128,12 +128,12 @@ int net_tcp_bind(tofu_socket s, const char *ip, uint16_t port, uint16_t *bound) 
     sin.sin_addr.s_addr = htonl(INADDR_ANY);
   else if (inet_pton(AF_INET, ip, &sin.sin_addr) != 1)
     return NET_EOTHER;
-  if (NET_REUSEADDR) {
-    int on = 1;
-    int rc = net_setopt(s, SOL_SOCKET, SO_REUSEADDR, &on, sizeof on);
-    if (rc != NET_OK)
-      return rc;
-  }
+#if NET_REUSEADDR
+  int on = 1;
+  int rc = net_setopt(s, SOL_SOCKET, SO_REUSEADDR, &on, sizeof on);
+  if (rc != NET_OK)
+    return rc;
+#endif
   if (bind(NET_SOCK(s), (struct sockaddr *)&sin, sizeof sin) != 0)
     return net_last();
   return bound ? net_bound_port(s, bound) : NET_OK;
