@@ -14,6 +14,11 @@ TOFU_CASE(message_body_mut, REQ_NONE)
 TOFU_CASE(msgq_and_mailbox, REQ_NONE)
 TOFU_CASE(timers_order, REQ_NONE)
 
+/* platform.c: the platform layer (threads, once, condition variables, clock) */
+TOFU_CASE(platform_once, REQ_NONE)
+TOFU_CASE(platform_cond_deadline, REQ_NONE)
+TOFU_CASE(platform_clock, REQ_NONE)
+
 /* flows.c: the message flows over TCP and UDS */
 TOFU_CASE(create_destroy, REQ_NONE)
 TOFU_CASE(several_engines, REQ_NONE)
