@@ -43,15 +43,20 @@ void plat_mutex_unlock(plat_mutex *m) {
 }
 
 int plat_cond_init(plat_cond *c) {
+#if defined(__APPLE__)
+  /* macOS has no pthread_condattr_setclock: its condition variables wait on
+   * the wall clock, and a deadline is turned into wall-clock time per wait. */
+  c->monotonic = 0;
+  return pthread_cond_init(&c->cv, NULL) == 0 ? TOFU_OK : TOFU_ESYSTEM;
+#else
   pthread_condattr_t attr;
   if (pthread_condattr_init(&attr) != 0)
     return TOFU_ESYSTEM;
-  /* The monotonic clock where condition variables can wait on it (macOS
-   * cannot): there a deadline is turned into wall-clock time at each wait. */
   c->monotonic = pthread_condattr_setclock(&attr, CLOCK_MONOTONIC) == 0;
   int rc = pthread_cond_init(&c->cv, &attr);
   pthread_condattr_destroy(&attr);
   return rc == 0 ? TOFU_OK : TOFU_ESYSTEM;
+#endif
 }
 
 void plat_cond_fini(plat_cond *c) {
