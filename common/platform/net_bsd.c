@@ -10,6 +10,14 @@ static int net_setopt(tofu_socket s, int level, int name, const void *val, net_l
   return setsockopt(NET_SOCK(s), level, name, val, len) == 0 ? NET_OK : net_last();
 }
 
+int net_tcp_socket(tofu_socket *out) {
+  return net_stream_socket(AF_INET, out);
+}
+
+int net_uds_socket(tofu_socket *out) {
+  return net_stream_socket(AF_UNIX, out);
+}
+
 int net_set_nodelay(tofu_socket s) {
   int on = 1;
   return net_setopt(s, IPPROTO_TCP, TCP_NODELAY, &on, sizeof on);

@@ -62,7 +62,7 @@ static void own_socket(int s) {
   fcntl(s, F_SETFD, FD_CLOEXEC);
 }
 
-static int net_socket(int family, tofu_socket *out) {
+int net_stream_socket(int family, tofu_socket *out) {
   int type = SOCK_STREAM;
 #ifdef SOCK_CLOEXEC
   type |= SOCK_CLOEXEC;
@@ -73,14 +73,6 @@ static int net_socket(int family, tofu_socket *out) {
     return net_map_error(errno);
   own_socket(s);
   return NET_OK;
-}
-
-int net_tcp_socket(tofu_socket *out) {
-  return net_socket(AF_INET, out);
-}
-
-int net_uds_socket(tofu_socket *out) {
-  return net_socket(AF_UNIX, out);
 }
 
 int net_set_nonblocking(tofu_socket s) {

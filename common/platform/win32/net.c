@@ -47,7 +47,7 @@ int net_map_error(int e) {
   }
 }
 
-static int net_socket(int family, tofu_socket *out) {
+int net_stream_socket(int family, tofu_socket *out) {
   /* Overlapped, so that the iocp_afd backend can poll it through AFD. */
   SOCKET s =
       WSASocketW(family, SOCK_STREAM, 0, NULL, 0, WSA_FLAG_OVERLAPPED | WSA_FLAG_NO_HANDLE_INHERIT);
@@ -57,14 +57,6 @@ static int net_socket(int family, tofu_socket *out) {
   }
   *out = (tofu_socket)s;
   return NET_OK;
-}
-
-int net_tcp_socket(tofu_socket *out) {
-  return net_socket(AF_INET, out);
-}
-
-int net_uds_socket(tofu_socket *out) {
-  return net_socket(AF_UNIX, out);
 }
 
 int net_set_nonblocking(tofu_socket s) {

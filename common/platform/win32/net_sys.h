@@ -31,6 +31,10 @@ struct sockaddr_un {
 typedef int net_len;
 #define NET_SOCK(s) ((SOCKET)(s))
 
+/* A blocking stream socket of the family, set up the platform's way (see
+ * net_tcp_socket). */
+int net_stream_socket(int family, tofu_socket *out);
+
 /* connect(), with the platform's way of saying "in progress" turned into
  * NET_EINPROGRESS. */
 int net_connect_sa(tofu_socket s, const struct sockaddr *sa, net_len len);
