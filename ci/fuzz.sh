@@ -13,9 +13,10 @@ bash ci/setup-debian.sh clang libclang-rt-dev
 
 out=build/fuzz
 mkdir -p "$out/artifacts"
-common=(common/wire.c common/message.c common/pool.c common/address.c common/status.c common/error.c)
+common=(common/wire.c common/message.c common/pool.c common/address.c common/status.c common/error.c
+  common/platform/posix/thread.c common/platform/posix/clock.c)
 flags=(-std=c11 -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all
-  -DTOFU_LIBFUZZER -Iinclude -Icommon -Ifuzz -pthread)
+  -DTOFU_LIBFUZZER -Iinclude -Icommon -Icommon/platform/posix -Ifuzz -pthread)
 
 total=0
 for target in wire headers address; do
