@@ -32,7 +32,7 @@ static size_t body_size = 64;
 
 static void fill(uint8_t *b, size_t n, uint64_t seq) {
   for (size_t i = 0; i < n; i++)
-    b[i] = i < 8 ? (uint8_t)(seq >> (8 * i)) : (uint8_t)(seq + i);
+    b[i] = (uint8_t)(i < 8 ? seq >> (8 * i) : seq + i);
 }
 
 static int send_one(tofu_engine *e, tofu_group *g, conn *c, uint8_t *buf) {

@@ -127,7 +127,15 @@ static int iocp_register(tofu_poller *p, tofu_socket sock, void *token, tofu_pol
     return TOFU_EINVAL;
   SOCKET key = (SOCKET)sock;
   sock_state *s = NULL;
+#ifdef _MSC_VER
+  /* uthash 2.3.0's HASH_FIND tests `if ((1) != 0)` when HASH_BLOOM is off. */
+#pragma warning(push)
+#pragma warning(disable : 4127)
+#endif
   HASH_FIND(hh, p->by_socket, &key, sizeof key, s);
+#ifdef _MSC_VER
+#pragma warning(pop)
+#endif
   if (s != NULL)
     return TOFU_EEXIST;
   HANDLE base;
@@ -141,6 +149,10 @@ static int iocp_register(tofu_poller *p, tofu_socket sock, void *token, tofu_pol
   if (s == NULL)
     return TOFU_ENOMEM;
   HASH_ADD(hh, p->by_socket, sock, sizeof s->sock, s);
+  if (s->hh.tbl == NULL) { /* the table could not grow: not added (HASH_NONFATAL_OOM) */
+    sock_free(s);
+    return TOFU_ENOMEM;
+  }
   *out = s;
   return TOFU_OK;
 }

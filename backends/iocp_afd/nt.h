@@ -26,13 +26,15 @@ typedef LONG nt_status;
 #define NT_STATUS_NOT_IMPLEMENTED ((nt_status)0xC0000002L)
 #define NT_STATUS_INVALID_INFO_CLASS ((nt_status)0xC0000003L)
 
+/* The kernel's IO_STATUS_BLOCK is { union { NTSTATUS Status; PVOID Pointer; };
+ * ULONG_PTR Information; }. Pointer is never used here, and without the
+ * union (a nameless member, which MSVC's /W4 flags as C4201) alignment still
+ * puts information one pointer in: the block is two pointers long either way. */
 typedef struct nt_io_status_block {
-  union {
-    nt_status status;
-    void *pointer;
-  };
+  nt_status status;
   ULONG_PTR information;
 } nt_io_status_block;
+_Static_assert(sizeof(nt_io_status_block) == 2 * sizeof(void *), "IO_STATUS_BLOCK layout");
 
 /* One dequeued completion packet; same layout as the kernel's
  * FILE_IO_COMPLETION_INFORMATION (and Win32's OVERLAPPED_ENTRY). */

@@ -16,6 +16,10 @@
 
 #include <stdbool.h>
 
+/* A full table must fail the registration (TOFU_ENOMEM), not end the process
+ * (uthash's default, whose exit() would also leave code after it unreachable:
+ * MSVC's C4702). */
+#define HASH_NONFATAL_OOM 1
 #include <uthash.h>
 
 #include "afd.h"

@@ -35,7 +35,7 @@ static uint8_t *encode_stream(size_t from, size_t to, size_t *len) {
   ck_assert_ptr_nonnull(buf);
   for (size_t f = from; f < to; f++) {
     wire_header h = {(uint16_t)(f + 1),
-                     wire_proto(specs[f].opcode, 0, f & 1),
+                     wire_proto(specs[f].opcode, 0, (unsigned)(f & 1)),
                      (uint8_t)f,
                      0x0102030405060708ull + f,
                      (uint16_t)specs[f].th,

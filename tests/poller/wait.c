@@ -6,12 +6,12 @@
 
 #include "suite.h"
 
-#include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <string.h>
 
 #ifndef _WIN32
+#include <pthread.h>
 #include <signal.h>
 #endif
 
@@ -28,9 +28,9 @@ static void wait_nothing_for(tofu_poller *p, int timeout_ms) {
   ck_assert_msg(n == 0, "wait(%d ms) reported %d events (first %s)", timeout_ms, n,
                 pt_bits(ev[0].events));
   ck_assert_msg(elapsed >= (uint64_t)timeout_ms * 1000000u,
-                "wait(%d ms) returned 0 after only %.3f ms", timeout_ms, elapsed / 1e6);
+                "wait(%d ms) returned 0 after only %.3f ms", timeout_ms, (double)elapsed / 1e6);
   ck_assert_msg(elapsed < (uint64_t)(timeout_ms + WAIT_SLACK_MS) * 1000000u,
-                "wait(%d ms) took %.3f ms", timeout_ms, elapsed / 1e6);
+                "wait(%d ms) took %.3f ms", timeout_ms, (double)elapsed / 1e6);
 }
 
 void case_wait_timeout_empty(void) {
@@ -179,9 +179,10 @@ void case_eintr_retried(void) {
   ck_assert_msg(eintr_signals > 0, "no signal was delivered during the wait");
   ck_assert_msg(n == 0, "wait interrupted by %d signals returned %d (%s)", (int)eintr_signals, n,
                 n < 0 ? tofu_strerror(n) : "events");
-  ck_assert_msg(elapsed >= 300u * 1000000u, "wait(300 ms) returned after %.3f ms", elapsed / 1e6);
+  ck_assert_msg(elapsed >= 300u * 1000000u, "wait(300 ms) returned after %.3f ms",
+                (double)elapsed / 1e6);
   ck_assert_msg(elapsed < (300u + WAIT_SLACK_MS) * 1000000u, "wait(300 ms) took %.3f ms",
-                elapsed / 1e6);
+                (double)elapsed / 1e6);
 #endif
 }
 

@@ -32,7 +32,8 @@ int main(void) {
     nt.set_io_completion(port, (void *)(uintptr_t)(0x60 + i), NULL, 0, (ULONG_PTR)i);
   n = poc_take(port, c, 8, 1000);
   poc_check(n == 3, "batch dequeue takes 3 packets in one call (got %lu)", (unsigned long)n);
-  poc_check(c[0].key == (void *)0x60 && c[2].key == (void *)0x62, "in posting order");
+  poc_check(c[0].key == (void *)(uintptr_t)0x60 && c[2].key == (void *)(uintptr_t)0x62,
+            "in posting order");
 
   LARGE_INTEGER t;
   int64_t worst_early = 0;
@@ -61,7 +62,7 @@ int main(void) {
   int64_t start = poc_now_ms();
   removed = 0;
   st = nt.remove_io_completion_ex(port, c, 8, &removed, NULL, FALSE);
-  poc_check(st == 0 && removed == 1 && c[0].key == (void *)7,
+  poc_check(st == 0 && removed == 1 && c[0].key == (void *)(uintptr_t)7,
             "a wait without limit is woken by another thread's packet after %lld ms",
             (long long)(poc_now_ms() - start));
   WaitForSingleObject(th, INFINITE);

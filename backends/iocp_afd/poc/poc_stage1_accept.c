@@ -27,7 +27,7 @@ int main(void) {
   poc_check(connect(client, (struct sockaddr *)&addr, sizeof addr) == 0, "a client connects");
   ULONG n = poc_take(port, c, 4, 2000);
   poc_check(n == 1, "one packet arrives");
-  poc_check(c[0].key == (void *)1, "with the key the handle was bound with");
+  poc_check(c[0].key == (void *)(uintptr_t)1, "with the key the handle was bound with");
   poc_check(c[0].apc_context == &context, "with the ApcContext of the poll");
   poc_check(c[0].iosb.status == 0 && iosb.status == 0, "status success, also in our iosb");
   poc_check(info.number_of_handles == 1 && (info.handles[0].events & AFD_POLL_ACCEPT),

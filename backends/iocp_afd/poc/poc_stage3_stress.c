@@ -27,7 +27,7 @@ static DWORD WINAPI stress_client(void *arg) {
   SOCKET s = socket(AF_INET, SOCK_STREAM, IPPROTO_TCP);
   if (connect(s, (struct sockaddr *)&stress_addr, sizeof stress_addr) != 0)
     return 1;
-  static __thread char out[STRESS_MAX_MSG], in[STRESS_MAX_MSG];
+  char out[STRESS_MAX_MSG], in[STRESS_MAX_MSG]; /* each thread its own, on its stack */
   for (int r = 0; r < STRESS_ROUNDS; r++) {
     seed = seed * 1103515245u + 12345u;
     int len = 1 + (int)(seed % STRESS_MAX_MSG);

@@ -74,15 +74,17 @@ int main(void) {
   HANDLE again = CreateIoCompletionPort(base2, port, 3, 0);
   DWORD err = GetLastError();
   poc_check(again == NULL, "binding it again with key 3 fails (error %lu)", (unsigned long)err);
-  nt_file_completion_information info = {port, (void *)3};
+  nt_file_completion_information info;
+  info.port = port;
+  info.key = (void *)(uintptr_t)3;
   nt_io_status_block iosb;
   st = nt.set_information_file(base2, &iosb, &info, sizeof info,
                                NT_FILE_REPLACE_COMPLETION_INFORMATION);
   printf("     FileReplaceCompletionInformation -> 0x%lx (%s)\n", (unsigned long)st,
          NT_SUCCESS(st) ? "supported: the key can be moved" : "not supported here");
-  nt.set_io_completion(port, (void *)9, NULL, 0, 0);
+  nt.set_io_completion(port, (void *)(uintptr_t)9, NULL, 0, 0);
   n = poc_take(port, e, 4, 1000);
-  poc_check(n == 1 && e[0].key == (void *)9, "port still healthy");
+  poc_check(n == 1 && e[0].key == (void *)(uintptr_t)9, "port still healthy");
 
   /* 4. Two generations on one socket: a cancelled old poll and a new one
    * pending together are told apart by ApcContext alone. */
