@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Build tofu with MSVC (cl, through CMake's Visual Studio generator) and the
+# Build tofu with MSVC (cl, through CMake's Visual Studio generator, the newest installed) and the
 # iocp_afd backend, and run every suite natively on Windows. This is the
 # GitHub Actions windows-latest leg; it runs from Git Bash (the job's
 # `shell: bash`) and needs Visual Studio 2022 and vcpkg, both on the runner.
@@ -49,7 +49,10 @@ echo "=== tofu: vcpkg ($vcpkg_root): check, uthash for $triplet ==="
 "$vcpkg" install --triplet "$triplet" check uthash
 
 echo "=== tofu: iocp_afd backend, MSVC ($dir, $config) ==="
-cmake -S . -B "$dir" -G "Visual Studio 17 2022" -A x64 \
+# No -G: on Windows CMake picks the newest Visual Studio it finds (2022 17.5
+# is the oldest tofu builds with, for C11 atomics), so the job survives the
+# runner's next Visual Studio.
+cmake -S . -B "$dir" -A x64 \
   -DCMAKE_TOOLCHAIN_FILE="$vcpkg_root/scripts/buildsystems/vcpkg.cmake" \
   -DVCPKG_TARGET_TRIPLET="$triplet" \
   -DTOFU_BACKEND=iocp_afd \
