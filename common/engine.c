@@ -17,6 +17,8 @@
 static atomic_uint_fast64_t next_message_id = 1;
 
 void tofu_options_default(tofu_options *opts) {
+  if (!opts)
+    return;
   opts->initial_messages = DEFAULT_INITIAL_MESSAGES;
   opts->max_memory = DEFAULT_MAX_MEMORY;
   opts->connect_timeout_ms = DEFAULT_CONNECT_TIMEOUT_MS;
@@ -134,6 +136,8 @@ void tofu_engine_destroy(tofu_engine *e) {
 }
 
 void tofu_engine_get_stats(tofu_engine *e, tofu_engine_stats *out) {
+  if (!out)
+    return;
   memset(out, 0, sizeof(*out));
   if (!e)
     return;
@@ -142,6 +146,7 @@ void tofu_engine_get_stats(tofu_engine *e, tofu_engine_stats *out) {
   out->reactor_loops = atomic_load(&e->loops);
   out->reads_paused = atomic_load(&e->reads_paused);
   out->channels = atomic_load(&e->channels_open);
+  out->wait_failures = atomic_load(&e->wait_failures);
 }
 
 /* ---- Messages ----------------------------------------------------------- */
@@ -152,10 +157,13 @@ tofu_message *tofu_get(tofu_engine *e, tofu_alloc strategy) {
   return pool_get(&e->pool, strategy == TOFU_ALWAYS);
 }
 
+/* A message goes back to the pool it came from, whichever engine is named:
+ * the engine is in the signature for symmetry with tofu_get. */
 void tofu_put(tofu_engine *e, tofu_message **msg) {
-  if (!e || !msg || !*msg)
+  (void)e;
+  if (!msg || !*msg)
     return;
-  pool_put(&e->pool, *msg);
+  pool_put((*msg)->pool, *msg);
   *msg = NULL;
 }
 

@@ -89,6 +89,8 @@ struct tofu_engine {
   atomic_uint_fast64_t loops;
   atomic_uint_fast64_t reads_paused;
   atomic_size_t channels_open;
+  atomic_uint_fast64_t wait_failures;
+  int wait_fails_row; /* Reactor-only: failed waits since the last one that worked */
 };
 
 #endif /* TOFU_ENGINE_H */

@@ -12,6 +12,14 @@
 
 #define EVENTS_PER_WAIT 256
 
+/* A wait that fails (a broken poller: the backend retries interruptions
+ * itself) is retried after a pause that doubles from 1 ms up to
+ * WAIT_BACKOFF_MAX_MS, so that a failure that persists costs a few calls a
+ * second, not a core; after WAIT_FAILS_NOTICE failures in a row every group
+ * is told, once, with a Signal of status communication_failed. */
+#define WAIT_BACKOFF_MAX_MS 100
+#define WAIT_FAILS_NOTICE 8
+
 /* ---- Posts -------------------------------------------------------------- */
 
 static void hand_back(tofu_engine *e, tofu_message *m, int status) {
@@ -185,6 +193,30 @@ static void flush_dirty(tofu_engine *e) {
   }
 }
 
+static void tell_groups(tofu_engine *e, int status) {
+  plat_mutex_lock(&e->groups_mu);
+  for (tofu_group *g = e->groups; g; g = g->next_group) {
+    /* A group in the list is alive until the Reactor has run its destroy
+     * command, which it cannot be doing now. */
+    tofu_message *n = pool_notice_new(&e->pool);
+    if (!n)
+      break;
+    n->hdr.opcode = TOFU_OP_SIGNAL;
+    msg_hand_back(n, status);
+    outbox_deliver(e, g, n);
+  }
+  plat_mutex_unlock(&e->groups_mu);
+}
+
+static void wait_failed(tofu_engine *e) {
+  atomic_fetch_add(&e->wait_failures, 1);
+  int row = ++e->wait_fails_row;
+  if (row == WAIT_FAILS_NOTICE)
+    tell_groups(e, TOFU_STATUS_COMMUNICATION_FAILED);
+  int ms = row > 8 ? WAIT_BACKOFF_MAX_MS : 1 << (row - 1);
+  plat_sleep_ms(ms < WAIT_BACKOFF_MAX_MS ? ms : WAIT_BACKOFF_MAX_MS);
+}
+
 /* A message came back to the pool while channels waited for memory. A put
  * made by the Reactor itself needs no wakeup: it retries its paused channels
  * at the end of the pass, and `sleeping` is 0 then. */
@@ -209,8 +241,12 @@ static void reactor_main(void *arg) {
     }
     int n = e->ops->wait(e->poller, ev, EVENTS_PER_WAIT, timeout);
     atomic_store(&e->sleeping, 0);
-    if (n < 0)
-      n = 0; /* a failed wait is retried; the backend retries EINTR itself */
+    if (n < 0) {
+      wait_failed(e);
+      n = 0;
+    } else {
+      e->wait_fails_row = 0;
+    }
     atomic_fetch_add(&e->loops, 1);
     for (int i = 0; i < n; i++) {
       channel *ch = ev[i].token;

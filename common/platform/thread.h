@@ -43,6 +43,9 @@ int plat_cond_wait_until(plat_cond *c, plat_mutex *m, int64_t deadline_ms);
 void plat_cond_signal(plat_cond *c);
 void plat_cond_broadcast(plat_cond *c);
 
+/* Sleep for at least ms milliseconds (ms > 0). */
+void plat_sleep_ms(int ms);
+
 /* Run fn exactly once per plat_once, however many threads call at the same
  * time; every caller returns after fn has returned. Initialise a plat_once
  * with PLAT_ONCE_INIT. */

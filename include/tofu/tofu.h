@@ -165,7 +165,8 @@ typedef struct tofu_options {
   int connect_timeout_ms;
 } tofu_options;
 
-/* Fill *opts with the defaults (16 initial messages, 64 MiB, 10 s). */
+/* Fill *opts with the defaults (16 initial messages, 64 MiB, 10 s). NULL
+ * is a no-op. */
 TOFU_API void tofu_options_default(tofu_options *opts);
 
 /* Create an engine on the build's backend and start its Reactor thread;
@@ -192,8 +193,10 @@ typedef enum tofu_alloc {
  * engine's pool, or NULL (see tofu_alloc). Thread-safe. */
 TOFU_API tofu_message *tofu_get(tofu_engine *e, tofu_alloc strategy);
 
-/* Give a message back to its pool and clear *msg. NULL or *msg == NULL is a
- * no-op. Returning messages is what ends backpressure. Thread-safe. */
+/* Give a message back to its pool and clear *msg. The message goes to the
+ * pool of the engine it came from, whichever engine e names (e may even be
+ * NULL). NULL or *msg == NULL is a no-op. Returning messages is what ends
+ * backpressure. Thread-safe. */
 TOFU_API void tofu_put(tofu_engine *e, tofu_message **msg);
 
 /* The message's binary header, to read or change in place. Never NULL. */
@@ -304,9 +307,10 @@ typedef struct tofu_engine_stats {
   uint64_t reactor_loops; /* Reactor loop passes so far */
   uint64_t reads_paused;  /* times a channel stopped reading for want of memory */
   size_t channels;        /* channels and listeners open now */
+  uint64_t wait_failures; /* the poller's wait failed (the Reactor backs off, see below) */
 } tofu_engine_stats;
 
-/* A snapshot of the engine's counters. */
+/* A snapshot of the engine's counters. out NULL is a no-op. */
 TOFU_API void tofu_engine_get_stats(tofu_engine *e, tofu_engine_stats *out);
 
 #ifdef __cplusplus

@@ -8,7 +8,8 @@
  *   - spurious reports: an armed handle is reported with its armed interest
  *     although nothing may be ready, or a wakeup nobody asked for;
  *   - delayed reports: a real report is held back and returned by the next
- *     wait.
+ *     wait;
+ *   - failed waits: wait returns TOFU_ESYSTEM, as a broken poller would.
  * It never reports a handle after its deregister, as the contract demands. */
 #include <stdlib.h>
 #include <string.h>
@@ -156,6 +157,10 @@ static int fb_wait(tofu_poller *tp, tofu_poll_event *events, int max, int timeou
   if (plan && faults_roll(plan->early)) {
     faults_note_early();
     return 0;
+  }
+  if (plan && faults_roll(plan->waitfail)) {
+    faults_note_waitfail();
+    return TOFU_ESYSTEM;
   }
   int n = 0;
   /* Held reports first; then whatever is ready now, without blocking. */

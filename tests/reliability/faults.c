@@ -16,7 +16,8 @@ static atomic_uint_fast64_t threads_seen;
 static _Thread_local int exempt;
 static _Thread_local uint64_t rng, rng_generation;
 
-static atomic_uint_fast64_t n_wouldblock, n_shortio, n_reset, n_nomem, n_early, n_spurious, n_delay;
+static atomic_uint_fast64_t n_wouldblock, n_shortio, n_reset, n_nomem, n_early, n_spurious, n_delay,
+    n_waitfail;
 
 void faults_start(const fault_plan *p) {
   plan = *p;
@@ -27,6 +28,7 @@ void faults_start(const fault_plan *p) {
   atomic_store(&n_early, 0);
   atomic_store(&n_spurious, 0);
   atomic_store(&n_delay, 0);
+  atomic_store(&n_waitfail, 0);
   atomic_fetch_add(&generation, 1);
   atomic_store(&active, 1);
 }
@@ -47,6 +49,7 @@ void faults_counts(fault_counts *out) {
   out->early = atomic_load(&n_early);
   out->spurious = atomic_load(&n_spurious);
   out->delay = atomic_load(&n_delay);
+  out->waitfail = atomic_load(&n_waitfail);
 }
 
 const fault_plan *faults_plan(void) {
@@ -198,4 +201,7 @@ void faults_note_spurious(void) {
 }
 void faults_note_delay(void) {
   atomic_fetch_add(&n_delay, 1);
+}
+void faults_note_waitfail(void) {
+  atomic_fetch_add(&n_waitfail, 1);
 }

@@ -28,10 +28,11 @@ typedef struct fault_plan {
   unsigned early;      /* wait: return 0 at once, as if interrupted */
   unsigned spurious;   /* wait: report an armed handle (or a wakeup) that is not ready */
   unsigned delay;      /* wait: hold a real report back until the next wait */
+  unsigned waitfail;   /* wait: fail (TOFU_ESYSTEM), as a broken poller would */
 } fault_plan;
 
 typedef struct fault_counts {
-  uint64_t wouldblock, shortio, reset, nomem, early, spurious, delay;
+  uint64_t wouldblock, shortio, reset, nomem, early, spurious, delay, waitfail;
 } fault_counts;
 
 void faults_start(const fault_plan *p);
@@ -53,5 +54,6 @@ const fault_plan *faults_plan(void); /* NULL when no plan is active */
 void faults_note_early(void);
 void faults_note_spurious(void);
 void faults_note_delay(void);
+void faults_note_waitfail(void);
 
 #endif /* TOFU_REL_FAULTS_H */

@@ -1,12 +1,9 @@
 /* tofu — the reliability suite: the case table and main. */
 #include <stdio.h>
-#include <string.h>
 
 #include "rel.h"
 
-#define REL_OWN_REQS (REQ_POSIX | REQ_NOMEM | REQ_NATIVE_NET | REQ_RLIMIT)
-
-static runner_case rel_cases[] = {
+static const runner_case rel_cases[] = {
 #define TOFU_CASE(name, requirements) {#name, case_##name, requirements},
 #include "rel_cases.h"
 #undef TOFU_CASE
@@ -40,15 +37,6 @@ static int own_requirements_met(unsigned req, char *why, size_t n) {
 int main(int argc, char **argv) {
   int count = (int)(sizeof rel_cases / sizeof rel_cases[0]);
   faults_exempt_thread();
-  for (int i = 0; i < count; i++) {
-    unsigned own = rel_cases[i].requirements & REL_OWN_REQS;
-    rel_cases[i].requirements &= ~REL_OWN_REQS;
-    char why[256];
-    if (argc == 2 && strcmp(argv[1], rel_cases[i].name) == 0 &&
-        !own_requirements_met(own, why, sizeof why)) {
-      printf("backend: %s\nSKIP %s: %s\n", tofu_backend_name(), rel_cases[i].name, why);
-      return RUNNER_SKIP_STATUS;
-    }
-  }
-  return runner_main(argc, argv, "reliability", rel_cases, count);
+  /* Checked for every case, run alone or all together. */
+  return runner_main_own(argc, argv, "reliability", rel_cases, count, own_requirements_met);
 }

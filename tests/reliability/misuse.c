@@ -47,13 +47,62 @@ void case_misuse_put(void) {
   tofu_group_destroy(g);
   /* NULL engine everywhere it is accepted. */
   ck_assert_ptr_null(tofu_get(NULL, TOFU_ALWAYS));
+  memset(&st, 0xA5, sizeof st);
   tofu_engine_get_stats(NULL, &st);
+  ck_assert_uint_eq(st.messages_live, 0); /* a NULL engine has nothing: all zero */
+  ck_assert_uint_eq(st.memory_limit, 0);
+  ck_assert_uint_eq(st.reactor_loops, 0);
+  tofu_engine_get_stats(e, NULL); /* no-ops, not crashes */
+  tofu_options_default(NULL);
   ck_assert_int_eq(tofu_group_create(NULL, NULL), TOFU_EINVAL);
   ck_assert_int_eq(tofu_update_receiver(NULL, NULL), TOFU_EINVAL);
   ck_assert_int_eq(tofu_post_timer(NULL, NULL, 0), TOFU_EINVAL);
   ck_assert_ptr_null(tofu_wait_receive(NULL, 0));
   et_assert_all_returned(e);
   tofu_engine_destroy(e);
+}
+
+/* A message put through the wrong engine still goes back to its own pool:
+ * both engines' counts stay true, and after the first engine is gone the
+ * second hands out none of its memory (ASan and valgrind see any misstep). */
+void case_misuse_put_other_engine(void) {
+  tofu_engine *a = et_engine(0), *b = et_engine(0);
+  tofu_engine_stats sa0, sb0, sa, sb;
+  tofu_engine_get_stats(a, &sa0);
+  tofu_engine_get_stats(b, &sb0);
+  tofu_message *m = tofu_get(a, TOFU_ALWAYS);
+  ck_assert_ptr_nonnull(m);
+  ck_assert_int_eq(tofu_msg_set_body(m, "a's", 3), TOFU_OK);
+  tofu_put(b, &m);
+  ck_assert_ptr_null(m);
+  tofu_engine_get_stats(a, &sa);
+  tofu_engine_get_stats(b, &sb);
+  ck_assert_uint_eq(sa.messages_live, sa0.messages_live);
+  ck_assert_uint_eq(sa.messages_free, sa.messages_live);
+  ck_assert_uint_eq(sb.messages_live, sb0.messages_live);
+  ck_assert_uint_eq(sb.messages_free, sb0.messages_free);
+  ck_assert_uint_eq(sb.memory_used, sb0.memory_used);
+  /* The same for a notice of a's group put through b. */
+  tofu_group *g = et_group(a);
+  ck_assert_int_eq(tofu_update_receiver(g, NULL), TOFU_OK);
+  m = et_expect(g, TOFU_OP_SIGNAL, TOFU_ORIGIN_ENGINE, TOFU_STATUS_RECEIVER_UPDATE);
+  tofu_put(b, &m);
+  tofu_group_destroy(g);
+  et_assert_all_returned(a);
+  tofu_engine_destroy(a);
+  /* Every message b hands out is b's own, live memory: take them all and
+   * write to each. */
+  tofu_message *held[64];
+  size_t n = 0;
+  while (n < sizeof held / sizeof held[0] && (held[n] = tofu_get(b, TOFU_POOL_ONLY)) != NULL) {
+    ck_assert_int_eq(tofu_msg_set_body(held[n], "b's own", 7), TOFU_OK);
+    n++;
+  }
+  ck_assert_uint_eq(n, sb0.messages_free);
+  for (size_t i = 0; i < n; i++)
+    tofu_put(b, &held[i]);
+  et_assert_all_returned(b);
+  tofu_engine_destroy(b);
 }
 
 void case_misuse_destroyed_group(void) {
@@ -125,6 +174,19 @@ void case_misuse_destroy_outstanding(void) {
     if (round == 1)
       tofu_group_destroy(g2);
     tofu_engine_destroy(e);
+    /* The engine's end is closed: the peer reads what was sent, then the end
+     * of the stream (or a reset), within the deadline. */
+    uint64_t until = mono_now_ms() + ET_DEADLINE_MS;
+    static uint8_t sink[65536];
+    for (;;) {
+      ptrdiff_t r = net_recv(peer, sink, sizeof sink);
+      if (r == 0 || r == NET_ECONNRESET)
+        break;
+      ck_assert_msg(r > 0 || r == NET_EWOULDBLOCK, "recv: %s", net_strerror((int)r));
+      ck_assert_msg(mono_now_ms() < until, "round %d: the peer's connection is still open", round);
+      if (r == NET_EWOULDBLOCK)
+        mono_sleep_ms(1);
+    }
     net_close(peer);
     pair_unlisten(&l);
   }

@@ -34,6 +34,10 @@ TOFU_CASE(soak, REQ_NONE)
 
 /* misuse.c: what an application can get wrong */
 TOFU_CASE(misuse_put, REQ_NONE)
+TOFU_CASE(misuse_put_other_engine, REQ_NONE)
 TOFU_CASE(misuse_destroyed_group, REQ_NONE)
 TOFU_CASE(misuse_destroy_outstanding, REQ_NONE)
 TOFU_CASE(misuse_oversize, REQ_NONE)
+
+/* fault_wait.c: a poller whose wait fails */
+TOFU_CASE(faults_wait_fails, REQ_NONE)

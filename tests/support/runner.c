@@ -118,8 +118,12 @@ int runner_under_wine(void) {
 #endif
 }
 
+static runner_own_requirements runner_own;
+
 /* 1 if every requirement of c is met; else 0 with the reason in why. */
 static int runner_requirements_met(const runner_case *c, char *why, size_t n) {
+  if (runner_own && !runner_own(c->requirements, why, n))
+    return 0;
   if ((c->requirements & REQ_UDS) && !runner_probe_uds(why, n))
     return 0;
   if ((c->requirements & REQ_SIGNALS) && !runner_probe_signals(why, n))
@@ -168,6 +172,12 @@ static int runner_run_case(const char *suite, const runner_case *c) {
 }
 
 int runner_main(int argc, char **argv, const char *suite, const runner_case *cases, int count) {
+  return runner_main_own(argc, argv, suite, cases, count, NULL);
+}
+
+int runner_main_own(int argc, char **argv, const char *suite, const runner_case *cases, int count,
+                    runner_own_requirements own) {
+  runner_own = own;
   /* Unbuffered: the output of a case and of a forked child interleave in order. */
   setvbuf(stdout, NULL, _IONBF, 0);
 

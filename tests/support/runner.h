@@ -19,6 +19,8 @@
 #ifndef TOFU_TEST_RUNNER_H
 #define TOFU_TEST_RUNNER_H
 
+#include <stddef.h>
+
 /* Requirements of a case; probed at run time, before the case starts. */
 #define REQ_NONE 0u
 #define REQ_UDS (1u << 0)       /* AF_UNIX stream sockets */
@@ -51,7 +53,15 @@ int runner_raise_fd_limit(long want);
  * the exceptions docs/backend-contract.md names as Wine's. */
 int runner_under_wine(void);
 
-/* Run the suite's cases as the command line asks; returns the exit status. */
+/* A suite's own requirements (bits above the runner's): 1 if every bit of
+ * `requirements` it knows is met, else 0 with the reason in why. */
+typedef int (*runner_own_requirements)(unsigned requirements, char *why, size_t n);
+
+/* Run the suite's cases as the command line asks; returns the exit status.
+ * own (may be NULL) checks the suite's own requirement bits, for one case
+ * and for all alike. */
 int runner_main(int argc, char **argv, const char *suite, const runner_case *cases, int count);
+int runner_main_own(int argc, char **argv, const char *suite, const runner_case *cases, int count,
+                    runner_own_requirements own);
 
 #endif /* TOFU_TEST_RUNNER_H */

@@ -96,6 +96,12 @@ void plat_cond_broadcast(plat_cond *c) {
   pthread_cond_broadcast(&c->cv);
 }
 
+void plat_sleep_ms(int ms) {
+  struct timespec ts = {(time_t)(ms / 1000), (long)(ms % 1000) * 1000000L};
+  while (nanosleep(&ts, &ts) != 0 && errno == EINTR) {
+  }
+}
+
 void plat_once_run(plat_once *once, void (*fn)(void)) {
   pthread_once(once, fn);
 }

@@ -81,6 +81,10 @@ void plat_cond_broadcast(plat_cond *c) {
   WakeAllConditionVariable(c);
 }
 
+void plat_sleep_ms(int ms) {
+  Sleep((DWORD)ms);
+}
+
 static BOOL CALLBACK once_call(PINIT_ONCE once, PVOID fn, PVOID *context) {
   (void)once;
   (void)context;
