@@ -1,13 +1,18 @@
-/* tofu reliability suite — the fault plan, its generator, and the socket-shim
- * and allocation seams (the backend seam is fault_backend.c). */
+/* tofu reliability suite — the fault plan, its generator, the socket-shim and
+ * allocation seams (the backend seam is fault_backend.c), and the accounting
+ * of what the engines' writes handed to the kernel. */
 #include "faults.h"
 
 #include <stdatomic.h>
 #include <stddef.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "platform/net.h"
+#include "platform/thread.h"
+#include "tofu/tofu.h"
+#include "wire.h"
 
 static fault_plan plan;
 static atomic_int active;
@@ -19,7 +24,10 @@ static _Thread_local uint64_t rng, rng_generation;
 static atomic_uint_fast64_t n_wouldblock, n_shortio, n_reset, n_nomem, n_early, n_spurious, n_delay,
     n_waitfail;
 
+static void written_reset(void);
+
 void faults_start(const fault_plan *p) {
+  written_reset();
   plan = *p;
   atomic_store(&n_wouldblock, 0);
   atomic_store(&n_shortio, 0);
@@ -78,6 +86,233 @@ int faults_roll(unsigned per_mille) {
   return faults_rand() % 1000u < per_mille;
 }
 
+/* ---- what reached the kernel --------------------------------------------
+ *
+ * While a plan is active, every byte that net_sendv hands to the kernel is
+ * followed, per socket, through tofu's frames (a 16-byte header, then
+ * headers_len + body_len bytes), and the message id of every Request whose
+ * frame was written, wholly or partly, goes into the written set. A frame
+ * counts from its first byte accepted; its header is then read ahead from the
+ * buffers the engine passed (before a short write cut them), and checked
+ * against the accepted bytes once they are all in.
+ *
+ * The Reactors of both engines write at the same time: one mutex guards the
+ * tables. Nothing here allocates (malloc may be failing on purpose): the
+ * tables are fixed, and running out of room, or a stream that stops making
+ * sense as frames, is recorded as the accounting's error, which the test
+ * asserts is absent. A socket is followed from its first write after
+ * faults_start (the flows open every connection after it) and forgotten when
+ * it is closed (net_close is wrapped too: the OS reuses the number). */
+
+#define ACCT_SOCKETS 64
+#define ACCT_IDS 4096 /* a power of two */
+#define ACCT_IDS_MAX (ACCT_IDS / 4 * 3)
+
+typedef struct acct_stream {
+  tofu_socket s;
+  int used;
+  uint8_t hbuf[WIRE_HEADER_SIZE]; /* the current frame's header bytes accepted so far */
+  size_t hgot;
+  size_t skip; /* the current frame's payload bytes still to come */
+  int ahead;   /* the current frame's header was read ahead, into ahead_h */
+  wire_header ahead_h;
+} acct_stream;
+
+static plat_mutex acct_mu;
+static atomic_int acct_ready;
+static atomic_int acct_streams_used;
+static acct_stream acct_streams[ACCT_SOCKETS];
+static uint64_t written_ids[ACCT_IDS]; /* 0 = empty: message ids start at 1 */
+static size_t written_count;
+static int acct_failed;
+static char acct_why[192];
+
+/* Record the first trouble since faults_start. Called with acct_mu held. */
+static void acct_trouble(const char *what, unsigned long long a, unsigned long long b) {
+  if (acct_failed)
+    return;
+  acct_failed = 1;
+  snprintf(acct_why, sizeof acct_why, "%s (%llu, %llu)", what, a, b);
+}
+
+static void written_reset(void) {
+  if (!atomic_load(&acct_ready)) {
+    if (plat_mutex_init(&acct_mu) != TOFU_OK)
+      abort(); /* the test thread, before any Reactor can take the lock */
+    atomic_store(&acct_ready, 1);
+  }
+  plat_mutex_lock(&acct_mu);
+  memset(acct_streams, 0, sizeof acct_streams);
+  memset(written_ids, 0, sizeof written_ids);
+  written_count = 0;
+  acct_failed = 0;
+  acct_why[0] = '\0';
+  atomic_store(&acct_streams_used, 0);
+  plat_mutex_unlock(&acct_mu);
+}
+
+static size_t id_slot(uint64_t id) {
+  return (size_t)((id * 0x9E3779B97F4A7C15ull) >> 52) & (ACCT_IDS - 1);
+}
+
+static void written_add(uint64_t id) {
+  size_t i = id_slot(id);
+  while (written_ids[i] != 0) {
+    if (written_ids[i] == id)
+      return;
+    i = (i + 1) & (ACCT_IDS - 1);
+  }
+  if (written_count >= ACCT_IDS_MAX) {
+    acct_trouble("the written-request table is full", (unsigned long long)ACCT_IDS_MAX,
+                 (unsigned long long)id);
+    return;
+  }
+  written_ids[i] = id;
+  written_count++;
+}
+
+int faults_request_written(uint64_t message_id) {
+  if (!atomic_load(&acct_ready) || message_id == 0)
+    return 0;
+  int found = 0;
+  plat_mutex_lock(&acct_mu);
+  for (size_t i = id_slot(message_id); written_ids[i] != 0; i = (i + 1) & (ACCT_IDS - 1)) {
+    if (written_ids[i] == message_id) {
+      found = 1;
+      break;
+    }
+  }
+  plat_mutex_unlock(&acct_mu);
+  return found;
+}
+
+const char *faults_accounting_error(void) {
+  if (!atomic_load(&acct_ready))
+    return NULL;
+  plat_mutex_lock(&acct_mu);
+  const char *why = acct_failed ? acct_why : NULL;
+  plat_mutex_unlock(&acct_mu);
+  return why;
+}
+
+static acct_stream *stream_find(tofu_socket s, int create) {
+  acct_stream *free_slot = NULL;
+  for (int i = 0; i < ACCT_SOCKETS; i++) {
+    if (acct_streams[i].used && acct_streams[i].s == s)
+      return &acct_streams[i];
+    if (!acct_streams[i].used && !free_slot)
+      free_slot = &acct_streams[i];
+  }
+  if (!create)
+    return NULL;
+  if (!free_slot) {
+    acct_trouble("the socket table is full", (unsigned long long)ACCT_SOCKETS,
+                 (unsigned long long)s);
+    return NULL;
+  }
+  memset(free_slot, 0, sizeof *free_slot);
+  free_slot->s = s;
+  free_slot->used = 1;
+  atomic_fetch_add(&acct_streams_used, 1);
+  return free_slot;
+}
+
+/* Copy up to n bytes found at offset off of the buffers; returns how many. */
+static size_t iov_copy(const net_iov *iov, int count, size_t off, uint8_t *dst, size_t n) {
+  size_t got = 0;
+  for (int i = 0; i < count && got < n; i++) {
+    if (off >= iov[i].len) {
+      off -= iov[i].len;
+      continue;
+    }
+    size_t take = iov[i].len - off;
+    if (take > n - got)
+      take = n - got;
+    memcpy(dst + got, (const uint8_t *)iov[i].base + off, take);
+    got += take;
+    off = 0;
+  }
+  return got;
+}
+
+/* A frame's first byte was accepted at offset off of the call's buffers. */
+static void frame_starts(acct_stream *st, const net_iov *orig, int ocount, size_t off) {
+  uint8_t h[WIRE_HEADER_SIZE];
+  st->ahead = iov_copy(orig, ocount, off, h, sizeof h) == sizeof h;
+  if (!st->ahead)
+    return; /* recorded once the header is accepted whole */
+  wire_decode_header(h, &st->ahead_h);
+  if (wire_opcode(st->ahead_h.proto) == TOFU_OP_REQUEST)
+    written_add(st->ahead_h.message_id);
+}
+
+/* The current frame's header has been accepted whole. */
+static void header_done(acct_stream *st) {
+  wire_header h;
+  wire_decode_header(st->hbuf, &h);
+  unsigned op = wire_opcode(h.proto);
+  if (!wire_opcode_travels(op) || (h.proto & 0xc0u))
+    acct_trouble("lost track of the frames on a socket: socket, proto", (unsigned long long)st->s,
+                 (unsigned long long)h.proto);
+  if (st->ahead && (h.proto != st->ahead_h.proto || h.message_id != st->ahead_h.message_id ||
+                    h.headers_len != st->ahead_h.headers_len || h.body_len != st->ahead_h.body_len))
+    acct_trouble("a header accepted differs from the one read ahead: socket, message id",
+                 (unsigned long long)st->s, (unsigned long long)h.message_id);
+  if (!st->ahead && op == TOFU_OP_REQUEST)
+    written_add(h.message_id);
+  st->skip = (size_t)h.headers_len + h.body_len;
+  st->hgot = 0;
+  st->ahead = 0;
+}
+
+/* The kernel accepted the first w bytes of pass[0..npass) (a prefix of
+ * orig[0..ocount), the buffers the engine gave). */
+static void acct_written(tofu_socket s, const net_iov *pass, int npass, size_t w,
+                         const net_iov *orig, int ocount) {
+  plat_mutex_lock(&acct_mu);
+  acct_stream *st = stream_find(s, 1);
+  size_t done = 0;
+  for (int i = 0; st && i < npass && done < w; i++) {
+    const uint8_t *b = pass[i].base;
+    size_t len = pass[i].len < w - done ? pass[i].len : w - done;
+    size_t k = 0;
+    while (k < len) {
+      if (st->skip) {
+        size_t t = st->skip < len - k ? st->skip : len - k;
+        st->skip -= t;
+        k += t;
+        continue;
+      }
+      if (st->hgot == 0)
+        frame_starts(st, orig, ocount, done + k);
+      size_t t = WIRE_HEADER_SIZE - st->hgot;
+      if (t > len - k)
+        t = len - k;
+      memcpy(st->hbuf + st->hgot, b + k, t);
+      st->hgot += t;
+      k += t;
+      if (st->hgot == WIRE_HEADER_SIZE)
+        header_done(st);
+    }
+    done += len;
+  }
+  plat_mutex_unlock(&acct_mu);
+}
+
+static void acct_forget(tofu_socket s) {
+  /* A stream is made by the thread that writes the socket, which is the one
+   * that closes it: if there is one for s, this thread counted it. */
+  if (atomic_load(&acct_streams_used) == 0)
+    return;
+  plat_mutex_lock(&acct_mu);
+  acct_stream *st = stream_find(s, 0);
+  if (st) {
+    st->used = 0;
+    atomic_fetch_sub(&acct_streams_used, 1);
+  }
+  plat_mutex_unlock(&acct_mu);
+}
+
 /* ---- the socket shim --------------------------------------------------- */
 
 ptrdiff_t __real_net_recv(tofu_socket s, void *buf, size_t len);
@@ -86,6 +321,8 @@ ptrdiff_t __real_net_sendv(tofu_socket s, const net_iov *iov, int count);
 ptrdiff_t __wrap_net_sendv(tofu_socket s, const net_iov *iov, int count);
 int __real_net_accept(tofu_socket listener, tofu_socket *out);
 int __wrap_net_accept(tofu_socket listener, tofu_socket *out);
+void __real_net_close(tofu_socket s);
+void __wrap_net_close(tofu_socket s);
 
 static size_t short_len(size_t len) {
   return faults_rand() % 2 ? 1 : 1 + faults_rand() % len;
@@ -112,6 +349,9 @@ ptrdiff_t __wrap_net_recv(tofu_socket s, void *buf, size_t len) {
 
 ptrdiff_t __wrap_net_sendv(tofu_socket s, const net_iov *iov, int count) {
   const fault_plan *p = faults_plan();
+  const net_iov *pass = iov;
+  int npass = count;
+  net_iov cut[NET_IOV_MAX];
   if (p) {
     if (faults_roll(p->reset)) {
       atomic_fetch_add(&n_reset, 1);
@@ -127,7 +367,6 @@ ptrdiff_t __wrap_net_sendv(tofu_socket s, const net_iov *iov, int count) {
     if (total > 1 && faults_roll(p->shortio)) {
       atomic_fetch_add(&n_shortio, 1);
       size_t want = short_len(total);
-      net_iov cut[NET_IOV_MAX];
       int n = 0;
       for (int i = 0; i < count && want > 0; i++) {
         cut[n] = iov[i];
@@ -137,10 +376,20 @@ ptrdiff_t __wrap_net_sendv(tofu_socket s, const net_iov *iov, int count) {
         if (cut[n].len)
           n++;
       }
-      return __real_net_sendv(s, cut, n);
+      pass = cut;
+      npass = n;
     }
   }
-  return __real_net_sendv(s, iov, count);
+  ptrdiff_t w = __real_net_sendv(s, pass, npass);
+  if (w > 0 && atomic_load(&active))
+    acct_written(s, pass, npass, (size_t)w, iov, count);
+  return w;
+}
+
+void __wrap_net_close(tofu_socket s) {
+  if (s != TOFU_INVALID_SOCKET)
+    acct_forget(s); /* before the number can be handed out again */
+  __real_net_close(s);
 }
 
 int __wrap_net_accept(tofu_socket listener, tofu_socket *out) {

@@ -56,4 +56,13 @@ void faults_note_spurious(void);
 void faults_note_delay(void);
 void faults_note_waitfail(void);
 
+/* What reached the kernel, since the last faults_start (faults.c follows the
+ * frames of every socket the engines write while a plan is active): 1 if a
+ * frame of the Request with this message id was written, wholly or partly. */
+int faults_request_written(uint64_t message_id);
+
+/* NULL, or why the written set cannot be trusted (a table overflowed, or a
+ * stream stopped making sense as frames). */
+const char *faults_accounting_error(void);
+
 #endif /* TOFU_REL_FAULTS_H */

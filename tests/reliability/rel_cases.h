@@ -11,6 +11,7 @@ TOFU_CASE(faults_lossless, REQ_NONE)
 TOFU_CASE(faults_resets, REQ_NONE)
 TOFU_CASE(faults_nomem, REQ_NOMEM)
 TOFU_CASE(faults_uds, REQ_UDS)
+TOFU_CASE(faults_resets_uds, REQ_UDS)
 
 /* hostile.c: peers that break the rules */
 TOFU_CASE(hostile_garbage, REQ_NONE)
