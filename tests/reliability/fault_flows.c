@@ -322,7 +322,8 @@ static void run_seeds(const char *name, fault_plan plan, flow_cfg cfg, long seed
                     0);
 }
 
-void case_faults_lossless(void) {
+/* Faults that cannot lose data: every request must come back answered. */
+static fault_plan lossless_plan(void) {
   fault_plan p;
   memset(&p, 0, sizeof p);
   p.wouldblock = 100;
@@ -330,11 +331,11 @@ void case_faults_lossless(void) {
   p.early = 100;
   p.spurious = 150;
   p.delay = 150;
-  flow_cfg cfg = {60, 1, 0};
-  run_seeds("faults_lossless", p, cfg, rel_env("TOFU_REL_SEEDS", 24));
+  return p;
 }
 
-void case_faults_resets(void) {
+/* Resets at random points, among the lossless faults. */
+static fault_plan resets_plan(void) {
   fault_plan p;
   memset(&p, 0, sizeof p);
   p.wouldblock = 50;
@@ -343,8 +344,17 @@ void case_faults_resets(void) {
   p.early = 50;
   p.spurious = 50;
   p.delay = 50;
+  return p;
+}
+
+void case_faults_lossless(void) {
+  flow_cfg cfg = {60, 1, 0};
+  run_seeds("faults_lossless", lossless_plan(), cfg, rel_env("TOFU_REL_SEEDS", 24));
+}
+
+void case_faults_resets(void) {
   flow_cfg cfg = {60, 0, 0};
-  run_seeds("faults_resets", p, cfg, rel_env("TOFU_REL_SEEDS", 24));
+  run_seeds("faults_resets", resets_plan(), cfg, rel_env("TOFU_REL_SEEDS", 24));
 }
 
 void case_faults_nomem(void) {
@@ -359,28 +369,13 @@ void case_faults_nomem(void) {
 }
 
 void case_faults_uds(void) {
-  fault_plan p;
-  memset(&p, 0, sizeof p);
-  p.wouldblock = 100;
-  p.shortio = 300;
-  p.early = 100;
-  p.spurious = 150;
-  p.delay = 150;
   flow_cfg cfg = {60, 1, 1};
-  run_seeds("faults_uds", p, cfg, rel_env("TOFU_REL_SEEDS", 12));
+  run_seeds("faults_uds", lossless_plan(), cfg, rel_env("TOFU_REL_SEEDS", 12));
 }
 
 /* The resets plan on a Unix socket: what is lost with a connection was
  * written, on both transports. */
 void case_faults_resets_uds(void) {
-  fault_plan p;
-  memset(&p, 0, sizeof p);
-  p.wouldblock = 50;
-  p.shortio = 200;
-  p.reset = 8;
-  p.early = 50;
-  p.spurious = 50;
-  p.delay = 50;
   flow_cfg cfg = {60, 0, 1};
-  run_seeds("faults_resets_uds", p, cfg, rel_env("TOFU_REL_SEEDS", 12));
+  run_seeds("faults_resets_uds", resets_plan(), cfg, rel_env("TOFU_REL_SEEDS", 12));
 }
