@@ -30,16 +30,19 @@ void tofu_options_default(tofu_options *opts) {
 static int engine_locks_init(tofu_engine *e) {
   if (plat_mutex_init(&e->in_mu) != TOFU_OK)
     return TOFU_ESYSTEM;
-  if (plat_cond_init(&e->ctl_cv) == TOFU_OK) {
-    if (chan_num_init(&e->nums) == TOFU_OK) {
-      if (plat_mutex_init(&e->groups_mu) == TOFU_OK) {
-        e->locks_made = 1;
-        return TOFU_OK;
-      }
-      chan_num_fini(&e->nums);
-    }
-    plat_cond_fini(&e->ctl_cv);
-  }
+  if (plat_cond_init(&e->ctl_cv) != TOFU_OK)
+    goto undo_in_mu;
+  if (chan_num_init(&e->nums) != TOFU_OK)
+    goto undo_ctl_cv;
+  if (plat_mutex_init(&e->groups_mu) != TOFU_OK)
+    goto undo_nums;
+  e->locks_made = 1;
+  return TOFU_OK;
+undo_nums:
+  chan_num_fini(&e->nums);
+undo_ctl_cv:
+  plat_cond_fini(&e->ctl_cv);
+undo_in_mu:
   plat_mutex_fini(&e->in_mu);
   return TOFU_ESYSTEM;
 }
