@@ -240,11 +240,8 @@ static void pause_reading(channel *ch, const uint8_t *rest, size_t n) {
   atomic_store(&e->released, 1);
   tofu_group *g = ch->group;
   if (!g->pool_notice_out && ch->state != CH_ACCEPTED) {
-    tofu_message *note = pool_notice_new(&e->pool);
+    tofu_message *note = msg_signal_notice(&e->pool, ch->number, TOFU_STATUS_POOL_EMPTY);
     if (note) {
-      note->hdr.opcode = TOFU_OP_SIGNAL;
-      note->hdr.channel = ch->number;
-      msg_hand_back(note, TOFU_STATUS_POOL_EMPTY);
       outbox_deliver(e, g, note);
       g->pool_notice_out = 1;
     }

@@ -317,13 +317,11 @@ int tofu_update_receiver(tofu_group *g, tofu_message **msg) {
   }
   if (atomic_exchange(&g->update_pending, 1))
     return TOFU_OK; /* one is queued already */
-  tofu_message *n = pool_notice_new(&g->engine->pool);
+  tofu_message *n = msg_signal_notice(&g->engine->pool, 0, TOFU_STATUS_RECEIVER_UPDATE);
   if (!n) {
     atomic_store(&g->update_pending, 0);
     return TOFU_ENOMEM;
   }
-  n->hdr.opcode = TOFU_OP_SIGNAL;
-  msg_hand_back(n, TOFU_STATUS_RECEIVER_UPDATE);
   n->flags |= MSG_UPDATE_NOTICE;
   mailbox_put(&g->mb, n);
   return TOFU_OK;

@@ -6,6 +6,16 @@
 
 #include "pool.h"
 
+tofu_message *msg_signal_notice(struct pool *p, uint16_t channel, int status) {
+  tofu_message *n = pool_notice_new(p);
+  if (n) {
+    n->hdr.opcode = TOFU_OP_SIGNAL;
+    n->hdr.channel = channel;
+    msg_hand_back(n, status);
+  }
+  return n;
+}
+
 void msg_hand_back(tofu_message *m, int status) {
   m->hdr.origin = TOFU_ORIGIN_ENGINE;
   m->hdr.status = (uint8_t)status;

@@ -44,6 +44,12 @@ struct tofu_message {
   char connect_ip[NET_IPV4_TEXT];
 };
 
+/* A Signal from the engine (origin engine) with a status, for a channel (0
+ * for none): the engine's notices (pool_empty, receiver_update,
+ * communication_failed). Made outside the pool's limit; NULL if malloc
+ * fails. */
+tofu_message *msg_signal_notice(struct pool *p, uint16_t channel, int status);
+
 /* Set origin engine and a status: how the engine hands a message back. */
 void msg_hand_back(tofu_message *m, int status);
 

@@ -198,11 +198,9 @@ static void tell_groups(tofu_engine *e, int status) {
   for (tofu_group *g = e->groups; g; g = g->next_group) {
     /* A group in the list is alive until the Reactor has run its destroy
      * command, which it cannot be doing now. */
-    tofu_message *n = pool_notice_new(&e->pool);
+    tofu_message *n = msg_signal_notice(&e->pool, 0, status);
     if (!n)
       break;
-    n->hdr.opcode = TOFU_OP_SIGNAL;
-    msg_hand_back(n, status);
     outbox_deliver(e, g, n);
   }
   plat_mutex_unlock(&e->groups_mu);
@@ -213,8 +211,8 @@ static void wait_failed(tofu_engine *e) {
   int row = ++e->wait_fails_row;
   if (row == WAIT_FAILS_NOTICE)
     tell_groups(e, TOFU_STATUS_COMMUNICATION_FAILED);
-  int ms = row > 8 ? WAIT_BACKOFF_MAX_MS : 1 << (row - 1);
-  plat_sleep_ms(ms < WAIT_BACKOFF_MAX_MS ? ms : WAIT_BACKOFF_MAX_MS);
+  /* 1, 2, 4, ..., 64 ms, then WAIT_BACKOFF_MAX_MS. */
+  plat_sleep_ms(row >= 8 ? WAIT_BACKOFF_MAX_MS : 1 << (row - 1));
 }
 
 /* A message came back to the pool while channels waited for memory. A put
