@@ -52,6 +52,10 @@ uint16_t rel_port_of(const char *bound);
 /* Send all of buf on a blocking socket; 1 on success. */
 int rel_send_all(tofu_socket s, const void *buf, size_t n);
 
+/* Send as much of buf as a non-blocking socket takes now; returns the bytes
+ * sent (the socket must be non-blocking). */
+size_t rel_send_some(tofu_socket s, const void *buf, size_t n);
+
 /* Encode a frame header into out[16]. */
 void rel_frame(uint8_t out[16], unsigned opcode, uint64_t id, uint16_t hlen, uint16_t blen);
 
@@ -77,6 +81,8 @@ typedef struct rel_echo_server {
   int track; /* remember request ids to catch one delivered twice */
   uint64_t *seen;
   size_t nseen, cap;
+  atomic_long hellos;                             /* HelloRequests answered */
+  atomic_long closed_by[TOFU_STATUS_UNKNOWN_ERROR + 1]; /* channel_closed notices, by cause */
 } rel_echo_server;
 void rel_echo_main(void *arg);
 
