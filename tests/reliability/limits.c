@@ -187,12 +187,12 @@ void case_limits_half_frames(void) {
   long rss1 = rel_rss_kib();
   size_t holders = HOLDERS(st);
 #undef HOLDERS
-  printf("%zu bytes sent by %d peers; %zu hold a frame, %llu paused; pool %zu of %zu bytes\n",
-         sent, n, holders, (unsigned long long)(st.reads_paused - paused0), st.memory_used,
+  printf("%zu bytes sent by %d peers; %zu hold a frame, %llu paused; pool %zu of %zu bytes\n", sent,
+         n, holders, (unsigned long long)(st.reads_paused - paused0), st.memory_used,
          st.memory_limit);
   ck_assert_uint_le(st.memory_used, st.memory_limit);
-  ck_assert_msg(holders < (size_t)n / 2, "the pool held %zu of %d frames: no peer paused",
-                holders, n);
+  ck_assert_msg(holders < (size_t)n / 2, "the pool held %zu of %d frames: no peer paused", holders,
+                n);
   if (faults_nomem_supported()) {
     uint64_t outside = faults_alloc_bytes() - alloc0 - (st.memory_used - used0);
     printf("asked of malloc outside the pool during the attack: %llu bytes\n",
@@ -217,8 +217,7 @@ void case_limits_half_frames(void) {
 
   /* A client connecting now is served. */
   uint64_t took = legit_served(&s);
-  printf("a client connecting during the attack was served in %llu ms\n",
-         (unsigned long long)took);
+  printf("a client connecting during the attack was served in %llu ms\n", (unsigned long long)took);
   rel_figure("half_frames_client_served_ms", (double)took);
 
   for (int i = 0; i < n; i++)
@@ -268,8 +267,8 @@ void case_limits_frame_deadline(void) {
     peer[i] = rel_raw_connect(s.port);
     raw_say_hello(peer[i], (uint64_t)i + 1);
   }
-  SITE_WAIT(&s, ET_DEADLINE_MS, atomic_load(&s.srv.hellos) == HOLDERS + 1,
-            "%ld hellos answered", atomic_load(&s.srv.hellos));
+  SITE_WAIT(&s, ET_DEADLINE_MS, atomic_load(&s.srv.hellos) == HOLDERS + 1, "%ld hellos answered",
+            atomic_load(&s.srv.hellos));
   size_t used0 = site_stats(&s).memory_used;
   static uint8_t f[16 + 1000];
   rel_frame(f, TOFU_OP_REQUEST, 9, 65535, 65535);
@@ -423,8 +422,8 @@ void case_limits_max_channels(void) {
   et_listen(ep, gp, "tcp|127.0.0.1|0", pbound, sizeof pbound);
   tofu_group *gout = et_group(s.es);
   uint16_t out = et_post_hello(s.es, gout, pbound).channel;
-  tofu_message *m = et_expect(gp, TOFU_OP_HELLO_REQUEST, TOFU_ORIGIN_APPLICATION,
-                              TOFU_STATUS_SUCCESS);
+  tofu_message *m =
+      et_expect(gp, TOFU_OP_HELLO_REQUEST, TOFU_ORIGIN_APPLICATION, TOFU_STATUS_SUCCESS);
   tofu_msg_header(m)->opcode = TOFU_OP_HELLO_RESPONSE;
   et_post(gp, &m);
   m = et_expect(gout, TOFU_OP_HELLO_RESPONSE, TOFU_ORIGIN_APPLICATION, TOFU_STATUS_SUCCESS);
@@ -496,13 +495,12 @@ void case_limits_max_frame(void) {
       ck_assert(rel_send_all(p, req, sizeof req));
       taken++;
       SITE_WAIT(&s, ET_DEADLINE_MS, atomic_load(&s.srv.requests) == taken,
-                "frame of %u + %u bytes at max_frame not delivered", tries[i].hlen,
-                tries[i].blen);
+                "frame of %u + %u bytes at max_frame not delivered", tries[i].hlen, tries[i].blen);
       continue;
     }
     ck_assert(rel_send_all(p, req, 16)); /* the header alone */
-    ck_assert_msg(rel_closed_by_peer(p), "frame of %u + %u bytes: channel left open",
-                  tries[i].hlen, tries[i].blen);
+    ck_assert_msg(rel_closed_by_peer(p), "frame of %u + %u bytes: channel left open", tries[i].hlen,
+                  tries[i].blen);
     net_close(p);
     p = TOFU_INVALID_SOCKET;
     refused++;

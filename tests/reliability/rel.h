@@ -81,7 +81,7 @@ typedef struct rel_echo_server {
   int track; /* remember request ids to catch one delivered twice */
   uint64_t *seen;
   size_t nseen, cap;
-  atomic_long hellos;                             /* HelloRequests answered */
+  atomic_long hellos;                                   /* HelloRequests answered */
   atomic_long closed_by[TOFU_STATUS_UNKNOWN_ERROR + 1]; /* channel_closed notices, by cause */
 } rel_echo_server;
 void rel_echo_main(void *arg);
