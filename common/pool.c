@@ -102,18 +102,31 @@ static int grow(tofu_message *m, uint8_t **buf, uint32_t *cap, uint32_t len, siz
   return TOFU_OK;
 }
 
-/* Whether a frame's two buffers could grow to hl and bl bytes now, trimming
- * free messages' buffers to make room. Checked before either grows, so that
- * a frame that does not fit allocates nothing: a paused channel retried
- * while the pool is full costs one lock, not a buffer made and dropped. */
+static size_t growth(uint32_t cap, size_t need) {
+  return need > cap ? need - cap : 0;
+}
+
+/* Whether a frame's two buffers could grow to hl and bl bytes now. Checked
+ * before either grows, so that a frame that does not fit allocates nothing:
+ * a paused channel retried while the pool is full costs one lock, not a
+ * buffer made and dropped. To make room, free messages' buffers are
+ * released first, then m's own if they do not suit the frame (a message
+ * with a large body, taken for a frame of text headers only): m is a free
+ * message too, until the frame has it. */
 static int frame_fits(tofu_message *m, size_t hl, size_t bl) {
   pool *p = m->pool;
-  size_t need = (hl > m->th_cap ? hl - m->th_cap : 0) + (bl > m->body_cap ? bl - m->body_cap : 0);
+  size_t need = growth(m->th_cap, hl) + growth(m->body_cap, bl);
   if (need == 0)
     return 1;
   plat_mutex_lock(&p->mu);
   if (p->used + need > p->limit)
     trim_locked(p, need);
+  if (p->used + need > p->limit && (m->th_cap || m->body_cap)) {
+    size_t freed = drop_buffers(m);
+    m->charged -= freed;
+    p->used -= freed;
+    need = hl + bl;
+  }
   int fits = p->used + need <= p->limit;
   plat_mutex_unlock(&p->mu);
   return fits;

@@ -228,23 +228,21 @@ void case_limits_half_frames(void) {
 
 /* ---- the frame deadline -------------------------------------------------- */
 
-/* Take everything the pool has left: every message it can make, then the
- * largest bodies that still fit (halving the step). Returns the count. */
+/* Take everything the pool has left: messages with the largest bodies that
+ * still fit (halving the step), then every message left free. Returns the
+ * count. */
 static int hold_rest(tofu_engine *e, tofu_message **held, int max) {
   static uint8_t body[TOFU_MAX_BODY];
   int n = 0;
-  while (n < max && (held[n] = tofu_get(e, TOFU_ALWAYS)) != NULL)
-    n++;
-  ck_assert_int_gt(n, 0);
-  ck_assert_int_lt(n, max);
-  for (int i = 0; i < n; i++) {
+  while (n < max && (held[n] = tofu_get(e, TOFU_ALWAYS)) != NULL) {
     size_t len = 0;
     for (size_t step = 32768; step > 0; step /= 2)
-      if (len + step <= TOFU_MAX_BODY && tofu_msg_set_body(held[i], body, len + step) == TOFU_OK)
+      if (len + step <= TOFU_MAX_BODY && tofu_msg_set_body(held[n], body, len + step) == TOFU_OK)
         len += step;
-    if (len < TOFU_MAX_BODY)
-      break; /* the pool is full */
+    n++;
   }
+  ck_assert_int_gt(n, 0);
+  ck_assert_int_lt(n, max);
   return n;
 }
 
@@ -327,6 +325,68 @@ void case_limits_frame_deadline(void) {
                     tofu_status_name(c));
   for (int i = 0; i < nheld; i++)
     tofu_put(s.es, &held[i]);
+  site_close(&s);
+}
+
+/* Memory that comes back goes to every paused channel whose frame fits,
+ * the oldest first: a newcomer's small HelloRequest paused behind a peer's
+ * maximal frame is served as soon as there is room for it, not once there
+ * is room for both. */
+void case_limits_small_not_behind_large(void) {
+  enum { HOLDERS = 4, HELD_MAX = 4096 };
+  tofu_options o;
+  tofu_options_default(&o);
+  o.max_memory = 1 << 20;
+  o.frame_timeout_ms = -1;
+  site s;
+  site_open(&s, &o);
+  tofu_socket peer[HOLDERS + 1];
+  for (int i = 0; i < HOLDERS + 1; i++) {
+    peer[i] = rel_raw_connect(s.port);
+    raw_say_hello(peer[i], (uint64_t)i + 1);
+  }
+  SITE_WAIT(&s, ET_DEADLINE_MS, atomic_load(&s.srv.hellos) == HOLDERS + 1, "%ld hellos answered",
+            atomic_load(&s.srv.hellos));
+  size_t used0 = site_stats(&s).memory_used;
+  static uint8_t f[16 + 1000];
+  rel_frame(f, TOFU_OP_REQUEST, 9, 65535, 65535);
+  memset(f + 16, 'l', 1000);
+  for (int i = 0; i < HOLDERS; i++)
+    ck_assert(rel_send_all(peer[i], f, sizeof f));
+  SITE_WAIT(&s, ET_DEADLINE_MS, site_stats(&s).memory_used >= used0 + HOLDERS * 131000u,
+            "the half-frames hold %zu bytes", site_stats(&s).memory_used - used0);
+  static tofu_message *held[HELD_MAX];
+  int nheld = hold_rest(s.es, held, HELD_MAX);
+  /* The large frame waits first, then the newcomer's hello. */
+  uint64_t paused0 = site_stats(&s).reads_paused;
+  ck_assert(rel_send_all(peer[HOLDERS], f, sizeof f));
+  SITE_WAIT(&s, ET_DEADLINE_MS, site_stats(&s).reads_paused == paused0 + 1,
+            "the large frame did not wait for memory");
+  tofu_engine *ec = et_engine(0);
+  tofu_group *gc = et_group(ec);
+  uint16_t ch = et_post_hello(ec, gc, s.bound).channel;
+  SITE_WAIT(&s, ET_DEADLINE_MS, site_stats(&s).reads_paused == paused0 + 2,
+            "the hello did not wait for memory");
+  /* Room for the hello (64 KiB), not for the large frame (128 KiB). */
+  size_t len;
+  tofu_msg_body(held[0], &len);
+  ck_assert_uint_eq(len, TOFU_MAX_BODY);
+  tofu_put(s.es, &held[0]);
+  tofu_message *m =
+      et_expect(gc, TOFU_OP_HELLO_RESPONSE, TOFU_ORIGIN_APPLICATION, TOFU_STATUS_SUCCESS);
+  tofu_put(ec, &m);
+  m = et_msg(ec, TOFU_OP_REQUEST, ch, 300, 3);
+  et_post(gc, &m);
+  m = et_expect(gc, TOFU_OP_RESPONSE, TOFU_ORIGIN_APPLICATION, TOFU_STATUS_SUCCESS);
+  ck_assert(et_body_ok(m, 300, 3));
+  tofu_put(ec, &m);
+  tofu_group_destroy(gc);
+  et_assert_all_returned(ec);
+  tofu_engine_destroy(ec);
+  for (int i = 1; i < nheld; i++)
+    tofu_put(s.es, &held[i]);
+  for (int i = 0; i < HOLDERS + 1; i++)
+    net_close(peer[i]);
   site_close(&s);
 }
 
