@@ -266,6 +266,7 @@ static int frame_done(channel *ch) {
   tofu_message *m = ch->rx;
   const wire_header *h = &ch->dec.header;
   ch->rx = NULL;
+  ch->frame_due = 0; /* its deadline ends with it */
   m->hdr.channel = ch->number;
   m->hdr.opcode = (uint8_t)wire_opcode(h->proto);
   m->hdr.origin = TOFU_ORIGIN_APPLICATION;
@@ -274,7 +275,6 @@ static int frame_done(channel *ch) {
   m->hdr.message_id = h->message_id;
   m->th_len = h->headers_len;
   m->body_len = h->body_len;
-  ch->frame_due = 0;
   if (ch->state == CH_ACCEPTED || ch->state == CH_HELLO_SENT)
     channel_set_state(ch, CH_OPEN);
   unsigned op = m->hdr.opcode;

@@ -24,6 +24,20 @@
 #define REQ_NATIVE_NET (1u << 10) /* not under Wine (its network stack is too slow for it) */
 #define REQ_RLIMIT (1u << 11)     /* may lower RLIMIT_NOFILE (not under valgrind, which owns it) */
 
+/* 1 in builds with AddressSanitizer or ThreadSanitizer, whose quarantine
+ * and shadow memory make the resident set say little about the program's
+ * own memory (valgrind runs set TOFU_REL_NO_RSS_CHECK=1 for the same). */
+#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
+#define REL_SANITIZED 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer) || __has_feature(thread_sanitizer)
+#define REL_SANITIZED 1
+#endif
+#endif
+#ifndef REL_SANITIZED
+#define REL_SANITIZED 0
+#endif
+
 /* A number from the environment, or def. */
 long rel_env(const char *name, long def);
 
