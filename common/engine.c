@@ -224,7 +224,7 @@ static int post_check(const tofu_message *m, address *a) {
   unsigned op = h->opcode;
   if (op >= TOFU_OPCODE_COUNT)
     return TOFU_STATUS_INVALID_OP_CODE;
-  if (h->origin != TOFU_ORIGIN_APPLICATION || op == TOFU_OP_WELCOME_RESPONSE)
+  if (op == TOFU_OP_WELCOME_RESPONSE)
     return TOFU_STATUS_NOT_ALLOWED;
   if (op == TOFU_OP_RESPONSE && h->message_id == 0)
     return TOFU_STATUS_INVALID_MESSAGE_ID;
@@ -240,7 +240,7 @@ static int post_check(const tofu_message *m, address *a) {
     int connect = op == TOFU_OP_HELLO_REQUEST;
     if (address_from_message(m, connect ? TOFU_HDR_CONNECT_TO : TOFU_HDR_LISTEN_ON, connect, a) !=
         TOFU_OK)
-      return TOFU_STATUS_INVALID_ADDRESS;
+      return TOFU_STATUS_WRONG_ADDRESS;
     return TOFU_STATUS_SUCCESS;
   }
   if (h->channel == TOFU_CHANNEL_UNASSIGNED || h->channel == TOFU_CHANNEL_RESERVED)
@@ -266,13 +266,15 @@ int tofu_post(tofu_group *g, tofu_message **msg, tofu_header *out) {
       return TOFU_ELIMIT;
     m->hdr.channel = n;
   }
-  m->connect_ip[0] = '\0';
-  if (op == TOFU_OP_HELLO_REQUEST && a.kind == ADDR_TCP &&
-      net_resolve_ipv4(a.host, m->connect_ip) != NET_OK)
-    m->connect_ip[0] = '\0';
+  m->naddrs = 0;
+  if ((op == TOFU_OP_HELLO_REQUEST || op == TOFU_OP_WELCOME_REQUEST) && a.kind == ADDR_TCP) {
+    int n = net_resolve(a.host, a.port, op == TOFU_OP_WELCOME_REQUEST, m->addrs, NET_RESOLVE_MAX);
+    m->naddrs = n > 0 ? n : 0;
+  }
   if (m->hdr.message_id == 0)
     m->hdr.message_id = atomic_fetch_add(&next_message_id, 1);
   m->hdr.status = TOFU_STATUS_SUCCESS;
+  m->hdr.origin = TOFU_ORIGIN_APPLICATION; /* a message handed back may be posted again */
   m->group = g;
   m->cmd = MSG_CMD_POST;
   if (out)

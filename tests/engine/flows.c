@@ -68,18 +68,18 @@ static void echo_over(const char *listen_addr, int engines) {
   m = et_expect(gs, TOFU_OP_BYE_REQUEST, TOFU_ORIGIN_APPLICATION, TOFU_STATUS_SUCCESS);
   tofu_msg_header(m)->opcode = TOFU_OP_BYE_RESPONSE;
   et_post(gs, &m);
-  m = et_expect(gs, TOFU_OP_BYE_SIGNAL, TOFU_ORIGIN_ENGINE, TOFU_STATUS_CHANNEL_CLOSED);
+  m = et_expect(gs, TOFU_OP_SIGNAL, TOFU_ORIGIN_ENGINE, TOFU_STATUS_CHANNEL_CLOSED);
   ck_assert_uint_eq(tofu_msg_header(m)->channel, sch);
   tofu_put(es, &m);
   m = et_expect(gc, TOFU_OP_BYE_RESPONSE, TOFU_ORIGIN_APPLICATION, TOFU_STATUS_SUCCESS);
   tofu_put(ec, &m);
-  m = et_expect(gc, TOFU_OP_BYE_SIGNAL, TOFU_ORIGIN_ENGINE, TOFU_STATUS_CHANNEL_CLOSED);
+  m = et_expect(gc, TOFU_OP_SIGNAL, TOFU_ORIGIN_ENGINE, TOFU_STATUS_CHANNEL_CLOSED);
   ck_assert_uint_eq(tofu_msg_header(m)->channel, cch);
   tofu_put(ec, &m);
   /* Close the listener too. */
   m = et_msg(es, TOFU_OP_BYE_SIGNAL, lch, 0, 0);
   et_post(gs, &m);
-  m = et_expect(gs, TOFU_OP_BYE_SIGNAL, TOFU_ORIGIN_ENGINE, TOFU_STATUS_CHANNEL_CLOSED);
+  m = et_expect(gs, TOFU_OP_SIGNAL, TOFU_ORIGIN_ENGINE, TOFU_STATUS_CHANNEL_CLOSED);
   ck_assert_uint_eq(tofu_msg_header(m)->channel, lch);
   tofu_put(es, &m);
   ck_assert_ptr_null(tofu_wait_receive(gs, 0));
@@ -186,19 +186,31 @@ void case_bye_signal_abort(void) {
   et_listen(e, gs, "tcp|127.0.0.1|0", bound, sizeof bound);
   uint16_t cch, sch;
   et_connect(e, gc, gs, e, bound, &cch, &sch);
-  /* The client aborts: its group gets the ByeSignal back as channel_closed;
-   * the server sees the peer gone. */
-  tofu_message *m = et_msg(e, TOFU_OP_BYE_SIGNAL, cch, 0, 0);
-  et_post(gc, &m);
-  m = et_expect(gc, TOFU_OP_BYE_SIGNAL, TOFU_ORIGIN_ENGINE, TOFU_STATUS_CHANNEL_CLOSED);
+  /* The client aborts: its group gets the ByeSignal back as the
+   * channel_closed notice. The ByeSignal also goes to the peer (as tofu
+   * sends it), whose group receives it, body and all, and then the
+   * channel_closed notice with cause channel_closed: an abort, not a
+   * protocol violation. Both notices carry the id of the channel's first
+   * message, the HelloRequest. */
+  tofu_message *m = et_msg(e, TOFU_OP_BYE_SIGNAL, cch, 5, 7);
+  tofu_header bye = et_post(gc, &m);
+  m = et_expect(gc, TOFU_OP_SIGNAL, TOFU_ORIGIN_ENGINE, TOFU_STATUS_CHANNEL_CLOSED);
   ck_assert_uint_eq(tofu_msg_header(m)->channel, cch);
+  uint64_t hello_id = tofu_msg_header(m)->message_id;
+  ck_assert(hello_id != 0 && hello_id != bye.message_id);
   tofu_put(e, &m);
-  m = et_expect(gs, TOFU_OP_BYE_SIGNAL, TOFU_ORIGIN_ENGINE, TOFU_STATUS_CHANNEL_CLOSED);
+  m = et_expect(gs, TOFU_OP_BYE_SIGNAL, TOFU_ORIGIN_APPLICATION, TOFU_STATUS_SUCCESS);
   ck_assert_uint_eq(tofu_msg_header(m)->channel, sch);
+  ck_assert(tofu_msg_header(m)->message_id == bye.message_id);
+  ck_assert(et_body_ok(m, 5, 7));
+  tofu_put(e, &m);
+  m = et_expect(gs, TOFU_OP_SIGNAL, TOFU_ORIGIN_ENGINE, TOFU_STATUS_CHANNEL_CLOSED);
+  ck_assert_uint_eq(tofu_msg_header(m)->channel, sch);
+  ck_assert(tofu_msg_header(m)->message_id == hello_id);
   const char *v;
   size_t len;
   ck_assert(tofu_msg_find_header(m, TOFU_HDR_CAUSE, &v, &len));
-  ck_assert(len == strlen("peer_disconnected") && memcmp(v, "peer_disconnected", len) == 0);
+  ck_assert(len == strlen("channel_closed") && memcmp(v, "channel_closed", len) == 0);
   tofu_put(e, &m);
   /* Posting to the closed channel: handed back. */
   m = et_msg(e, TOFU_OP_SIGNAL, cch, 1, 0);
@@ -285,7 +297,7 @@ void case_raw_peer_interop(void) {
   wire_decode_header(buf, &h);
   ck_assert_uint_eq(h.proto, TOFU_OP_BYE_RESPONSE);
   ck_assert_int_eq((int)net_recv(s, buf, 1), 0); /* end of stream */
-  m = et_expect(gs, TOFU_OP_BYE_SIGNAL, TOFU_ORIGIN_ENGINE, TOFU_STATUS_CHANNEL_CLOSED);
+  m = et_expect(gs, TOFU_OP_SIGNAL, TOFU_ORIGIN_ENGINE, TOFU_STATUS_CHANNEL_CLOSED);
   tofu_put(e, &m);
   net_close(s);
   tofu_group_destroy(gs);

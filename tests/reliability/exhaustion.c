@@ -229,7 +229,7 @@ void case_exhaust_peer_stops_reading(void) {
     tofu_header *h = tofu_msg_header(m);
     ck_assert_uint_eq(h->origin, TOFU_ORIGIN_ENGINE);
     ck_assert_uint_eq(h->status, TOFU_STATUS_CHANNEL_CLOSED);
-    int done = h->opcode == TOFU_OP_BYE_SIGNAL;
+    int done = h->opcode == TOFU_OP_SIGNAL;
     if (!done)
       back++;
     tofu_put(e, &m);

@@ -164,7 +164,7 @@ static void run_flow(const fault_plan *plan, const flow_cfg *cfg, flow_totals *t
         state[i] = 1;
         tot->delivered++;
       }
-    } else if (h->opcode == TOFU_OP_BYE_SIGNAL && h->status == TOFU_STATUS_CHANNEL_CLOSED) {
+    } else if (h->opcode == TOFU_OP_SIGNAL && h->status == TOFU_STATUS_CHANNEL_CLOSED) {
       ck_assert_int_ge(c, 0);
       const char *cause = "?";
       size_t cl = 1;

@@ -114,7 +114,7 @@ static uint16_t raw_hello(arena *a, tofu_socket s, int trickle) {
 /* The server application hears that channel ch closed, for this cause. */
 static void expect_closed(arena *a, uint16_t ch, int cause) {
   tofu_message *m =
-      et_expect(a->gs, TOFU_OP_BYE_SIGNAL, TOFU_ORIGIN_ENGINE, TOFU_STATUS_CHANNEL_CLOSED);
+      et_expect(a->gs, TOFU_OP_SIGNAL, TOFU_ORIGIN_ENGINE, TOFU_STATUS_CHANNEL_CLOSED);
   ck_assert_uint_eq(tofu_msg_header(m)->channel, ch);
   const char *v;
   size_t len;

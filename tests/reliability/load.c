@@ -80,7 +80,7 @@ void case_load_1000(void) {
   tofu_group_destroy(gc);
   for (int i = 0; i < n; i++) {
     tofu_message *m =
-        et_expect(gs, TOFU_OP_BYE_SIGNAL, TOFU_ORIGIN_ENGINE, TOFU_STATUS_CHANNEL_CLOSED);
+        et_expect(gs, TOFU_OP_SIGNAL, TOFU_ORIGIN_ENGINE, TOFU_STATUS_CHANNEL_CLOSED);
     tofu_put(es, &m);
   }
   free(cch);
@@ -313,7 +313,7 @@ void case_soak(void) {
         et_post(gc, &m);
       }
       tofu_message *m =
-          et_expect(gc, TOFU_OP_BYE_SIGNAL, TOFU_ORIGIN_ENGINE, TOFU_STATUS_CHANNEL_CLOSED);
+          et_expect(gc, TOFU_OP_SIGNAL, TOFU_ORIGIN_ENGINE, TOFU_STATUS_CHANNEL_CLOSED);
       ck_assert_uint_eq(tofu_msg_header(m)->channel, ch);
       tofu_put(ec, &m);
       closes++;

@@ -130,7 +130,7 @@ void case_misuse_destroyed_group(void) {
   for (;;) {
     m = et_recv(gs);
     tofu_header *h = tofu_msg_header(m);
-    int done = h->opcode == TOFU_OP_BYE_SIGNAL && h->status == TOFU_STATUS_CHANNEL_CLOSED;
+    int done = h->opcode == TOFU_OP_SIGNAL && h->status == TOFU_STATUS_CHANNEL_CLOSED;
     tofu_put(es, &m);
     if (done)
       break;
