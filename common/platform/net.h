@@ -51,8 +51,10 @@ int net_tcp_socket(tofu_socket *out);
  * platform has no AF_UNIX (Wine 8, Windows before build 17063). */
 int net_uds_socket(tofu_socket *out);
 
-/* Switch a socket to non-blocking mode. */
+/* Switch a socket to non-blocking mode, or back to blocking mode (a socket
+ * that no poller watches; e.g. a test's peer reading frame by frame). */
 int net_set_nonblocking(tofu_socket s);
+int net_set_blocking(tofu_socket s);
 
 /* Disable Nagle's algorithm so small writes leave at once. */
 int net_set_nodelay(tofu_socket s);

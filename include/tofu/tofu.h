@@ -10,7 +10,7 @@
  *   - An engine owns one Reactor thread (the only thread that touches
  *     sockets) and one message pool whose memory has a hard limit.
  *   - A message is a 16-byte binary header (tofu_header), text headers
- *     ("name: value\r\n" lines) and a body. Messages come from the pool
+ *     ("name:value\r\n" lines) and a body. Messages come from the pool
  *     (tofu_get) and go back to it (tofu_put).
  *   - A channel group has its own receive queue. tofu_post hands a message
  *     to the Reactor; tofu_wait_receive returns the next message for the
@@ -222,14 +222,15 @@ TOFU_API void *tofu_msg_body_mut(tofu_message *m, size_t *len);
 TOFU_API int tofu_msg_set_body(tofu_message *m, const void *data, size_t len);
 TOFU_API int tofu_msg_append_body(tofu_message *m, const void *data, size_t len);
 
-/* The raw text headers ("name: value\r\n" lines) and their length. */
+/* The raw text headers ("name:value\r\n" lines; a reader trims blanks
+ * around the value, so "name: value\r\n" from a peer reads the same) and their length. */
 TOFU_API const char *tofu_msg_headers(const tofu_message *m, size_t *len);
 
 /* Replace the raw text headers (no validation: they are sent as they are).
  * Errors as tofu_msg_set_body, with TOFU_MAX_TEXT_HEADERS. */
 TOFU_API int tofu_msg_set_headers(tofu_message *m, const void *raw, size_t len);
 
-/* Append "name: value\r\n". name must be non-empty and hold no ':', CR or
+/* Append "name:value\r\n" (byte for byte what tofu writes). name must be non-empty and hold no ':', CR or
  * LF; value must hold no CR or LF. Errors: TOFU_EINVAL, TOFU_ELIMIT. */
 TOFU_API int tofu_msg_add_header(tofu_message *m, const char *name, const char *value);
 

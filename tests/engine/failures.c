@@ -62,6 +62,46 @@ void case_connect_refused_tcp(void) {
   connect_fails(addr);
 }
 
+/* The same on IPv6 loopback. */
+void case_connect_refused_tcp6(void) {
+  net_addr a;
+  tofu_socket s;
+  ck_assert_int_eq(net_resolve("::1", 0, 1, &a, 1), 1);
+  ck_assert_int_eq(net_tcp_socket_for(&a, &s), NET_OK);
+  ck_assert_int_eq(net_tcp_bind(s, &a, &a.port), NET_OK);
+  net_close(s);
+  char addr[64];
+  snprintf(addr, sizeof addr, "tcp|::1|%u", (unsigned)a.port);
+  connect_fails(addr);
+}
+
+/* A host name that does not resolve: the request comes back with
+ * invalid_address (as tofu reports it), then channel_closed; a listen on
+ * one, likewise. The ".invalid" top-level name never resolves (RFC 6761). */
+void case_unresolvable_host(void) {
+  tofu_engine *e = et_engine(0);
+  tofu_group *g = et_group(e);
+  tofu_header h = et_post_hello(e, g, "tcp|no-such-host.invalid|7099");
+  tofu_message *m = et_expect(g, TOFU_OP_HELLO_REQUEST, TOFU_ORIGIN_ENGINE, TOFU_STATUS_INVALID_ADDRESS);
+  ck_assert(tofu_msg_header(m)->message_id == h.message_id);
+  tofu_put(e, &m);
+  m = et_expect(g, TOFU_OP_SIGNAL, TOFU_ORIGIN_ENGINE, TOFU_STATUS_CHANNEL_CLOSED);
+  ck_assert(tofu_msg_header(m)->message_id == h.message_id);
+  tofu_put(e, &m);
+  m = tofu_get(e, TOFU_ALWAYS);
+  tofu_msg_header(m)->opcode = TOFU_OP_WELCOME_REQUEST;
+  ck_assert_int_eq(tofu_msg_add_header(m, TOFU_HDR_LISTEN_ON, "tcp|no-such-host.invalid|0"), TOFU_OK);
+  h = et_post(g, &m);
+  m = et_expect(g, TOFU_OP_WELCOME_REQUEST, TOFU_ORIGIN_ENGINE, TOFU_STATUS_INVALID_ADDRESS);
+  tofu_put(e, &m);
+  m = et_expect(g, TOFU_OP_SIGNAL, TOFU_ORIGIN_ENGINE, TOFU_STATUS_CHANNEL_CLOSED);
+  ck_assert(tofu_msg_header(m)->message_id == h.message_id);
+  tofu_put(e, &m);
+  tofu_group_destroy(g);
+  et_assert_all_returned(e);
+  tofu_engine_destroy(e);
+}
+
 /* A connect that the peer never answers ends with connect_failed when the
  * engine's connect timeout passes, not when the kernel gives up (minutes). A
  * listener whose accept queue is full drops new SYNs, so the connect hangs. */

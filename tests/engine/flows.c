@@ -121,6 +121,55 @@ void case_connect_by_name_tcp(void) {
   tofu_engine_destroy(e);
 }
 
+/* The same over IPv6 loopback. */
+void case_echo_tcp6(void) {
+  echo_over("tcp|::1|0", 2);
+}
+
+/* "tcp|::|0" listens on every interface of both families (the engine makes
+ * IPv6 listeners dual-stack on every platform): a client reaches it over
+ * ::1 and over 127.0.0.1. */
+void case_listen_any_both_families(void) {
+  tofu_engine *e = et_engine(0);
+  tofu_group *gs = et_group(e), *gc = et_group(e);
+  char bound[256], to[256];
+  et_listen(e, gs, "tcp|::|0", bound, sizeof bound);
+  ck_assert_msg(strncmp(bound, "tcp|::|", 7) == 0, "bound %s", bound);
+  const char *port = strrchr(bound, '|');
+  const char *hosts[] = {"::1", "127.0.0.1"};
+  for (int i = 0; i < 2; i++) {
+    snprintf(to, sizeof to, "tcp|%s%s", hosts[i], port);
+    uint16_t cch, sch;
+    et_connect(e, gc, gs, e, to, &cch, &sch);
+    tofu_message *m = et_msg(e, TOFU_OP_SIGNAL, cch, 64, (unsigned)i);
+    et_post(gc, &m);
+    m = et_expect(gs, TOFU_OP_SIGNAL, TOFU_ORIGIN_APPLICATION, TOFU_STATUS_SUCCESS);
+    ck_assert(et_body_ok(m, 64, (unsigned)i));
+    tofu_put(e, &m);
+  }
+  tofu_group_destroy(gc);
+  tofu_group_destroy(gs);
+  et_assert_all_returned(e);
+  tofu_engine_destroy(e);
+}
+
+/* A name that resolves to both families is tried address by address, in the
+ * order the system gives: "localhost" gives ::1 first, where nobody listens
+ * (refused), then 127.0.0.1, where the listener is. */
+void case_connect_by_name_both_families(void) {
+  tofu_engine *e = et_engine(0);
+  tofu_group *gs = et_group(e), *gc = et_group(e);
+  char bound[256], by_name[256];
+  et_listen(e, gs, "tcp|127.0.0.1|0", bound, sizeof bound);
+  snprintf(by_name, sizeof by_name, "tcp|localhost%s", strrchr(bound, '|'));
+  uint16_t cch, sch;
+  et_connect(e, gc, gs, e, by_name, &cch, &sch);
+  tofu_group_destroy(gc);
+  tofu_group_destroy(gs);
+  et_assert_all_returned(e);
+  tofu_engine_destroy(e);
+}
+
 void case_echo_uds(void) {
   pair_listener hold;
   char addr[NET_UDS_PATH_MAX + 8];
@@ -169,6 +218,10 @@ static void sizes_over(const char *listen_addr) {
 
 void case_sizes_tcp(void) {
   sizes_over("tcp|127.0.0.1|0");
+}
+
+void case_sizes_tcp6(void) {
+  sizes_over("tcp|::1|0");
 }
 
 void case_sizes_uds(void) {
