@@ -102,7 +102,8 @@ static int connect_first(channel *ch, const address *a) {
   int rc;
   do {
     rc = connect_start(ch, a);
-  } while (!connect_started(a, rc) && a->kind == ADDR_TCP && ch->addr_next < ch->sendq.head->naddrs);
+  } while (!connect_started(a, rc) && a->kind == ADDR_TCP &&
+           ch->addr_next < ch->sendq.head->naddrs);
   return rc;
 }
 

@@ -44,11 +44,11 @@ typedef struct channel {
 
   tofu_socket sock;
   tofu_poll_handle *handle;
-  unsigned armed; /* interest armed now (0 after a report) */
-  int transport;  /* ADDR_TCP / ADDR_UDS */
-  char *uds_path; /* a UDS listener's socket file, removed at close */
-  int retry_ms;   /* CH_BACKLOG: the delay before the next connect attempt */
-  int addr_next;  /* connecting over TCP: the HelloRequest's next address to try */
+  unsigned armed;    /* interest armed now (0 after a report) */
+  int transport;     /* ADDR_TCP / ADDR_UDS */
+  char *uds_path;    /* a UDS listener's socket file, removed at close */
+  int retry_ms;      /* CH_BACKLOG: the delay before the next connect attempt */
+  int addr_next;     /* connecting over TCP: the HelloRequest's next address to try */
   uint64_t first_id; /* the id of the channel's first message (its Welcome/HelloRequest,
                       * or the peer's HelloRequest): the channel_closed notice carries it */
 

@@ -8,14 +8,25 @@
 
 #include "tofu/tofu.h"
 
-/* "tcp://HOST:PORT" -> "tcp|HOST|PORT", "unix://PATH" -> "uds|PATH".
- * Returns 0 on success, -1 if the form is not recognised. */
+/* "tcp://HOST:PORT" -> "tcp|HOST|PORT", "tcp://[V6]:PORT" -> "tcp|V6|PORT"
+ * (an IPv6 address goes in brackets, as in any URL), "unix://PATH" ->
+ * "uds|PATH". Returns 0 on success, -1 if the form is not recognised. */
 static inline int example_address(const char *url, char *out, size_t n) {
   if (strncmp(url, "tcp://", 6) == 0) {
-    const char *hp = url + 6, *colon = strrchr(hp, ':');
-    if (!colon)
-      return -1;
-    int w = snprintf(out, n, "tcp|%.*s|%s", (int)(colon - hp), hp, colon + 1);
+    const char *hp = url + 6, *end, *colon;
+    if (*hp == '[') {
+      end = strchr(hp, ']');
+      if (!end || end[1] != ':')
+        return -1;
+      hp++;
+      colon = end + 1;
+    } else {
+      colon = strrchr(hp, ':');
+      if (!colon)
+        return -1;
+      end = colon;
+    }
+    int w = snprintf(out, n, "tcp|%.*s|%s", (int)(end - hp), hp, colon + 1);
     return w > 0 && (size_t)w < n ? 0 : -1;
   }
   if (strncmp(url, "unix://", 7) == 0) {

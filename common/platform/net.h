@@ -142,10 +142,10 @@ ptrdiff_t net_sendv(tofu_socket s, const net_iov *iov, int count);
 /* An IPv4 or IPv6 address with a port, as name lookup returns it (the
  * platform's sockaddr is built from it only inside net_bsd.c). */
 typedef struct net_addr {
-  uint8_t family;   /* NET_INET4 or NET_INET6 */
-  uint8_t ip[16];   /* network byte order; IPv4 uses the first 4 bytes */
-  uint16_t port;    /* host order */
-  uint32_t scope;   /* IPv6 scope (interface) id; 0 for none */
+  uint8_t family; /* NET_INET4 or NET_INET6 */
+  uint8_t ip[16]; /* network byte order; IPv4 uses the first 4 bytes */
+  uint16_t port;  /* host order */
+  uint32_t scope; /* IPv6 scope (interface) id; 0 for none */
 } net_addr;
 
 enum { NET_INET4 = 4, NET_INET6 = 6 };

@@ -66,7 +66,7 @@ typedef enum tofu_opcode {
   TOFU_OP_HELLO_RESPONSE = 4,  /* the peer application accepts */
   TOFU_OP_BYE_REQUEST = 5,     /* graceful close, after what was posted before */
   TOFU_OP_BYE_RESPONSE = 6,    /* the answer; the channel closes once it is sent */
-  TOFU_OP_BYE_SIGNAL = 7,      /* local only: abort the channel now */
+  TOFU_OP_BYE_SIGNAL = 7,      /* abort the channel now; the peer is told if it can be at once */
   TOFU_OP_WELCOME_REQUEST = 8, /* local only: listen, text header "~listen_on" */
   TOFU_OP_WELCOME_RESPONSE = 9 /* local only: the engine's answer to WelcomeRequest */
 } tofu_opcode;
@@ -137,8 +137,10 @@ typedef struct tofu_header {
   uint64_t message_id; /* 0 on post: the engine assigns a process-unique id */
 } tofu_header;
 
-/* Names of the address headers. Values: "tcp|IP|PORT" (empty IP = all
- * interfaces when listening; port 0 = any free port) or "uds|PATH". */
+/* Names of the address headers. Values: "tcp|HOST|PORT" or "uds|PATH". HOST
+ * is an IPv4 or IPv6 address written without brackets ("tcp|::1|7099") or a
+ * host name; listening, an empty HOST means every IPv4 interface and "::"
+ * every interface of both families; port 0 = any free port. */
 #define TOFU_HDR_LISTEN_ON "~listen_on"
 #define TOFU_HDR_CONNECT_TO "~connect_to"
 /* Set by the engine on the channel_closed notice: the status that made the
@@ -230,8 +232,8 @@ TOFU_API const char *tofu_msg_headers(const tofu_message *m, size_t *len);
  * Errors as tofu_msg_set_body, with TOFU_MAX_TEXT_HEADERS. */
 TOFU_API int tofu_msg_set_headers(tofu_message *m, const void *raw, size_t len);
 
-/* Append "name:value\r\n" (byte for byte what tofu writes). name must be non-empty and hold no ':', CR or
- * LF; value must hold no CR or LF. Errors: TOFU_EINVAL, TOFU_ELIMIT. */
+/* Append "name:value\r\n" (byte for byte what tofu writes). name must be non-empty and hold no ':',
+ * CR or LF; value must hold no CR or LF. Errors: TOFU_EINVAL, TOFU_ELIMIT. */
 TOFU_API int tofu_msg_add_header(tofu_message *m, const char *name, const char *value);
 
 /* Find the first text header called name (exact, case-sensitive). On success
@@ -263,19 +265,23 @@ TOFU_API void tofu_group_destroy(tofu_group *g);
  *
  * Checked here (the message stays with the caller, *msg is not cleared, its
  * status byte says why, and TOFU_EMESSAGE is returned):
- *   origin engine or opcode WelcomeResponse -> not_allowed
+ *   opcode WelcomeResponse                  -> not_allowed
  *   opcode > 9                              -> invalid_op_code
  *   Response with message id 0              -> invalid_message_id
  *   "more" on an opcode other than Request/Response/Signal -> invalid_more_usage
  *   channel 0 on anything but WelcomeRequest/HelloRequest, or 65535
  *                                           -> invalid_channel_number
  *   WelcomeRequest/HelloRequest without a well-formed address header
- *                                           -> invalid_address
+ *                                           -> wrong_address
  *   text headers or body longer than 65535  -> invalid_headers_len / invalid_body_len
- * A HelloRequest whose ~connect_to names a TCP host by name (not a dotted
- * quad) has the name looked up here, on the calling thread (getaddrinfo may
- * block), so that the Reactor never waits on a lookup; a name that does not
- * resolve to IPv4 comes back later as connect_failed.
+ * The post sets origin to application, so a message handed back may be posted
+ * again as it is.
+ * The TCP host of a HelloRequest or WelcomeRequest is looked up here, on the
+ * calling thread (getaddrinfo, both families; a name may block, a literal
+ * address does not), so that the Reactor never waits on a lookup. A connect
+ * tries the addresses in the order the system gives (at most 4): one that
+ * refuses or fails passes to the next; connect_timeout_ms covers them all. A
+ * host that does not resolve comes back later as invalid_address.
  * Errors: TOFU_EINVAL (NULL group or msg), TOFU_EMESSAGE (see above),
  * TOFU_ENOMEM (no channel could be made), TOFU_ELIMIT (all channel numbers
  * are in use). */

@@ -82,7 +82,8 @@ void case_unresolvable_host(void) {
   tofu_engine *e = et_engine(0);
   tofu_group *g = et_group(e);
   tofu_header h = et_post_hello(e, g, "tcp|no-such-host.invalid|7099");
-  tofu_message *m = et_expect(g, TOFU_OP_HELLO_REQUEST, TOFU_ORIGIN_ENGINE, TOFU_STATUS_INVALID_ADDRESS);
+  tofu_message *m =
+      et_expect(g, TOFU_OP_HELLO_REQUEST, TOFU_ORIGIN_ENGINE, TOFU_STATUS_INVALID_ADDRESS);
   ck_assert(tofu_msg_header(m)->message_id == h.message_id);
   tofu_put(e, &m);
   m = et_expect(g, TOFU_OP_SIGNAL, TOFU_ORIGIN_ENGINE, TOFU_STATUS_CHANNEL_CLOSED);
@@ -90,7 +91,8 @@ void case_unresolvable_host(void) {
   tofu_put(e, &m);
   m = tofu_get(e, TOFU_ALWAYS);
   tofu_msg_header(m)->opcode = TOFU_OP_WELCOME_REQUEST;
-  ck_assert_int_eq(tofu_msg_add_header(m, TOFU_HDR_LISTEN_ON, "tcp|no-such-host.invalid|0"), TOFU_OK);
+  ck_assert_int_eq(tofu_msg_add_header(m, TOFU_HDR_LISTEN_ON, "tcp|no-such-host.invalid|0"),
+                   TOFU_OK);
   h = et_post(g, &m);
   m = et_expect(g, TOFU_OP_WELCOME_REQUEST, TOFU_ORIGIN_ENGINE, TOFU_STATUS_INVALID_ADDRESS);
   tofu_put(e, &m);

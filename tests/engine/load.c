@@ -210,8 +210,7 @@ void case_many_groups_channels(void) {
   for (int g = 0; g < GROUPS; g++)
     tofu_group_destroy(gc[g]);
   for (int i = 0; i < GROUPS * PER; i++) {
-    tofu_message *m =
-        et_expect(gs, TOFU_OP_SIGNAL, TOFU_ORIGIN_ENGINE, TOFU_STATUS_CHANNEL_CLOSED);
+    tofu_message *m = et_expect(gs, TOFU_OP_SIGNAL, TOFU_ORIGIN_ENGINE, TOFU_STATUS_CHANNEL_CLOSED);
     tofu_put(es, &m);
   }
   tofu_group_destroy(gs);

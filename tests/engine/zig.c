@@ -32,37 +32,52 @@ typedef struct golden {
   const char *th, *body;
 } golden;
 
+/* The frames laid out as they are on the wire: the header on the first line
+ * (channel, proto, status | message id | text-header length, body length),
+ * then the text headers and the body. */
+/* clang-format off */
 /* A HelloRequest from Zig's TCPClientAddress.format + post (first id: 1). */
 static const uint8_t hello_tcp[] = {
-    0x1a, 0x2b, 0x03, 0x00, 0, 0, 0, 0, 0, 0, 0, 0x01, 0x00, 0x20, 0x00, 0x00, /* header */
-    '~', 'c', 'o', 'n', 'n', 'e', 'c', 't', '_', 't', 'o', ':', 't', 'c', 'p', '|',
-    '1', '2', '7', '.', '0', '.', '0', '.', '1', '|', '7', '0', '9', '9', '\r', '\n'};
+    0x1a, 0x2b, 0x03, 0x00,  0, 0, 0, 0, 0, 0, 0, 0x01,  0x00, 0x20, 0x00, 0x00,
+    '~', 'c', 'o', 'n', 'n', 'e', 'c', 't', '_', 't', 'o', ':',
+    't', 'c', 'p', '|', '1', '2', '7', '.', '0', '.', '0', '.', '1', '|', '7', '0', '9', '9',
+    '\r', '\n'};
 /* The same through UDSClientAddress. */
 static const uint8_t hello_uds[] = {
-    0x1a, 0x2b, 0x03, 0x00, 0, 0, 0, 0, 0, 0, 0, 0x01, 0x00, 0x20, 0x00, 0x00,
-    '~', 'c', 'o', 'n', 'n', 'e', 'c', 't', '_', 't', 'o', ':', 'u', 'd', 's', '|',
-    '/', 't', 'm', 'p', '/', '7', '0', '9', '9', '.', 'p', 'o', 'r', 't', '\r', '\n'};
+    0x1a, 0x2b, 0x03, 0x00,  0, 0, 0, 0, 0, 0, 0, 0x01,  0x00, 0x20, 0x00, 0x00,
+    '~', 'c', 'o', 'n', 'n', 'e', 'c', 't', '_', 't', 'o', ':',
+    'u', 'd', 's', '|', '/', 't', 'm', 'p', '/', '7', '0', '9', '9', '.', 'p', 'o', 'r', 't',
+    '\r', '\n'};
 /* The server's HelloResponse: the HelloRequest with opcode 4, same id, no
  * headers (its own channel number). */
-static const uint8_t hello_resp[] = {0x7f, 0x01, 0x04, 0x00, 0, 0, 0, 0, 0, 0, 0, 0x01, 0, 0, 0, 0};
+static const uint8_t hello_resp[] = {
+    0x7f, 0x01, 0x04, 0x00,  0, 0, 0, 0, 0, 0, 0, 0x01,  0x00, 0x00, 0x00, 0x00};
 /* A Request with one text header and a body (id 2). */
 static const uint8_t request[] = {
-    0x1a, 0x2b, 0x00, 0x00, 0, 0, 0, 0, 0, 0, 0, 0x02, 0x00, 0x0c, 0x00, 0x05,
-    'n', 'a', 'm', 'e', ':', 'v', 'a', 'l', 'u', 'e', '\r', '\n', 'h', 'e', 'l', 'l', 'o'};
+    0x1a, 0x2b, 0x00, 0x00,  0, 0, 0, 0, 0, 0, 0, 0x02,  0x00, 0x0c, 0x00, 0x05,
+    'n', 'a', 'm', 'e', ':', 'v', 'a', 'l', 'u', 'e', '\r', '\n',
+    'h', 'e', 'l', 'l', 'o'};
 /* The server's Response to it: same id, headers and body. */
 static const uint8_t response[] = {
-    0x7f, 0x01, 0x01, 0x00, 0, 0, 0, 0, 0, 0, 0, 0x02, 0x00, 0x0c, 0x00, 0x05,
-    'n', 'a', 'm', 'e', ':', 'v', 'a', 'l', 'u', 'e', '\r', '\n', 'h', 'e', 'l', 'l', 'o'};
+    0x7f, 0x01, 0x01, 0x00,  0, 0, 0, 0, 0, 0, 0, 0x02,  0x00, 0x0c, 0x00, 0x05,
+    'n', 'a', 'm', 'e', ':', 'v', 'a', 'l', 'u', 'e', '\r', '\n',
+    'h', 'e', 'l', 'l', 'o'};
 /* A Request with `more` (bit 5), id 3, body "part". */
-static const uint8_t request_more[] = {0x1a, 0x2b, 0x20, 0x00, 0, 0, 0, 0, 0,   0,
-                                       0,    0x03, 0x00, 0x00, 0, 4, 'p', 'a', 'r', 't'};
+static const uint8_t request_more[] = {
+    0x1a, 0x2b, 0x20, 0x00,  0, 0, 0, 0, 0, 0, 0, 0x03,  0x00, 0x00, 0x00, 0x04,
+    'p', 'a', 'r', 't'};
 /* ByeRequest (id 4), ByeResponse (same id, from the server), ByeSignal (id
  * 5, the opcode set by the application: Zig sends that one). */
-static const uint8_t bye_req[] = {0x1a, 0x2b, 0x05, 0x00, 0, 0, 0, 0, 0, 0, 0, 0x04, 0, 0, 0, 0};
-static const uint8_t bye_resp[] = {0x7f, 0x01, 0x06, 0x00, 0, 0, 0, 0, 0, 0, 0, 0x04, 0, 0, 0, 0};
-static const uint8_t bye_sig[] = {0x1a, 0x2b, 0x07, 0x00, 0, 0, 0, 0, 0, 0, 0, 0x05, 0, 0, 0, 0};
+static const uint8_t bye_req[] = {
+    0x1a, 0x2b, 0x05, 0x00,  0, 0, 0, 0, 0, 0, 0, 0x04,  0x00, 0x00, 0x00, 0x00};
+static const uint8_t bye_resp[] = {
+    0x7f, 0x01, 0x06, 0x00,  0, 0, 0, 0, 0, 0, 0, 0x04,  0x00, 0x00, 0x00, 0x00};
+static const uint8_t bye_sig[] = {
+    0x1a, 0x2b, 0x07, 0x00,  0, 0, 0, 0, 0, 0, 0, 0x05,  0x00, 0x00, 0x00, 0x00};
+/* clang-format on */
 
-#define G(name, ch, op, more, id, th, body) {#name, name, sizeof name, ch, op, more, id, th, body}
+#define G(name, ch, op, more, id, th, body)                                                        \
+  { #name, name, sizeof name, ch, op, more, id, th, body }
 static const golden goldens[] = {
     G(hello_tcp, 0x1a2b, TOFU_OP_HELLO_REQUEST, 0, 1, "~connect_to:tcp|127.0.0.1|7099\r\n", ""),
     G(hello_uds, 0x1a2b, TOFU_OP_HELLO_REQUEST, 0, 1, "~connect_to:uds|/tmp/7099.port\r\n", ""),
@@ -336,7 +351,8 @@ static void zig_peer_close(zig_peer *p) {
 }
 
 /* The server side writes a frame as Zig does. */
-static void zig_send(const zig_peer *p, unsigned op, uint64_t id, const char *th, const char *body) {
+static void zig_send(const zig_peer *p, unsigned op, uint64_t id, const char *th,
+                     const char *body) {
   uint8_t b[600];
   send_all(p->s, b, zig_write(b, 0x7f01, op, 0, id, th, body));
 }
@@ -414,7 +430,8 @@ void case_zig_server_refuses(void) {
   zig_peer p;
   zig_peer_open(&p);
   zig_send(&p, TOFU_OP_BYE_SIGNAL, 5, "", "busy");
-  tofu_message *m = et_expect(p.g, TOFU_OP_BYE_SIGNAL, TOFU_ORIGIN_APPLICATION, TOFU_STATUS_SUCCESS);
+  tofu_message *m =
+      et_expect(p.g, TOFU_OP_BYE_SIGNAL, TOFU_ORIGIN_APPLICATION, TOFU_STATUS_SUCCESS);
   ck_assert(tofu_msg_header(m)->message_id == 5);
   ck_assert_uint_eq(tofu_msg_header(m)->channel, p.ch);
   tofu_put(p.e, &m);

@@ -79,8 +79,7 @@ void case_load_1000(void) {
   rel_figure("load_peak_rss_kib", (double)rel_peak_rss_kib());
   tofu_group_destroy(gc);
   for (int i = 0; i < n; i++) {
-    tofu_message *m =
-        et_expect(gs, TOFU_OP_SIGNAL, TOFU_ORIGIN_ENGINE, TOFU_STATUS_CHANNEL_CLOSED);
+    tofu_message *m = et_expect(gs, TOFU_OP_SIGNAL, TOFU_ORIGIN_ENGINE, TOFU_STATUS_CHANNEL_CLOSED);
     tofu_put(es, &m);
   }
   free(cch);
