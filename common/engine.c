@@ -19,6 +19,8 @@ static atomic_uint_fast64_t next_message_id = 1;
 void tofu_options_default(tofu_options *opts) {
   if (!opts)
     return;
+  memset(opts, 0, sizeof(*opts));
+  opts->size = sizeof(*opts);
   opts->initial_messages = DEFAULT_INITIAL_MESSAGES;
   opts->max_memory = DEFAULT_MAX_MEMORY;
   opts->connect_timeout_ms = DEFAULT_CONNECT_TIMEOUT_MS;
@@ -68,7 +70,16 @@ int tofu_engine_create(const tofu_options *opts, tofu_engine **out) {
   tofu_options o;
   tofu_options_default(&o);
   if (opts) {
-    o = *opts;
+    /* The fields that fit in opts->size; the defaults for the rest. A larger
+     * struct (a newer header) may only add fields left zero. */
+    size_t n = opts->size;
+    if (n < sizeof(o.size))
+      return TOFU_EINVAL;
+    for (size_t i = sizeof(o); i < n; i++)
+      if (((const unsigned char *)opts)[i] != 0)
+        return TOFU_EUNSUPPORTED;
+    memcpy(&o, opts, n < sizeof(o) ? n : sizeof(o));
+    o.size = sizeof(o);
     if (o.max_memory == 0)
       o.max_memory = DEFAULT_MAX_MEMORY;
     if (o.connect_timeout_ms == 0)
@@ -138,18 +149,20 @@ void tofu_engine_destroy(tofu_engine *e) {
   engine_free(e);
 }
 
-void tofu_engine_get_stats(tofu_engine *e, tofu_engine_stats *out) {
-  if (!out)
-    return;
-  memset(out, 0, sizeof(*out));
-  if (!e)
-    return;
-  pool_counts(&e->pool, &out->memory_used, &out->memory_limit, &out->messages_live,
-              &out->messages_free);
-  out->reactor_loops = atomic_load(&e->loops);
-  out->reads_paused = atomic_load(&e->reads_paused);
-  out->channels = atomic_load(&e->channels_open);
-  out->wait_failures = atomic_load(&e->wait_failures);
+int tofu_engine_get_stats(tofu_engine *e, tofu_engine_stats *out) {
+  if (!e || !out || out->size < sizeof(out->size))
+    return TOFU_EINVAL;
+  size_t n = out->size < sizeof(*out) ? out->size : sizeof(*out);
+  tofu_engine_stats s;
+  memset(&s, 0, sizeof s);
+  pool_counts(&e->pool, &s.memory_used, &s.memory_limit, &s.messages_live, &s.messages_free);
+  s.reactor_loops = atomic_load(&e->loops);
+  s.reads_paused = atomic_load(&e->reads_paused);
+  s.channels = atomic_load(&e->channels_open);
+  s.wait_failures = atomic_load(&e->wait_failures);
+  s.size = n;
+  memcpy(out, &s, n);
+  return TOFU_OK;
 }
 
 /* ---- Messages ----------------------------------------------------------- */
@@ -298,14 +311,18 @@ int tofu_post_timer(tofu_group *g, tofu_message **msg, int delay_ms) {
 
 enum { MSG_UPDATE_NOTICE = 1u << 8 };
 
-tofu_message *tofu_wait_receive(tofu_group *g, int timeout_ms) {
-  if (!g)
-    return NULL;
-  tofu_message *m = mailbox_wait(&g->mb, timeout_ms);
+void group_took(tofu_group *g, tofu_message *m) {
   if (m && (m->flags & MSG_UPDATE_NOTICE)) {
     m->flags &= ~(unsigned)MSG_UPDATE_NOTICE;
     atomic_store(&g->update_pending, 0);
   }
+}
+
+tofu_message *tofu_wait_receive(tofu_group *g, int timeout_ms) {
+  if (!g)
+    return NULL;
+  tofu_message *m = mailbox_wait(&g->mb, timeout_ms);
+  group_took(g, m);
   return m;
 }
 

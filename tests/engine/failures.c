@@ -167,7 +167,7 @@ void case_hello_timeout_tcp(void) {
   /* The listener and the two accepted connections, then the listener alone. */
   size_t expect[2] = {3, 1};
   for (int phase = 0; phase < 2; phase++) {
-    tofu_engine_stats st;
+    tofu_engine_stats st = {.size = sizeof st};
     uint64_t until = mono_now_ms() + ET_DEADLINE_MS;
     for (;;) {
       tofu_engine_get_stats(e, &st);

@@ -251,7 +251,7 @@ static void run_flow(const fault_plan *plan, const flow_cfg *cfg, flow_totals *t
   ck_assert_int_eq(atomic_load(&srv.errors), 0);
   /* The server closes its side as the client's go; wait for it. */
   uint64_t until = mono_now_ms() + ET_DEADLINE_MS;
-  tofu_engine_stats st;
+  tofu_engine_stats st = {.size = sizeof st};
   for (;;) {
     tofu_message *m = tofu_wait_receive(gs, 20);
     tofu_put(es, &m);
