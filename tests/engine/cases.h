@@ -55,6 +55,17 @@ TOFU_CASE(zig_server_refuses, REQ_NONE)
 TOFU_CASE(zig_client_aborts, REQ_NONE)
 TOFU_CASE(refuse_with_bye_signal, REQ_NONE)
 
+/* quick.c: the quick API, the pollable queue, extensible options and stats */
+TOFU_CASE(quick_urls, REQ_NONE)
+TOFU_CASE(quick_flow_tcp, REQ_NONE)
+TOFU_CASE(quick_flow_tcp6, REQ_IPV6)
+TOFU_CASE(quick_flow_uds, REQ_UDS)
+TOFU_CASE(quick_errors, REQ_NONE)
+TOFU_CASE(quick_pool_exhausted, REQ_NONE)
+TOFU_CASE(quick_wait_reply_timeout, REQ_NONE)
+TOFU_CASE(quick_os_handle, REQ_NONE)
+TOFU_CASE(options_stats_abi, REQ_NONE)
+
 /* load.c: receiving, backpressure, timers, scale */
 TOFU_CASE(wait_receive_timeout, REQ_NONE)
 TOFU_CASE(update_receiver_thread, REQ_NONE)
