@@ -29,12 +29,12 @@ int url_to_address(const char *url, char *out, size_t n) {
       host_end = colon;
     }
     const char *port = colon + 1;
-    if (memchr(host, '|', (size_t)(host_end - host)) || memchr(host, '/', (size_t)(host_end - host)))
+    if (memchr(host, '|', (size_t)(host_end - host)) ||
+        memchr(host, '/', (size_t)(host_end - host)))
       return TOFU_EINVAL;
     if (*port == '\0' || strspn(port, "0123456789") != strlen(port))
       return TOFU_EINVAL;
-    return fits(snprintf(out, n, "tcp|%.*s|%s", (int)(host_end - host), host, port), n) ==
-                   TOFU_OK
+    return fits(snprintf(out, n, "tcp|%.*s|%s", (int)(host_end - host), host, port), n) == TOFU_OK
                ? TOFU_OK
                : TOFU_EINVAL;
   }

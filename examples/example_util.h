@@ -1,5 +1,6 @@
 /* Helpers shared by the example programs: small conveniences over the header
- * form of the API (the quick API of tofu.h covers URLs). Header-only so that each example stays one file to read. */
+ * form of the API (the quick API of tofu.h covers URLs). Header-only so that each example stays one
+ * file to read. */
 #ifndef TOFU_EXAMPLE_UTIL_H
 #define TOFU_EXAMPLE_UTIL_H
 

@@ -80,7 +80,8 @@ static void raise_fd_limit(void) {
 #endif
 
 static int usage(void) {
-  fprintf(stderr, "usage: tofu-echo-server --listen tcp://HOST:PORT | tcp://[V6]:PORT | unix:///PATH\n");
+  fprintf(stderr,
+          "usage: tofu-echo-server --listen tcp://HOST:PORT | tcp://[V6]:PORT | unix:///PATH\n");
   return 2;
 }
 

@@ -176,8 +176,8 @@ void case_quick_errors(void) {
   ck_assert_int_eq(tofu_connect(g, NULL, &ch), TOFU_EINVAL);
   ck_assert_uint_eq(ch, 99);
   uint64_t id = 0;
-  ck_assert_int_eq(tofu_send(g, 5, 12, "x", 1, &id), TOFU_EMESSAGE); /* opcode 12 */
-  ck_assert_int_eq(tofu_send(g, 0, TOFU_OP_REQUEST, "x", 1, &id), TOFU_EMESSAGE); /* channel 0 */
+  ck_assert_int_eq(tofu_send(g, 5, 12, "x", 1, &id), TOFU_EMESSAGE);               /* opcode 12 */
+  ck_assert_int_eq(tofu_send(g, 0, TOFU_OP_REQUEST, "x", 1, &id), TOFU_EMESSAGE);  /* channel 0 */
   ck_assert_int_eq(tofu_send(g, 5, TOFU_OP_RESPONSE, "x", 1, &id), TOFU_EMESSAGE); /* id 0 */
   ck_assert_int_eq(tofu_send(g, 5, TOFU_OP_REQUEST, NULL, 1, &id), TOFU_EINVAL);
   ck_assert_int_eq(tofu_send(g, 5, TOFU_OP_REQUEST, "x", TOFU_MAX_BODY + 1, &id), TOFU_ELIMIT);

@@ -51,7 +51,7 @@ void case_misuse_put(void) {
   st.size = sizeof st;
   ck_assert_int_eq(tofu_engine_get_stats(NULL, &st), TOFU_EINVAL);
   ck_assert_uint_eq(st.messages_live, (size_t)0xA5A5A5A5A5A5A5A5ull); /* untouched */
-  ck_assert_int_eq(tofu_engine_get_stats(e, NULL), TOFU_EINVAL); /* refused, not a crash */
+  ck_assert_int_eq(tofu_engine_get_stats(e, NULL), TOFU_EINVAL);      /* refused, not a crash */
   st.size = 0;
   ck_assert_int_eq(tofu_engine_get_stats(e, &st), TOFU_EINVAL); /* size not set */
   tofu_options_default(NULL);
@@ -68,7 +68,8 @@ void case_misuse_put(void) {
  * second hands out none of its memory (ASan and valgrind see any misstep). */
 void case_misuse_put_other_engine(void) {
   tofu_engine *a = et_engine(0), *b = et_engine(0);
-  tofu_engine_stats sa0 = {.size = sizeof sa0}, sb0 = {.size = sizeof sb0}, sa = {.size = sizeof sa}, sb = {.size = sizeof sb};
+  tofu_engine_stats sa0 = {.size = sizeof sa0}, sb0 = {.size = sizeof sb0},
+                    sa = {.size = sizeof sa}, sb = {.size = sizeof sb};
   tofu_engine_get_stats(a, &sa0);
   tofu_engine_get_stats(b, &sb0);
   tofu_message *m = tofu_get(a, TOFU_ALWAYS);
