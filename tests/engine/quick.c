@@ -163,6 +163,46 @@ void case_quick_flow_uds(void) {
   et_uds_done(&hold);
 }
 
+/* A refused connect through tofu_connect: the HelloRequest comes back with
+ * connect_failed, then channel_closed, as with tofu_post; a tofu_send queued
+ * behind it comes back too, or finds the channel gone. */
+void case_quick_connect_refused(void) {
+  tofu_socket s;
+  uint16_t port;
+  ck_assert_int_eq(net_tcp_socket(&s), NET_OK);
+  ck_assert_int_eq(net_tcp_bind_loopback(s, &port), NET_OK);
+  net_close(s); /* a port that was just free */
+  char url[64];
+  snprintf(url, sizeof url, "tcp://127.0.0.1:%u", (unsigned)port);
+  tofu_engine *e = et_engine(0);
+  tofu_group *g = et_group(e);
+  uint16_t ch = 0;
+  ck_assert_int_eq(tofu_connect(g, url, &ch), TOFU_OK);
+  ck_assert_uint_ne(ch, 0);
+  uint64_t id = 0;
+  ck_assert_int_eq(tofu_send(g, ch, TOFU_OP_REQUEST, "x", 1, &id), TOFU_OK);
+  tofu_message *m =
+      et_expect(g, TOFU_OP_HELLO_REQUEST, TOFU_ORIGIN_ENGINE, TOFU_STATUS_CONNECT_FAILED);
+  ck_assert_uint_eq(tofu_msg_header(m)->channel, ch);
+  uint64_t hello_id = tofu_msg_header(m)->message_id;
+  tofu_put(e, &m);
+  /* The request, by id: connect_failed if it reached the channel, else
+   * invalid_channel_number; either way it is handed back, not lost. */
+  m = tofu_wait_reply(g, id, ET_DEADLINE_MS);
+  ck_assert_ptr_nonnull(m);
+  ck_assert_uint_eq(tofu_msg_header(m)->origin, TOFU_ORIGIN_ENGINE);
+  ck_assert(tofu_msg_header(m)->status == TOFU_STATUS_CONNECT_FAILED ||
+            tofu_msg_header(m)->status == TOFU_STATUS_INVALID_CHANNEL_NUMBER);
+  tofu_put(e, &m);
+  m = et_expect(g, TOFU_OP_SIGNAL, TOFU_ORIGIN_ENGINE, TOFU_STATUS_CHANNEL_CLOSED);
+  ck_assert(tofu_msg_header(m)->message_id == hello_id);
+  tofu_put(e, &m);
+  ck_assert_ptr_null(tofu_wait_receive(g, 0));
+  tofu_group_destroy(g);
+  et_assert_all_returned(e);
+  tofu_engine_destroy(e);
+}
+
 /* Every failure leaves nothing posted and nothing with the caller. */
 void case_quick_errors(void) {
   tofu_engine *e = et_engine(0);
