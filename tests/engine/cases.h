@@ -32,7 +32,7 @@ TOFU_CASE(raw_peer_interop, REQ_NONE)
 
 /* failures.c: statuses handed back */
 TOFU_CASE(connect_refused_tcp, REQ_NONE)
-TOFU_CASE(connect_timeout_tcp, REQ_NONE)
+TOFU_CASE(connect_timeout_tcp, REQ_SYN_DROP)
 TOFU_CASE(hello_timeout_tcp, REQ_NONE)
 TOFU_CASE(connect_backlog_uds, REQ_UDS | REQ_LINUX)
 TOFU_CASE(connect_missing_uds, REQ_UDS)

@@ -67,5 +67,11 @@ TOFU_CASE(notify_again_after_wakeup, REQ_NONE)
 TOFU_CASE(notify_many_threads, REQ_NONE)
 TOFU_CASE(notify_with_events, REQ_NONE)
 
+/* ownership.c: which sockets a poller serves, which completions are its own */
+TOFU_CASE(register_other_poller, REQ_NONE)
+TOFU_CASE(register_foreign_port, REQ_WINDOWS)
+TOFU_CASE(register_synchronous_socket, REQ_WINDOWS)
+TOFU_CASE(foreign_completion_dropped, REQ_WINDOWS)
+
 /* scale.c: many sockets */
 TOFU_CASE(many_sockets_random_arming, REQ_MANY_FDS)
