@@ -5,11 +5,23 @@
 
 #include "tofu/poller.h"
 
-static volatile LONG afd_fail_cancel;
+static volatile LONG afd_fail_cancels;
 static volatile LONG afd_warn_poll;
 
-void afd_test_fail_cancel(int on) {
-  InterlockedExchange(&afd_fail_cancel, on ? 1 : 0);
+void afd_test_fail_cancels(int n) {
+  InterlockedExchange(&afd_fail_cancels, n > 0 ? n : 0);
+}
+
+/* Whether this cancel is one the test hook makes fail (counting it down). */
+static int afd_cancel_fails(void) {
+  LONG left = InterlockedCompareExchange(&afd_fail_cancels, 0, 0);
+  while (left > 0) {
+    LONG seen = InterlockedCompareExchange(&afd_fail_cancels, left - 1, left);
+    if (seen == left)
+      return 1;
+    left = seen;
+  }
+  return 0;
 }
 
 void afd_test_warn_poll(int on) {
@@ -39,7 +51,7 @@ nt_status afd_poll(HANDLE on, HANDLE base, ULONG events, afd_poll_info *info,
 }
 
 int afd_cancel_poll(HANDLE on, nt_io_status_block *iosb) {
-  if (InterlockedCompareExchange(&afd_fail_cancel, 0, 0))
+  if (afd_cancel_fails())
     return nt_fail((nt_status)0xC0000022L); /* STATUS_ACCESS_DENIED */
   nt_io_status_block cancel_iosb;
   nt_status status = nt.cancel_io_file_ex(on, iosb, &cancel_iosb);

@@ -61,12 +61,12 @@ int afd_cancel_poll(HANDLE on, nt_io_status_block *iosb);
 ULONG afd_events_for_interest(unsigned interest);
 
 /* Internal test hooks, not part of the public API, for failures no test
- * machine produces on demand. While afd_test_fail_cancel is on,
- * afd_cancel_poll fails (STATUS_ACCESS_DENIED) without cancelling anything.
- * While afd_test_warn_poll is on, an afd_poll that was accepted (pending or
- * done) returns a warning status instead (STATUS_BUFFER_OVERFLOW), as a
- * driver may: its packet still comes. */
-void afd_test_fail_cancel(int on);
+ * machine produces on demand. afd_test_fail_cancels(n): the next n calls of
+ * afd_cancel_poll fail (STATUS_ACCESS_DENIED) without cancelling anything
+ * (0 ends it). While afd_test_warn_poll is on, an afd_poll that was accepted
+ * (pending or done) returns a warning status instead
+ * (STATUS_BUFFER_OVERFLOW), as a driver may: its packet still comes. */
+void afd_test_fail_cancels(int n);
 void afd_test_warn_poll(int on);
 
 /* The tofu report for the AFD events a poll returned, limited to what the

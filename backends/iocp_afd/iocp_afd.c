@@ -22,6 +22,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "iocp_afd.h"
 #include "nt.h"
 #include "port.h"
 #include "sock.h"
@@ -87,6 +88,12 @@ static uintptr_t next_tag(tofu_poller *p) {
 static void sock_release(tofu_poller *p, sock_state *s) {
   HASH_DELETE(hh_tag, p->by_tag, s);
   sock_free(s);
+}
+
+static volatile LONG iocp_close_leaks;
+
+int iocp_afd_test_close_leaks(void) {
+  return (int)InterlockedCompareExchange(&iocp_close_leaks, 0, 0);
 }
 
 static void zombie_add(tofu_poller *p, sock_state *s) {
@@ -193,6 +200,7 @@ static void iocp_close(tofu_poller *p) {
     }
   }
   /* What is left in by_tag now is leaked on purpose; only the table goes. */
+  InterlockedExchange(&iocp_close_leaks, (LONG)HASH_CNT(hh_tag, p->by_tag));
   HASH_CLEAR(hh_tag, p->by_tag);
   port_close(&p->port);
   ws_cleanup();
