@@ -155,7 +155,9 @@ void case_hello_timeout_tcp(void) {
 
 /* Linux refuses a non-blocking UDS connect with EAGAIN while the listener's
  * accept queue is full. The engine keeps trying (no connect_failed) and the
- * connect goes through as soon as the listener makes room. */
+ * connect goes through as soon as the listener makes room. Linux only
+ * (REQ_LINUX): on Windows a non-blocking AF_UNIX connect that cannot finish
+ * at once says WSAEWOULDBLOCK, which means "in progress" there. */
 void case_connect_backlog_uds(void) {
   pair_listener hold;
   char addr[NET_UDS_PATH_MAX + 8];
@@ -235,6 +237,8 @@ void case_connect_backlog_uds(void) {
   et_uds_done(&hold);
 }
 
+/* Windows AF_UNIX: connect_failed as well, whichever error connect gives for
+ * a path that does not exist (at once or through the poller). */
 void case_connect_missing_uds(void) {
   pair_listener hold;
   char addr[NET_UDS_PATH_MAX + 8];

@@ -121,6 +121,7 @@ void case_connect_by_name_tcp(void) {
   tofu_engine_destroy(e);
 }
 
+/* Windows AF_UNIX: as TCP. */
 void case_echo_uds(void) {
   pair_listener hold;
   char addr[NET_UDS_PATH_MAX + 8];
@@ -171,6 +172,7 @@ void case_sizes_tcp(void) {
   sizes_over("tcp|127.0.0.1|0");
 }
 
+/* Windows AF_UNIX: as TCP. */
 void case_sizes_uds(void) {
   pair_listener hold;
   char addr[NET_UDS_PATH_MAX + 8];

@@ -3,7 +3,9 @@
  * Read by main.c (the case table) and by tests/CMakeLists.txt (one ctest test
  * `poller.<name>` per line), so a case is added here and nowhere else. Each
  * name is a case that docs/backend-contract.md names for one of its rules.
- * Keep one TOFU_CASE per line. */
+ * Keep one TOFU_CASE per line. What each _uds case expects on Windows (where
+ * Wine cannot run it) is said at its function and in
+ * docs/windows/native-run.md. */
 
 /* lifecycle.c: open/close, names, arguments */
 TOFU_CASE(open_close_many, REQ_NONE)
