@@ -28,12 +28,12 @@
 #define REQ_MANY_FDS (1u << 2)  /* RUNNER_MANY_FDS open descriptors */
 #define REQ_LINUX (1u << 3)     /* behaviour only Linux has (named by the case) */
 #define REQ_LOCALHOST (1u << 4) /* the name "localhost" resolves to an IPv4 address */
-#define REQ_WINDOWS (1u << 5)   /* Windows: completion ports, overlapped sockets */
+#define REQ_WINDOWS (1u << 7)   /* Windows: completion ports, overlapped sockets */
 /* A TCP listener whose accept queue is full drops new SYNs without an answer,
  * so a connect to it hangs: Linux does, and so does Wine on a Linux host
  * (its TCP is the host's). Windows answers them with RST; other systems are
  * not known to this project. */
-#define REQ_SYN_DROP (1u << 6)
+#define REQ_SYN_DROP (1u << 8)
 
 /* What REQ_MANY_FDS asks for: 1,024 socket pairs and a little room. */
 #define RUNNER_MANY_FDS 2100
