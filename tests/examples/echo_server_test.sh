@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # tofu-echo-server driven from outside: a client written from the wire
-# description alone (raw_echo_client) over TCP and over a Unix domain socket,
+# description alone, sending the frames a tofu (Zig) node sends
+# (raw_echo_client), over TCP on IPv4 and IPv6 and over a Unix domain socket,
 # then SIGTERM and SIGINT: the server must exit 0 and remove its socket file.
 # Usage: echo_server_test.sh <tofu-echo-server> <raw_echo_client>
 set -euo pipefail
@@ -35,6 +36,17 @@ IFS='|' read -r _ host port <<<"$addr"
 "$client" tcp "$host" "$port" # a second connection after the first said bye
 stop TERM
 echo "tcp: ok ($addr)"
+
+# IPv6 loopback, where the machine has it.
+if grep -qs '^0\{31\}1 ' /proc/net/if_inet6; then
+  start "tcp://[::1]:0"
+  IFS='|' read -r _ host port <<<"$addr"
+  "$client" tcp "$host" "$port"
+  stop TERM
+  echo "tcp over IPv6: ok ($addr)"
+else
+  echo "tcp over IPv6: skipped (no IPv6 loopback on this machine)"
+fi
 
 sock=$dir/echo.sock
 start "unix://$sock"

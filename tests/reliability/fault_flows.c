@@ -164,7 +164,7 @@ static void run_flow(const fault_plan *plan, const flow_cfg *cfg, flow_totals *t
         state[i] = 1;
         tot->delivered++;
       }
-    } else if (h->opcode == TOFU_OP_BYE_SIGNAL && h->status == TOFU_STATUS_CHANNEL_CLOSED) {
+    } else if (h->opcode == TOFU_OP_SIGNAL && h->status == TOFU_STATUS_CHANNEL_CLOSED) {
       ck_assert_int_ge(c, 0);
       const char *cause = "?";
       size_t cl = 1;
@@ -251,7 +251,7 @@ static void run_flow(const fault_plan *plan, const flow_cfg *cfg, flow_totals *t
   ck_assert_int_eq(atomic_load(&srv.errors), 0);
   /* The server closes its side as the client's go; wait for it. */
   uint64_t until = mono_now_ms() + ET_DEADLINE_MS;
-  tofu_engine_stats st;
+  tofu_engine_stats st = {.size = sizeof st};
   for (;;) {
     tofu_message *m = tofu_wait_receive(gs, 20);
     tofu_put(es, &m);

@@ -62,11 +62,39 @@ static int runner_probe_signals(char *why, size_t n) {
 #endif
 }
 
+/* runner_main started the socket layer before any probe runs. */
 static int runner_probe_localhost(char *why, size_t n) {
-  char ip[NET_IPV4_TEXT];
-  if (net_resolve_ipv4("localhost", ip) == NET_OK) /* runner_main started the socket layer */
-    return 1;
+  net_addr a[NET_RESOLVE_MAX];
+  int got = net_resolve("localhost", 1, 0, a, NET_RESOLVE_MAX);
+  for (int i = 0; i < got; i++)
+    if (a[i].family == NET_INET4)
+      return 1;
   snprintf(why, n, "the name localhost does not resolve to IPv4 here (no hosts-file entry)");
+  return 0;
+}
+
+static int runner_probe_ipv6(char *why, size_t n) {
+  net_addr a;
+  tofu_socket l = TOFU_INVALID_SOCKET, c = TOFU_INVALID_SOCKET;
+  int ok = net_resolve("::1", 0, 1, &a, 1) == 1 && net_tcp_socket_for(&a, &l) == NET_OK &&
+           net_tcp_bind(l, &a, &a.port) == NET_OK && net_listen(l, 1) == NET_OK &&
+           net_tcp_socket_for(&a, &c) == NET_OK && net_tcp_connect(c, &a) == NET_OK;
+  net_close(c);
+  net_close(l);
+  if (!ok)
+    snprintf(why, n, "no IPv6 loopback here (a TCP socket cannot listen on ::1 and be reached)");
+  return ok;
+}
+
+static int runner_probe_localhost6(char *why, size_t n) {
+  net_addr a[NET_RESOLVE_MAX];
+  int got = net_resolve("localhost", 1, 0, a, NET_RESOLVE_MAX);
+  int v4_later = 0;
+  for (int i = 1; i < got; i++)
+    v4_later |= a[i].family == NET_INET4;
+  if (got >= 2 && a[0].family == NET_INET6 && v4_later && runner_probe_ipv6(why, n))
+    return 1;
+  snprintf(why, n, "the name localhost does not resolve to ::1 first and 127.0.0.1 after it here");
   return 0;
 }
 
@@ -178,6 +206,10 @@ static int runner_requirements_met(const runner_case *c, char *why, size_t n) {
   if ((c->requirements & REQ_LINUX) && !runner_probe_linux(why, n))
     return 0;
   if ((c->requirements & REQ_LOCALHOST) && !runner_probe_localhost(why, n))
+    return 0;
+  if ((c->requirements & REQ_IPV6) && !runner_probe_ipv6(why, n))
+    return 0;
+  if ((c->requirements & REQ_LOCALHOST6) && !runner_probe_localhost6(why, n))
     return 0;
   if ((c->requirements & REQ_WINDOWS) && !runner_probe_windows(why, n))
     return 0;
