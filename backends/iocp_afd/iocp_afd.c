@@ -303,10 +303,13 @@ static int iocp_notify(tofu_poller *p) {
 }
 
 static int iocp_stats(tofu_poller *p, tofu_poller_stats *out) {
-  if (p == NULL || out == NULL)
+  if (p == NULL || out == NULL || out->size < sizeof out->size)
     return TOFU_EINVAL;
-  memset(out, 0, sizeof *out);
-  out->foreign_packets = p->foreign_packets;
+  tofu_poller_stats s;
+  memset(&s, 0, sizeof s);
+  s.foreign_packets = p->foreign_packets;
+  s.size = out->size < sizeof s ? out->size : sizeof s;
+  memcpy(out, &s, s.size);
   return TOFU_OK;
 }
 

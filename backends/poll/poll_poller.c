@@ -360,9 +360,12 @@ static int pp_notify(tofu_poller *p) {
 }
 
 static int pp_stats(tofu_poller *p, tofu_poller_stats *out) {
-  if (p == NULL || out == NULL)
+  if (p == NULL || out == NULL || out->size < sizeof out->size)
     return TOFU_EINVAL;
-  memset(out, 0, sizeof *out); /* poll() has no packets to tell apart */
+  tofu_poller_stats s;
+  memset(&s, 0, sizeof s); /* poll() has no packets to tell apart */
+  s.size = out->size < sizeof s ? out->size : sizeof s;
+  memcpy(out, &s, s.size);
   return TOFU_OK;
 }
 

@@ -35,6 +35,7 @@
 
 #include "tofu/api.h"
 
+#include <stddef.h>
 #include <stdint.h>
 
 #include "tofu/error.h"
@@ -72,8 +73,12 @@ typedef struct tofu_poll_event {
   unsigned events; /* TOFU_POLL_* bits */
 } tofu_poll_event;
 
-/* What a poller has counted, for diagnosis (see stats below). */
+/* What a poller has counted, for diagnosis (see stats below). Extensible
+ * like tofu_engine_stats (tofu.h): the caller sets size
+ * (tofu_poller_stats s = {sizeof s};); the backend fills the fields that fit
+ * and sets size to the bytes it wrote. Fields are only added at the end. */
 typedef struct tofu_poller_stats {
+  size_t size;
   /* Completion packets that reached the poller but that it had not asked
    * for, dropped without a report. On Windows every overlapped operation on a
    * registered socket completes on the poller's port, so this counts the
@@ -132,8 +137,9 @@ typedef struct tofu_poller_ops {
    * TOFU_POLL_WAKEUP event. Safe from any thread; coalesces. */
   int (*notify)(tofu_poller *p);
 
-  /* Copy the poller's counters into *out. Called like the functions above
-   * (from the thread that waits). Errors: TOFU_EINVAL (NULL argument). */
+  /* Copy the poller's counters into *out, as far as out->size allows.
+   * Called like the functions above (from the thread that waits). Errors:
+   * TOFU_EINVAL (NULL argument, or out->size smaller than the size field). */
   int (*stats)(tofu_poller *p, tofu_poller_stats *out);
 } tofu_poller_ops;
 

@@ -126,12 +126,22 @@ void case_invalid_arguments(void) {
   pt_deregister(p, h);
 
   /* stats: a poller that only did the above has counted nothing */
-  tofu_poller_stats st;
+  tofu_poller_stats st = {sizeof st, 0};
   ck_assert_int_eq(PT_OPS->stats(NULL, &st), TOFU_EINVAL);
   ck_assert_int_eq(PT_OPS->stats(p, NULL), TOFU_EINVAL);
+  st.size = 0; /* a zeroed struct: its size was not set */
+  ck_assert_int_eq(PT_OPS->stats(p, &st), TOFU_EINVAL);
   memset(&st, 0xff, sizeof st);
+  st.size = sizeof st;
   ck_assert_int_eq(PT_OPS->stats(p, &st), TOFU_OK);
+  ck_assert_uint_eq(st.size, sizeof st);
   ck_assert_uint_eq(st.foreign_packets, 0);
+  /* A caller built against an older, shorter struct gets only what fits. */
+  memset(&st, 0xff, sizeof st);
+  st.size = sizeof st.size;
+  ck_assert_int_eq(PT_OPS->stats(p, &st), TOFU_OK);
+  ck_assert_uint_eq(st.size, sizeof st.size);
+  ck_assert_msg(st.foreign_packets == UINT64_MAX, "stats wrote past the caller's size");
 
   PT_OPS->close(p);
   pair_close(a, b);

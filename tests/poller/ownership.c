@@ -23,7 +23,9 @@
 static uint64_t foreign_packets(tofu_poller *p) {
   tofu_poller_stats st;
   memset(&st, 0xff, sizeof st);
+  st.size = sizeof st;
   int rc = PT_OPS->stats(p, &st);
+  ck_assert_uint_eq(st.size, sizeof st);
   ck_assert_msg(rc == TOFU_OK, "stats failed: %s", tofu_strerror(rc));
   return st.foreign_packets;
 }
