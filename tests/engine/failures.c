@@ -106,7 +106,10 @@ void case_unresolvable_host(void) {
 
 /* A connect that the peer never answers ends with connect_failed when the
  * engine's connect timeout passes, not when the kernel gives up (minutes). A
- * listener whose accept queue is full drops new SYNs, so the connect hangs. */
+ * listener whose accept queue is full drops new SYNs on Linux, so the
+ * connect hangs (REQ_SYN_DROP). Windows answers such a SYN with RST: there
+ * the connect fails at once and this case would test connect_refused_tcp
+ * again, so it is skipped, with that reason. */
 void case_connect_timeout_tcp(void) {
   enum { TIMEOUT_MS = 300, FILLERS = 4 };
   tofu_socket lsn, filler[FILLERS];
@@ -194,7 +197,9 @@ void case_hello_timeout_tcp(void) {
 
 /* Linux refuses a non-blocking UDS connect with EAGAIN while the listener's
  * accept queue is full. The engine keeps trying (no connect_failed) and the
- * connect goes through as soon as the listener makes room. */
+ * connect goes through as soon as the listener makes room. Linux only
+ * (REQ_LINUX): on Windows a non-blocking AF_UNIX connect that cannot finish
+ * at once says WSAEWOULDBLOCK, which means "in progress" there. */
 void case_connect_backlog_uds(void) {
   pair_listener hold;
   char addr[NET_UDS_PATH_MAX + 8];
@@ -274,6 +279,8 @@ void case_connect_backlog_uds(void) {
   et_uds_done(&hold);
 }
 
+/* Windows AF_UNIX: connect_failed as well, whichever error connect gives for
+ * a path that does not exist (at once or through the poller). */
 void case_connect_missing_uds(void) {
   pair_listener hold;
   char addr[NET_UDS_PATH_MAX + 8];

@@ -170,6 +170,7 @@ void case_connect_by_name_both_families(void) {
   tofu_engine_destroy(e);
 }
 
+/* Windows AF_UNIX: as TCP. */
 void case_echo_uds(void) {
   pair_listener hold;
   char addr[NET_UDS_PATH_MAX + 8];
@@ -224,6 +225,7 @@ void case_sizes_tcp6(void) {
   sizes_over("tcp|::1|0");
 }
 
+/* Windows AF_UNIX: as TCP. */
 void case_sizes_uds(void) {
   pair_listener hold;
   char addr[NET_UDS_PATH_MAX + 8];

@@ -368,13 +368,14 @@ void case_faults_nomem(void) {
   run_seeds("faults_nomem", p, cfg, rel_env("TOFU_REL_SEEDS", 24));
 }
 
+/* Windows AF_UNIX: as TCP (the faults are injected, not the system's). */
 void case_faults_uds(void) {
   flow_cfg cfg = {60, 1, 1};
   run_seeds("faults_uds", lossless_plan(), cfg, rel_env("TOFU_REL_SEEDS", 12));
 }
 
 /* The resets plan on a Unix socket: what is lost with a connection was
- * written, on both transports. */
+ * written, on both transports. Windows AF_UNIX: as TCP (injected resets). */
 void case_faults_resets_uds(void) {
   flow_cfg cfg = {60, 0, 1};
   run_seeds("faults_resets_uds", resets_plan(), cfg, rel_env("TOFU_REL_SEEDS", 12));

@@ -109,6 +109,53 @@ static int runner_probe_linux(char *why, size_t n) {
 #endif
 }
 
+static int runner_probe_windows(char *why, size_t n) {
+#ifdef _WIN32
+  (void)why;
+  (void)n;
+  return 1;
+#else
+  snprintf(why, n,
+           "the case checks Windows behaviour (I/O completion ports, overlapped "
+           "sockets); this system has none");
+  return 0;
+#endif
+}
+
+static int runner_probe_syn_drop(char *why, size_t n) {
+#if defined(__linux__)
+  (void)why;
+  (void)n;
+  return 1;
+#elif defined(_WIN32)
+  /* Under Wine the TCP stack is the host's; wine_get_host_version names it. */
+  typedef void (*host_version_fn)(const char **sysname, const char **release);
+  FARPROC proc = GetProcAddress(GetModuleHandleA("ntdll.dll"), "wine_get_host_version");
+  if (proc == NULL) {
+    snprintf(why, n,
+             "Windows answers a connect to a listener with a full accept queue with RST "
+             "(connection refused) instead of dropping the SYN, so that connect never hangs");
+    return 0;
+  }
+  host_version_fn host_version;
+  memcpy(&host_version, &proc, sizeof host_version);
+  const char *sysname = NULL, *release = NULL;
+  host_version(&sysname, &release);
+  if (sysname != NULL && strcmp(sysname, "Linux") == 0)
+    return 1;
+  snprintf(why, n,
+           "Wine on %s: whether its TCP drops new SYNs at a full accept queue (so that a "
+           "connect hangs) is verified on Linux hosts only",
+           sysname ? sysname : "an unknown host");
+  return 0;
+#else
+  snprintf(why, n,
+           "whether a full accept queue drops new SYNs (so that a connect hangs) is "
+           "verified on Linux only");
+  return 0;
+#endif
+}
+
 int runner_raise_fd_limit(long want) {
 #ifdef _WIN32
   (void)want; /* no per-process limit on sockets */
@@ -163,6 +210,10 @@ static int runner_requirements_met(const runner_case *c, char *why, size_t n) {
   if ((c->requirements & REQ_IPV6) && !runner_probe_ipv6(why, n))
     return 0;
   if ((c->requirements & REQ_LOCALHOST6) && !runner_probe_localhost6(why, n))
+    return 0;
+  if ((c->requirements & REQ_WINDOWS) && !runner_probe_windows(why, n))
+    return 0;
+  if ((c->requirements & REQ_SYN_DROP) && !runner_probe_syn_drop(why, n))
     return 0;
   if ((c->requirements & REQ_MANY_FDS) && !runner_probe_many_fds(why, n))
     return 0;
