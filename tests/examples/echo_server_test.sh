@@ -12,6 +12,7 @@ trap 'kill $(jobs -p) 2>/dev/null || true; rm -rf "$dir"' EXIT
 
 # Start the server on $1 with the signal $2 to stop it; sets $pid and $addr.
 start() {
+  : >"$dir/out" # not the previous server's "listening" line
   "$server" --listen "$1" >"$dir/out" 2>"$dir/err" &
   pid=$!
   for _ in $(seq 100); do
