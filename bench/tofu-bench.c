@@ -198,7 +198,7 @@ static int fill_windows(load_side *l, const bench_case *c, uint16_t *channels) {
 }
 
 static void sample_pool(load_side *l, tofu_engine *echo) {
-  tofu_engine_stats a, b;
+  tofu_engine_stats a = {.size = sizeof a}, b = {.size = sizeof b};
   tofu_engine_get_stats(l->e, &a);
   tofu_engine_get_stats(echo, &b);
   if (a.memory_used + b.memory_used > l->peak_used)

@@ -62,6 +62,81 @@ void chan_io_retry_connect(channel *ch) {
     channel_rearm(ch);
 }
 
+/* Whether a connect result means the connect goes on (or is done). */
+static int connect_started(const address *a, int rc) {
+  return rc == NET_OK || rc == NET_EINPROGRESS || (a->kind == ADDR_UDS && rc == NET_EWOULDBLOCK);
+}
+
+/* Open, register and connect a socket to the HelloRequest's next TCP
+ * address (ch->addr_next), or to its UDS path. Returns NET_OK (connected),
+ * NET_EINPROGRESS, NET_EWOULDBLOCK (UDS backlog full) or a failure, after
+ * which the channel holds no socket. */
+static int connect_start(channel *ch, const address *a) {
+  const tofu_message *hello = ch->sendq.head;
+  int rc;
+  if (a->kind == ADDR_TCP) {
+    const net_addr *to = &hello->addrs[ch->addr_next++];
+    rc = net_tcp_socket_for(to, &ch->sock);
+    if (rc == NET_OK)
+      rc = net_set_nonblocking(ch->sock);
+    if (rc == NET_OK)
+      rc = net_tcp_connect(ch->sock, to);
+  } else {
+    rc = net_uds_socket(&ch->sock);
+    if (rc == NET_OK)
+      rc = net_set_nonblocking(ch->sock);
+    if (rc == NET_OK)
+      rc = net_uds_connect(ch->sock, a->path);
+  }
+  if (connect_started(a, rc) && channel_register(ch) != TOFU_OK)
+    rc = NET_EOTHER;
+  if (!connect_started(a, rc)) {
+    net_close(ch->sock);
+    ch->sock = TOFU_INVALID_SOCKET;
+  }
+  return rc;
+}
+
+/* Connect to the first address that does not fail at once. Returns as
+ * connect_start; a failure means every address failed. */
+static int connect_first(channel *ch, const address *a) {
+  int rc;
+  do {
+    rc = connect_start(ch, a);
+  } while (!connect_started(a, rc) && a->kind == ADDR_TCP &&
+           ch->addr_next < ch->sendq.head->naddrs);
+  return rc;
+}
+
+/* After a connect was started: a connected socket sends its HelloRequest, a
+ * UDS backlog waits for the retry timer; then the channel is armed. */
+static void connect_going(channel *ch, int rc) {
+  if (rc == NET_OK) {
+    on_connected(ch);
+  } else if (rc == NET_EWOULDBLOCK) {
+    ch->retry_ms = 1;
+    retry_later(ch);
+  }
+  if (!ch->closed)
+    channel_rearm(ch);
+}
+
+/* A started TCP connect failed: try the next address, if there is one. */
+static void connect_failed(channel *ch) {
+  address a;
+  const tofu_message *hello = ch->sendq.head;
+  if (ch->transport == ADDR_TCP && ch->addr_next < hello->naddrs &&
+      address_from_message(hello, TOFU_HDR_CONNECT_TO, 1, &a) == TOFU_OK) {
+    channel_drop_socket(ch);
+    int rc = connect_first(ch, &a);
+    if (rc == NET_OK || rc == NET_EINPROGRESS) {
+      connect_going(ch, rc);
+      return;
+    }
+  }
+  channel_close(ch, TOFU_STATUS_CONNECT_FAILED, NULL);
+}
+
 void chan_io_connect(tofu_engine *e, tofu_message *hello) {
   address a;
   channel *ch = channel_new(e, hello->hdr.channel, CH_IO, hello->group);
@@ -71,31 +146,24 @@ void chan_io_connect(tofu_engine *e, tofu_message *hello) {
     outbox_deliver(e, hello->group, hello);
     return;
   }
+  ch->first_id = hello->hdr.message_id;
   channel_set_state(ch, CH_CONNECTING);
   msgq_push(&ch->sendq, hello);
   if (address_from_message(hello, TOFU_HDR_CONNECT_TO, 1, &a) != TOFU_OK) {
-    channel_close(ch, TOFU_STATUS_INVALID_ADDRESS, NULL);
+    channel_close(ch, TOFU_STATUS_WRONG_ADDRESS, NULL);
     return;
   }
   ch->transport = a.kind;
-  int rc = a.kind == ADDR_TCP ? net_tcp_socket(&ch->sock) : net_uds_socket(&ch->sock);
-  if (rc == NET_OK)
-    rc = net_set_nonblocking(ch->sock);
-  if (rc == NET_OK)
-    rc = a.kind == ADDR_TCP ? net_tcp_connect(ch->sock, hello->connect_ip, a.port)
-                            : net_uds_connect(ch->sock, a.path);
-  int backlog = a.kind == ADDR_UDS && rc == NET_EWOULDBLOCK;
-  if (rc != NET_OK && rc != NET_EINPROGRESS && !backlog) {
+  if (a.kind == ADDR_TCP && hello->naddrs == 0) { /* the name did not resolve */
+    channel_close(ch, TOFU_STATUS_INVALID_ADDRESS, NULL);
+    return;
+  }
+  int rc = connect_first(ch, &a);
+  if (!connect_started(&a, rc)) {
     channel_close(ch, TOFU_STATUS_CONNECT_FAILED, NULL);
     return;
   }
-  if (channel_register(ch) != TOFU_OK) {
-    channel_close(ch, TOFU_STATUS_CONNECT_FAILED, NULL);
-    return;
-  }
-  if (rc == NET_OK) {
-    on_connected(ch);
-  } else if (e->opts.connect_timeout_ms >= 0) {
+  if (rc != NET_OK && e->opts.connect_timeout_ms >= 0) {
     int64_t due = clock_now_ms() + e->opts.connect_timeout_ms;
     if (timers_add(&e->timers, due, TIMER_CONNECT, (void *)(uintptr_t)ch->number, ch->serial) !=
         TOFU_OK) {
@@ -103,13 +171,7 @@ void chan_io_connect(tofu_engine *e, tofu_message *hello) {
       return;
     }
   }
-  if (backlog) {
-    ch->retry_ms = 1;
-    retry_later(ch);
-    if (ch->closed)
-      return;
-  }
-  channel_rearm(ch);
+  connect_going(ch, rc);
 }
 
 /* ---- Writing ------------------------------------------------------------ */
@@ -208,13 +270,36 @@ void chan_io_flush(channel *ch) {
   channel_rearm(ch);
 }
 
+void chan_io_abort(channel *ch, tofu_message *bye) {
+  /* Tell the peer, if that costs no wait: a connected socket, no frame half
+   * written, and one write that the socket takes now (whatever it does not
+   * take is lost with the connection, which closes anyway). */
+  int connected = ch->state == CH_HELLO_SENT || ch->state == CH_OPEN;
+  if (connected && ch->sent == 0) {
+    uint8_t hdr[WIRE_HEADER_SIZE];
+    wire_header h = {ch->number,          frame_proto(bye),      TOFU_STATUS_SUCCESS,
+                     bye->hdr.message_id, (uint16_t)bye->th_len, (uint16_t)bye->body_len};
+    wire_encode_header(&h, hdr);
+    net_iov iov[3] = {{hdr, sizeof hdr}};
+    int n = 1;
+    if (bye->th_len)
+      iov[n++] = (net_iov){bye->th, bye->th_len};
+    if (bye->body_len)
+      iov[n++] = (net_iov){bye->body, bye->body_len};
+    (void)net_sendv(ch->sock, iov, n);
+  }
+  channel_close(ch, TOFU_STATUS_CHANNEL_CLOSED, bye);
+}
+
 /* ---- Reading ------------------------------------------------------------ */
 
-static int first_frame_ok(const channel *ch, unsigned op) {
+/* The first frame of an accepted connection is the peer's HelloRequest (or
+ * its ByeSignal, if it gives up at once); a HelloRequest comes only first. A
+ * connecting channel takes anything else that travels, as a Zig peer may send
+ * a Signal or a ByeSignal before (or instead of) its HelloResponse. */
+static int frame_allowed(const channel *ch, unsigned op) {
   if (ch->state == CH_ACCEPTED)
-    return op == TOFU_OP_HELLO_REQUEST;
-  if (ch->state == CH_HELLO_SENT)
-    return op == TOFU_OP_HELLO_RESPONSE || op == TOFU_OP_BYE_REQUEST || op == TOFU_OP_BYE_RESPONSE;
+    return op == TOFU_OP_HELLO_REQUEST || op == TOFU_OP_BYE_SIGNAL;
   return op != TOFU_OP_HELLO_REQUEST;
 }
 
@@ -275,11 +360,20 @@ static int frame_done(channel *ch) {
   m->hdr.message_id = h->message_id;
   m->th_len = h->headers_len;
   m->body_len = h->body_len;
+  unsigned op = m->hdr.opcode;
+  if (ch->state == CH_ACCEPTED && op == TOFU_OP_BYE_SIGNAL) {
+    /* The peer gave up before its hello: the group never knew the channel. */
+    pool_put(&e->pool, m);
+    channel_close(ch, TOFU_STATUS_CHANNEL_CLOSED, NULL);
+    return 0;
+  }
+  if (ch->state == CH_ACCEPTED)
+    ch->first_id = m->hdr.message_id;
   if (ch->state == CH_ACCEPTED || ch->state == CH_HELLO_SENT)
     channel_set_state(ch, CH_OPEN);
-  unsigned op = m->hdr.opcode;
   outbox_deliver(e, ch->group, m);
-  if (op == TOFU_OP_BYE_RESPONSE) {
+  /* ByeResponse ends the bye; ByeSignal is the peer aborting the channel. */
+  if (op == TOFU_OP_BYE_RESPONSE || op == TOFU_OP_BYE_SIGNAL) {
     channel_close(ch, TOFU_STATUS_CHANNEL_CLOSED, NULL);
     return 0;
   }
@@ -302,7 +396,7 @@ static size_t feed(channel *ch, const uint8_t *buf, size_t n) {
     }
     if (ev == WIRE_HEADER) {
       const wire_header *h = &ch->dec.header;
-      if (!first_frame_ok(ch, wire_opcode(h->proto))) {
+      if (!frame_allowed(ch, wire_opcode(h->proto))) {
         channel_close(ch, TOFU_STATUS_INVALID_MESSAGE, NULL);
         return pos;
       }
@@ -458,7 +552,7 @@ void chan_io_event(channel *ch, unsigned events) {
   if (ch->state == CH_CONNECTING) {
     int err = net_pending_error(ch->sock);
     if (err != NET_OK || (events & TOFU_POLL_ERROR)) {
-      channel_close(ch, TOFU_STATUS_CONNECT_FAILED, NULL);
+      connect_failed(ch);
       return;
     }
     on_connected(ch);

@@ -16,6 +16,11 @@ void chan_io_retry_connect(channel *ch);
 /* The poller reported the connection's socket. */
 void chan_io_event(channel *ch, unsigned events);
 
+/* The application's ByeSignal: write it to the peer if the socket takes it
+ * at once (a connected channel with no frame half written), then close the
+ * channel with channel_closed; bye becomes the channel_closed notice. */
+void chan_io_abort(channel *ch, tofu_message *bye);
+
 /* Write what is queued, as far as the socket takes it. */
 void chan_io_flush(channel *ch);
 

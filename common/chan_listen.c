@@ -12,15 +12,29 @@
 #define ACCEPTS_PER_EVENT 64
 #define LISTEN_BACKLOG 1024
 
-static int open_socket(channel *ch, address *a) {
-  int rc = a->kind == ADDR_TCP ? net_tcp_socket(&ch->sock) : net_uds_socket(&ch->sock);
-  if (rc != NET_OK)
-    return rc;
+/* Bind and listen at the first of the WelcomeRequest's TCP addresses that
+ * binds, or at its UDS path. For TCP, a->host becomes the IP bound (so the
+ * WelcomeResponse names an address, not a name) and a->port the port. */
+static int open_socket(channel *ch, address *a, const tofu_message *welcome) {
+  int rc = NET_EOTHER;
   if (a->kind == ADDR_TCP) {
-    rc = net_tcp_bind(ch->sock, a->host, a->port, &a->port);
-    if (rc == NET_OK && a->host[0] == '\0')
-      strcpy(a->host, "0.0.0.0");
+    for (int i = 0; i < welcome->naddrs; i++) {
+      if (i > 0) {
+        net_close(ch->sock);
+        ch->sock = TOFU_INVALID_SOCKET;
+      }
+      rc = net_tcp_socket_for(&welcome->addrs[i], &ch->sock);
+      if (rc == NET_OK)
+        rc = net_tcp_bind(ch->sock, &welcome->addrs[i], &a->port);
+      if (rc == NET_OK) {
+        net_addr_ip_text(&welcome->addrs[i], a->host, sizeof a->host);
+        break;
+      }
+    }
   } else {
+    rc = net_uds_socket(&ch->sock);
+    if (rc != NET_OK)
+      return rc;
     /* A socket file left by an earlier run would make bind fail. */
     net_uds_unlink(a->path);
     rc = net_uds_bind(ch->sock, a->path);
@@ -48,10 +62,13 @@ void chan_listen_open(tofu_engine *e, tofu_message *welcome) {
     return;
   }
   channel_set_state(ch, CH_LISTENING);
+  ch->first_id = welcome->hdr.message_id;
   int status = TOFU_STATUS_SUCCESS;
   if (address_from_message(welcome, TOFU_HDR_LISTEN_ON, 0, &a) != TOFU_OK)
+    status = TOFU_STATUS_WRONG_ADDRESS;
+  else if (a.kind == ADDR_TCP && welcome->naddrs == 0) /* the name did not resolve */
     status = TOFU_STATUS_INVALID_ADDRESS;
-  else if (open_socket(ch, &a) != NET_OK)
+  else if (open_socket(ch, &a, welcome) != NET_OK)
     status = TOFU_STATUS_LISTEN_FAILED;
   else if (channel_register(ch) != TOFU_OK)
     status = TOFU_STATUS_LISTEN_FAILED;

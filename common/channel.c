@@ -89,6 +89,15 @@ int channel_register(channel *ch) {
   return rc;
 }
 
+void channel_drop_socket(channel *ch) {
+  if (ch->handle)
+    ch->engine->ops->deregister(ch->engine->poller, ch->handle);
+  ch->handle = NULL;
+  ch->armed = 0;
+  net_close(ch->sock);
+  ch->sock = TOFU_INVALID_SOCKET;
+}
+
 static unsigned wanted_interest(const channel *ch) {
   if (ch->kind == CH_LISTENER)
     return TOFU_POLL_READABLE;
@@ -181,11 +190,7 @@ void channel_close(channel *ch, int cause, tofu_message *closing) {
     ch->rx = NULL;
   }
 
-  if (ch->handle)
-    e->ops->deregister(e->poller, ch->handle);
-  ch->handle = NULL;
-  net_close(ch->sock);
-  ch->sock = TOFU_INVALID_SOCKET;
+  channel_drop_socket(ch);
   if (ch->uds_path)
     net_uds_unlink(ch->uds_path);
 
@@ -194,8 +199,9 @@ void channel_close(channel *ch, int cause, tofu_message *closing) {
     ch->notice = NULL;
   if (group_knows(ch)) {
     memset(&note->hdr, 0, sizeof(note->hdr));
-    note->hdr.opcode = TOFU_OP_BYE_SIGNAL;
+    note->hdr.opcode = TOFU_OP_SIGNAL;
     note->hdr.channel = ch->number;
+    note->hdr.message_id = ch->first_id;
     note->th_len = 0;
     note->body_len = 0;
     msg_hand_back(note, TOFU_STATUS_CHANNEL_CLOSED);

@@ -44,10 +44,13 @@ typedef struct channel {
 
   tofu_socket sock;
   tofu_poll_handle *handle;
-  unsigned armed; /* interest armed now (0 after a report) */
-  int transport;  /* ADDR_TCP / ADDR_UDS */
-  char *uds_path; /* a UDS listener's socket file, removed at close */
-  int retry_ms;   /* CH_BACKLOG: the delay before the next connect attempt */
+  unsigned armed;    /* interest armed now (0 after a report) */
+  int transport;     /* ADDR_TCP / ADDR_UDS */
+  char *uds_path;    /* a UDS listener's socket file, removed at close */
+  int retry_ms;      /* CH_BACKLOG: the delay before the next connect attempt */
+  int addr_next;     /* connecting over TCP: the HelloRequest's next address to try */
+  uint64_t first_id; /* the id of the channel's first message (its Welcome/HelloRequest,
+                      * or the peer's HelloRequest): the channel_closed notice carries it */
 
   /* Sending. */
   msgq sendq;
@@ -80,6 +83,8 @@ void channel_set_state(channel *ch, chan_state to);
 
 /* Register the socket and set the interest the channel needs now. */
 int channel_register(channel *ch);
+/* Deregister and close the channel's socket (it stays in the table). */
+void channel_drop_socket(channel *ch);
 void channel_rearm(channel *ch);
 
 /* Close: hand back every queued message with `cause`, then deliver one

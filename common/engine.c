@@ -21,6 +21,8 @@ static atomic_uint_fast64_t next_message_id = 1;
 void tofu_options_default(tofu_options *opts) {
   if (!opts)
     return;
+  memset(opts, 0, sizeof(*opts));
+  opts->size = sizeof(*opts);
   opts->initial_messages = DEFAULT_INITIAL_MESSAGES;
   opts->max_memory = DEFAULT_MAX_MEMORY;
   opts->connect_timeout_ms = DEFAULT_CONNECT_TIMEOUT_MS;
@@ -89,8 +91,18 @@ int tofu_engine_create(const tofu_options *opts, tofu_engine **out) {
   *out = NULL;
   tofu_options o;
   tofu_options_default(&o);
-  if (opts)
-    o = *opts;
+  if (opts) {
+    /* The fields that fit in opts->size; the defaults for the rest. A larger
+     * struct (a newer header) may only add fields left zero. */
+    size_t n = opts->size;
+    if (n < sizeof(o.size))
+      return TOFU_EINVAL;
+    for (size_t i = sizeof(o); i < n; i++)
+      if (((const unsigned char *)opts)[i] != 0)
+        return TOFU_EUNSUPPORTED;
+    memcpy(&o, opts, n < sizeof(o) ? n : sizeof(o));
+    o.size = sizeof(o);
+  }
   if (options_settle(&o) != TOFU_OK)
     return TOFU_EINVAL;
   tofu_engine *e = calloc(1, sizeof(*e));
@@ -157,21 +169,23 @@ void tofu_engine_destroy(tofu_engine *e) {
   engine_free(e);
 }
 
-void tofu_engine_get_stats(tofu_engine *e, tofu_engine_stats *out) {
-  if (!out)
-    return;
-  memset(out, 0, sizeof(*out));
-  if (!e)
-    return;
-  pool_counts(&e->pool, &out->memory_used, &out->memory_limit, &out->messages_live,
-              &out->messages_free);
-  out->reactor_loops = atomic_load(&e->loops);
-  out->reads_paused = atomic_load(&e->reads_paused);
-  out->channels = atomic_load(&e->channels_open);
-  out->wait_failures = atomic_load(&e->wait_failures);
-  out->channels_refused = atomic_load(&e->channels_refused);
-  out->frame_timeouts = atomic_load(&e->frame_timeouts);
-  out->frames_refused = atomic_load(&e->frames_refused);
+int tofu_engine_get_stats(tofu_engine *e, tofu_engine_stats *out) {
+  if (!e || !out || out->size < sizeof(out->size))
+    return TOFU_EINVAL;
+  size_t n = out->size < sizeof(*out) ? out->size : sizeof(*out);
+  tofu_engine_stats s;
+  memset(&s, 0, sizeof s);
+  pool_counts(&e->pool, &s.memory_used, &s.memory_limit, &s.messages_live, &s.messages_free);
+  s.reactor_loops = atomic_load(&e->loops);
+  s.reads_paused = atomic_load(&e->reads_paused);
+  s.channels = atomic_load(&e->channels_open);
+  s.wait_failures = atomic_load(&e->wait_failures);
+  s.channels_refused = atomic_load(&e->channels_refused);
+  s.frame_timeouts = atomic_load(&e->frame_timeouts);
+  s.frames_refused = atomic_load(&e->frames_refused);
+  s.size = n;
+  memcpy(out, &s, n);
+  return TOFU_OK;
 }
 
 /* ---- Messages ----------------------------------------------------------- */
@@ -246,7 +260,7 @@ static int post_check(const tofu_message *m, address *a) {
   unsigned op = h->opcode;
   if (op >= TOFU_OPCODE_COUNT)
     return TOFU_STATUS_INVALID_OP_CODE;
-  if (h->origin != TOFU_ORIGIN_APPLICATION || op == TOFU_OP_WELCOME_RESPONSE)
+  if (op == TOFU_OP_WELCOME_RESPONSE)
     return TOFU_STATUS_NOT_ALLOWED;
   if (op == TOFU_OP_RESPONSE && h->message_id == 0)
     return TOFU_STATUS_INVALID_MESSAGE_ID;
@@ -262,7 +276,7 @@ static int post_check(const tofu_message *m, address *a) {
     int connect = op == TOFU_OP_HELLO_REQUEST;
     if (address_from_message(m, connect ? TOFU_HDR_CONNECT_TO : TOFU_HDR_LISTEN_ON, connect, a) !=
         TOFU_OK)
-      return TOFU_STATUS_INVALID_ADDRESS;
+      return TOFU_STATUS_WRONG_ADDRESS;
     return TOFU_STATUS_SUCCESS;
   }
   if (h->channel == TOFU_CHANNEL_UNASSIGNED || h->channel == TOFU_CHANNEL_RESERVED)
@@ -288,13 +302,15 @@ int tofu_post(tofu_group *g, tofu_message **msg, tofu_header *out) {
       return TOFU_ELIMIT;
     m->hdr.channel = n;
   }
-  m->connect_ip[0] = '\0';
-  if (op == TOFU_OP_HELLO_REQUEST && a.kind == ADDR_TCP &&
-      net_resolve_ipv4(a.host, m->connect_ip) != NET_OK)
-    m->connect_ip[0] = '\0';
+  m->naddrs = 0;
+  if ((op == TOFU_OP_HELLO_REQUEST || op == TOFU_OP_WELCOME_REQUEST) && a.kind == ADDR_TCP) {
+    int n = net_resolve(a.host, a.port, op == TOFU_OP_WELCOME_REQUEST, m->addrs, NET_RESOLVE_MAX);
+    m->naddrs = n > 0 ? n : 0;
+  }
   if (m->hdr.message_id == 0)
     m->hdr.message_id = atomic_fetch_add(&next_message_id, 1);
   m->hdr.status = TOFU_STATUS_SUCCESS;
+  m->hdr.origin = TOFU_ORIGIN_APPLICATION; /* a message handed back may be posted again */
   m->group = g;
   m->cmd = MSG_CMD_POST;
   if (out)
@@ -318,14 +334,18 @@ int tofu_post_timer(tofu_group *g, tofu_message **msg, int delay_ms) {
 
 enum { MSG_UPDATE_NOTICE = 1u << 8 };
 
-tofu_message *tofu_wait_receive(tofu_group *g, int timeout_ms) {
-  if (!g)
-    return NULL;
-  tofu_message *m = mailbox_wait(&g->mb, timeout_ms);
+void group_took(tofu_group *g, tofu_message *m) {
   if (m && (m->flags & MSG_UPDATE_NOTICE)) {
     m->flags &= ~(unsigned)MSG_UPDATE_NOTICE;
     atomic_store(&g->update_pending, 0);
   }
+}
+
+tofu_message *tofu_wait_receive(tofu_group *g, int timeout_ms) {
+  if (!g)
+    return NULL;
+  tofu_message *m = mailbox_wait(&g->mb, timeout_ms);
+  group_took(g, m);
   return m;
 }
 

@@ -106,4 +106,9 @@ struct tofu_engine {
   int wait_fails_row; /* Reactor-only: failed waits since the last one that worked */
 };
 
+/* The receiving thread took m (may be NULL) from g's queue: clears the
+ * receiver_update bookkeeping when m is that notice (engine.c; also used by
+ * tofu_wait_reply). */
+void group_took(tofu_group *g, tofu_message *m);
+
 #endif /* TOFU_ENGINE_H */

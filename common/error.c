@@ -20,6 +20,9 @@ const char *tofu_strerror(int err) {
     return "limit reached";
   case TOFU_EMESSAGE:
     return "message refused; its status byte says why";
+  case TOFU_EUNSERVABLE:
+    return "this poller cannot serve the socket: registered with another poller, or bound to "
+           "another completion port, or opened for synchronous I/O";
   default:
     return "unknown tofu error";
   }

@@ -8,6 +8,7 @@
 #define TOFU_MAILBOX_H
 
 #include "msgq.h"
+#include "platform/event.h"
 #include "platform/thread.h"
 
 typedef struct mailbox {
@@ -16,6 +17,10 @@ typedef struct mailbox {
   msgq q;      /* under mu: what the producers put */
   int waiting; /* under mu: threads blocked in mailbox_wait */
   msgq taken;  /* the receiving thread's: taken from q, not yet returned */
+  /* The pollable flag (mailbox_os_handle), set while q or taken holds a
+   * message; made on first use. Both under mu. */
+  int has_event, event_set;
+  plat_event event;
 } mailbox;
 
 int mailbox_init(mailbox *mb);
@@ -29,6 +34,17 @@ void mailbox_put_all(mailbox *mb, msgq *q);
 /* The next message, or NULL after timeout_ms (-1: no limit, 0: no wait).
  * One thread at a time. */
 tofu_message *mailbox_wait(mailbox *mb, int timeout_ms);
+
+/* The next message that match(m, arg) accepts, unlinked from wherever it is
+ * in the queue; the others keep their order. NULL after timeout_ms as
+ * mailbox_wait. One thread at a time (the receiving thread). */
+tofu_message *mailbox_wait_match(mailbox *mb, int (*match)(const tofu_message *, void *), void *arg,
+                                 int timeout_ms);
+
+/* The flag's handle for the application's event loop (made on the first
+ * call, by the receiving thread); -1 / 0 cast to intptr_t when it cannot be
+ * made: the return is TOFU_OK or TOFU_ESYSTEM and *out the handle. */
+int mailbox_os_handle(mailbox *mb, intptr_t *out);
 
 /* Take every queued message (for teardown; no thread is waiting). */
 void mailbox_drain(mailbox *mb, msgq *out);

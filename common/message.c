@@ -108,7 +108,7 @@ int tofu_msg_add_header(tofu_message *m, const char *name, const char *value) {
   size_t nl = strlen(name), vl = strlen(value);
   if (strpbrk(name, ":\r\n") || strpbrk(value, "\r\n"))
     return TOFU_EINVAL;
-  size_t add = nl + 2 + vl + 2;
+  size_t add = nl + 1 + vl + 2; /* "name:value\r\n", as tofu writes it */
   if (add > TOFU_MAX_TEXT_HEADERS - m->th_len)
     return TOFU_ELIMIT;
   int rc = pool_reserve_headers(m, (size_t)m->th_len + add);
@@ -118,7 +118,6 @@ int tofu_msg_add_header(tofu_message *m, const char *name, const char *value) {
   memcpy(p, name, nl);
   p += nl;
   *p++ = ':';
-  *p++ = ' ';
   memcpy(p, value, vl);
   p += vl;
   *p++ = '\r';

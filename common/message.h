@@ -38,10 +38,12 @@ struct tofu_message {
   tofu_group *group;
   int cmd;
   int64_t due_ms;
-  /* A TCP HelloRequest's peer as a dotted quad, looked up by tofu_post on the
-   * posting thread so that the Reactor never blocks on a name lookup; "" when
-   * the name did not resolve (the Reactor then reports connect_failed). */
-  char connect_ip[NET_IPV4_TEXT];
+  /* A TCP HelloRequest's or WelcomeRequest's address, looked up by tofu_post
+   * on the posting thread so that the Reactor never blocks on a name lookup:
+   * naddrs addresses, tried in order; 0 when the name did not resolve (the
+   * Reactor then hands the request back with invalid_address). */
+  net_addr addrs[NET_RESOLVE_MAX];
+  int naddrs;
 };
 
 /* A Signal from the engine (origin engine) with a status, for a channel (0

@@ -38,6 +38,10 @@ static void post_to_channel(tofu_engine *e, tofu_message *m) {
     hand_back(e, m, TOFU_STATUS_INVALID_GROUP);
     return;
   }
+  if (op == TOFU_OP_BYE_SIGNAL && ch->kind == CH_IO) {
+    chan_io_abort(ch, m);
+    return;
+  }
   if (op == TOFU_OP_BYE_SIGNAL || (ch->kind == CH_LISTENER && op == TOFU_OP_BYE_REQUEST)) {
     channel_close(ch, TOFU_STATUS_CHANNEL_CLOSED, m);
     return;

@@ -15,6 +15,7 @@ int wire_opcode_travels(unsigned opcode) {
   case TOFU_OP_HELLO_RESPONSE:
   case TOFU_OP_BYE_REQUEST:
   case TOFU_OP_BYE_RESPONSE:
+  case TOFU_OP_BYE_SIGNAL:
     return 1;
   default:
     return 0;

@@ -32,8 +32,9 @@ static inline uint8_t wire_proto(unsigned opcode, unsigned origin, unsigned more
   return (uint8_t)((opcode & 0x0fu) | ((origin & 1u) << 4) | ((more & 1u) << 5));
 }
 
-/* Whether a frame with this opcode may travel between peers (Request,
- * Response, Signal, Hello*, ByeRequest, ByeResponse). */
+/* Whether a frame with this opcode may travel between peers: opcodes 0-7
+ * (Request, Response, Signal, Hello*, Bye*); WelcomeRequest and
+ * WelcomeResponse are local, 10-15 are not opcodes. */
 int wire_opcode_travels(unsigned opcode);
 
 void wire_encode_header(const wire_header *h, uint8_t out[WIRE_HEADER_SIZE]);

@@ -1,5 +1,6 @@
-/* Helpers shared by the example programs: address forms and small
- * conveniences. Header-only so that each example stays one file to read. */
+/* Helpers shared by the example programs: small conveniences over the header
+ * form of the API (the quick API of tofu.h covers URLs). Header-only so that each example stays one
+ * file to read. */
 #ifndef TOFU_EXAMPLE_UTIL_H
 #define TOFU_EXAMPLE_UTIL_H
 
@@ -7,23 +8,6 @@
 #include <string.h>
 
 #include "tofu/tofu.h"
-
-/* "tcp://HOST:PORT" -> "tcp|HOST|PORT", "unix://PATH" -> "uds|PATH".
- * Returns 0 on success, -1 if the form is not recognised. */
-static inline int example_address(const char *url, char *out, size_t n) {
-  if (strncmp(url, "tcp://", 6) == 0) {
-    const char *hp = url + 6, *colon = strrchr(hp, ':');
-    if (!colon)
-      return -1;
-    int w = snprintf(out, n, "tcp|%.*s|%s", (int)(colon - hp), hp, colon + 1);
-    return w > 0 && (size_t)w < n ? 0 : -1;
-  }
-  if (strncmp(url, "unix://", 7) == 0) {
-    int w = snprintf(out, n, "uds|%s", url + 7);
-    return w > 0 && (size_t)w < n ? 0 : -1;
-  }
-  return -1;
-}
 
 /* A message with an opcode, a channel and a text header (name may be NULL). */
 static inline tofu_message *example_msg(tofu_engine *e, int opcode, uint16_t ch, const char *name,

@@ -1,7 +1,7 @@
 /* tofu-echo-client — connects to an echo server, exchanges requests and
  * checks every echo, then says Bye and prints a summary.
  *
- *   tofu-echo-client --connect tcp://HOST:PORT | unix://PATH
+ *   tofu-echo-client --connect tcp://HOST:PORT | tcp://[V6]:PORT | unix:///PATH
  *                    [-n MESSAGES] [-s BODY_BYTES] [-c CONNECTIONS] [-w WINDOW]
  *
  * Each connection sends MESSAGES requests (default 1000), keeping WINDOW
@@ -35,16 +35,13 @@ static void fill(uint8_t *b, size_t n, uint64_t seq) {
     b[i] = (uint8_t)(i < 8 ? seq >> (8 * i) : seq + i);
 }
 
-static int send_one(tofu_engine *e, tofu_group *g, conn *c, uint8_t *buf) {
-  tofu_message *m = example_msg(e, TOFU_OP_REQUEST, c->ch, NULL, NULL);
-  if (!m)
-    return -1;
+/* One request; its id says which connection and which message it is. On
+ * failure tofu_send keeps nothing: no message leaks. */
+static int send_one(tofu_group *g, conn *c, uint8_t *buf) {
   fill(buf, body_size, c->sent);
-  tofu_msg_header(m)->message_id = ((uint64_t)c->ch << 40) | (c->sent + 1);
-  if (tofu_msg_set_body(m, buf, body_size) != TOFU_OK || tofu_post(g, &m, NULL) != TOFU_OK) {
-    tofu_put(e, &m);
+  uint64_t id = ((uint64_t)c->ch << 40) | (c->sent + 1);
+  if (tofu_send(g, c->ch, TOFU_OP_REQUEST, buf, body_size, &id) != TOFU_OK)
     return -1;
-  }
   c->sent++;
   return 0;
 }
@@ -63,13 +60,13 @@ static double now_s(void) {
 }
 
 int main(int argc, char **argv) {
-  char addr[512] = "";
+  const char *url = NULL;
   unsigned long n = 1000;
   int nconn = 1, window = 16;
   for (int i = 1; i + 1 < argc; i += 2) {
-    if (strcmp(argv[i], "--connect") == 0 && example_address(argv[i + 1], addr, sizeof addr) == 0)
-      continue;
-    if (strcmp(argv[i], "-n") == 0)
+    if (strcmp(argv[i], "--connect") == 0)
+      url = argv[i + 1];
+    else if (strcmp(argv[i], "-n") == 0)
       n = strtoul(argv[i + 1], NULL, 10);
     else if (strcmp(argv[i], "-s") == 0)
       body_size = strtoul(argv[i + 1], NULL, 10);
@@ -78,11 +75,12 @@ int main(int argc, char **argv) {
     else if (strcmp(argv[i], "-w") == 0)
       window = atoi(argv[i + 1]);
     else
-      addr[0] = '\0';
+      url = NULL;
   }
-  if (!addr[0] || argc % 2 == 0 || nconn < 1 || window < 1 || body_size < 8 ||
+  if (!url || argc % 2 == 0 || nconn < 1 || window < 1 || body_size < 8 ||
       body_size > TOFU_MAX_BODY) {
-    fprintf(stderr, "usage: tofu-echo-client --connect tcp://HOST:PORT | unix://PATH "
+    fprintf(stderr, "usage: tofu-echo-client --connect tcp://HOST:PORT | tcp://[V6]:PORT | "
+                    "unix:///PATH "
                     "[-n MESSAGES] [-s BODY_BYTES (8..65535)] [-c CONNECTIONS] [-w WINDOW]\n");
     return 2;
   }
@@ -97,13 +95,12 @@ int main(int argc, char **argv) {
   unsigned long errors = 0, done = 0;
   int connected = 0, closed = 0;
   for (int i = 0; i < nconn; i++) {
-    tofu_message *m = example_msg(e, TOFU_OP_HELLO_REQUEST, 0, TOFU_HDR_CONNECT_TO, addr);
-    tofu_header h;
-    if (!m || tofu_post(g, &m, &h) != TOFU_OK) {
-      fprintf(stderr, "tofu-echo-client: bad address\n");
+    int rc = tofu_connect(g, url, &cs[i].ch);
+    if (rc != TOFU_OK) {
+      fprintf(stderr, "tofu-echo-client: %s: %s\n", url,
+              rc == TOFU_EINVAL ? "not a tcp:// or unix: URL" : tofu_strerror(rc));
       return 2;
     }
-    cs[i].ch = h.channel;
   }
   double t0 = now_s();
   while (closed < nconn) {
@@ -132,11 +129,10 @@ int main(int argc, char **argv) {
       connected++;
       c->open = 1;
       while (c->sent < n && c->sent < (unsigned long)window)
-        if (send_one(e, g, c, buf) != 0)
+        if (send_one(g, c, buf) != 0)
           errors++;
       if (n == 0) {
-        tofu_message *b = example_msg(e, TOFU_OP_BYE_REQUEST, c->ch, NULL, NULL);
-        if (!b || tofu_post(g, &b, NULL) != TOFU_OK)
+        if (tofu_send(g, c->ch, TOFU_OP_BYE_REQUEST, NULL, 0, NULL) != TOFU_OK)
           errors++;
       }
     } else if (c && h->opcode == TOFU_OP_RESPONSE) {
@@ -148,11 +144,10 @@ int main(int argc, char **argv) {
         errors++;
       c->got++;
       done++;
-      if (c->sent < n && send_one(e, g, c, buf) != 0)
+      if (c->sent < n && send_one(g, c, buf) != 0)
         errors++;
       if (c->got == n) {
-        tofu_message *b = example_msg(e, TOFU_OP_BYE_REQUEST, c->ch, NULL, NULL);
-        if (!b || tofu_post(g, &b, NULL) != TOFU_OK)
+        if (tofu_send(g, c->ch, TOFU_OP_BYE_REQUEST, NULL, 0, NULL) != TOFU_OK)
           errors++;
       }
     }

@@ -2,7 +2,7 @@
  * with a Response carrying the same message id, text headers and body, and
  * ByeRequest with ByeResponse (the engine then closes that connection).
  *
- *   tofu-echo-server --listen tcp://HOST:PORT | unix://PATH
+ *   tofu-echo-server --listen tcp://HOST:PORT | tcp://[V6]:PORT | unix:///PATH
  *
  * Prints one line once it listens; exits 0 on SIGINT/SIGTERM after closing
  * everything (the Unix socket file is removed). */
@@ -80,14 +80,13 @@ static void raise_fd_limit(void) {
 #endif
 
 static int usage(void) {
-  fprintf(stderr, "usage: tofu-echo-server --listen tcp://HOST:PORT | unix://PATH\n");
+  fprintf(stderr,
+          "usage: tofu-echo-server --listen tcp://HOST:PORT | tcp://[V6]:PORT | unix:///PATH\n");
   return 2;
 }
 
 int main(int argc, char **argv) {
-  char addr[512];
-  if (argc != 3 || strcmp(argv[1], "--listen") != 0 ||
-      example_address(argv[2], addr, sizeof addr) != 0)
+  if (argc != 3 || strcmp(argv[1], "--listen") != 0)
     return usage();
   block_signals();
   raise_fd_limit();
@@ -109,13 +108,12 @@ int main(int argc, char **argv) {
   stop_group = g;
   watch_signals();
 
-  tofu_message *m = example_msg(e, TOFU_OP_WELCOME_REQUEST, 0, TOFU_HDR_LISTEN_ON, addr);
-  if (!m || tofu_post(g, &m, NULL) != TOFU_OK) {
-    fprintf(stderr, "tofu-echo-server: bad address %s\n", argv[2]);
-    tofu_put(e, &m);
+  if (tofu_listen(g, argv[2], NULL) != TOFU_OK) {
+    fprintf(stderr, "tofu-echo-server: %s is not a tcp:// or unix: URL\n", argv[2]);
     tofu_engine_destroy(e);
     return 2;
   }
+  tofu_message *m;
 
   int status = 0;
   unsigned long served = 0, open = 0;

@@ -5,6 +5,29 @@
 
 #include "tofu/poller.h"
 
+static volatile LONG afd_fail_cancels;
+static volatile LONG afd_warn_poll;
+
+void afd_test_fail_cancels(int n) {
+  InterlockedExchange(&afd_fail_cancels, n > 0 ? n : 0);
+}
+
+/* Whether this cancel is one the test hook makes fail (counting it down). */
+static int afd_cancel_fails(void) {
+  LONG left = InterlockedCompareExchange(&afd_fail_cancels, 0, 0);
+  while (left > 0) {
+    LONG seen = InterlockedCompareExchange(&afd_fail_cancels, left - 1, left);
+    if (seen == left)
+      return 1;
+    left = seen;
+  }
+  return 0;
+}
+
+void afd_test_warn_poll(int on) {
+  InterlockedExchange(&afd_warn_poll, on ? 1 : 0);
+}
+
 nt_status afd_poll(HANDLE on, HANDLE base, ULONG events, afd_poll_info *info,
                    nt_io_status_block *iosb, void *apc_context) {
   /* No deadline of its own: the port wait carries the reactor's timeout. */
@@ -20,11 +43,16 @@ nt_status afd_poll(HANDLE on, HANDLE base, ULONG events, afd_poll_info *info,
   iosb->status = NT_STATUS_PENDING;
   /* A NULL ApcContext on a handle bound to a completion port means "queue no
    * packet", so apc_context must never be NULL. */
-  return nt.device_io_control_file(on, NULL, NULL, apc_context, iosb, IOCTL_AFD_POLL, info,
-                                   sizeof *info, info, sizeof *info);
+  nt_status status = nt.device_io_control_file(on, NULL, NULL, apc_context, iosb, IOCTL_AFD_POLL,
+                                               info, sizeof *info, info, sizeof *info);
+  if (!NT_ERROR(status) && InterlockedCompareExchange(&afd_warn_poll, 0, 0))
+    return (nt_status)0x80000005L; /* STATUS_BUFFER_OVERFLOW, a warning */
+  return status;
 }
 
 int afd_cancel_poll(HANDLE on, nt_io_status_block *iosb) {
+  if (afd_cancel_fails())
+    return nt_fail((nt_status)0xC0000022L); /* STATUS_ACCESS_DENIED */
   nt_io_status_block cancel_iosb;
   nt_status status = nt.cancel_io_file_ex(on, iosb, &cancel_iosb);
   /* NOT_FOUND: the poll completed before the cancel reached it; its packet is
@@ -44,7 +72,7 @@ int afd_cancel_poll(HANDLE on, nt_io_status_block *iosb) {
 #define AFD_FAIL_EVENTS (AFD_POLL_ABORT | AFD_POLL_CONNECT_FAIL)
 
 ULONG afd_events_for_interest(unsigned interest) {
-  ULONG events = AFD_FAIL_EVENTS;
+  ULONG events = AFD_FAIL_EVENTS | AFD_POLL_LOCAL_CLOSE;
   if (interest & TOFU_POLL_READABLE)
     events |= AFD_READ_EVENTS;
   if (interest & TOFU_POLL_WRITABLE)

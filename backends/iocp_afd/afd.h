@@ -15,7 +15,7 @@
 #define AFD_POLL_SEND 0x0004u
 #define AFD_POLL_DISCONNECT 0x0008u  /* the peer closed its sending side (FIN) */
 #define AFD_POLL_ABORT 0x0010u       /* the connection was reset or aborted */
-#define AFD_POLL_LOCAL_CLOSE 0x0020u /* the socket was closed here; reported unasked */
+#define AFD_POLL_LOCAL_CLOSE 0x0020u /* the socket was closed here (always requested) */
 #define AFD_POLL_CONNECT 0x0040u     /* never requested: stays set once connected */
 #define AFD_POLL_ACCEPT 0x0080u
 #define AFD_POLL_CONNECT_FAIL 0x0100u
@@ -54,9 +54,20 @@ int afd_cancel_poll(HANDLE on, nt_io_status_block *iosb);
 
 /* The AFD events that stand for a tofu interest (TOFU_POLL_READABLE and/or
  * TOFU_POLL_WRITABLE). Failures (ABORT, CONNECT_FAIL) are always included,
- * because the contract reports HANGUP and ERROR whatever the interest;
- * LOCAL_CLOSE is reported by AFD unasked. */
+ * because the contract reports HANGUP and ERROR whatever the interest; so is
+ * LOCAL_CLOSE, which ends a poll whose socket is closed under it. Wine
+ * reports it unasked (stage 4 of the proofs); asking costs nothing and does
+ * not depend on that (wepoll and mio ask for it too). */
 ULONG afd_events_for_interest(unsigned interest);
+
+/* Internal test hooks, not part of the public API, for failures no test
+ * machine produces on demand. afd_test_fail_cancels(n): the next n calls of
+ * afd_cancel_poll fail (STATUS_ACCESS_DENIED) without cancelling anything
+ * (0 ends it). While afd_test_warn_poll is on, an afd_poll that was accepted
+ * (pending or done) returns a warning status instead
+ * (STATUS_BUFFER_OVERFLOW), as a driver may: its packet still comes. */
+void afd_test_fail_cancels(int n);
+void afd_test_warn_poll(int on);
 
 /* The tofu report for the AFD events a poll returned, limited to what the
  * interest allows: HANGUP and ERROR always pass and bring every armed

@@ -4,11 +4,25 @@
  * wait() is the only place packets are taken from the port, so it is also
  * where the memory of deregistered sockets is released: their last packet is
  * the proof that the kernel has let go of it.
+ *
+ * Only packets this poller posted are dispatched. Every overlapped operation
+ * on a registered socket completes on our port with our key, the
+ * application's own (WSARecv, AcceptEx, ...) included, and its ApcContext is
+ * then the application's OVERLAPPED. So a socket packet counts as ours only
+ * when its ApcContext is the tag of a sock in by_tag; anything else is
+ * counted (tofu_poller_stats.foreign_packets) and dropped without being
+ * dereferenced. Tags are odd and, on 64-bit Windows, above the user address
+ * space: no OVERLAPPED address can be one, however the application's memory
+ * is reused. They are never reused within a poller, so a late packet of a
+ * freed sock cannot be taken for its successor's either.
  */
 #include "tofu/poller.h"
 
+#include <stdint.h>
 #include <stdlib.h>
+#include <string.h>
 
+#include "iocp_afd.h"
 #include "nt.h"
 #include "port.h"
 #include "sock.h"
@@ -21,12 +35,66 @@
  * answered at once; this only bounds the damage of an OS that never answers
  * (the socks are then leaked, never freed under the kernel's feet). */
 #define IOCP_CLOSE_DRAIN_100NS (10 * 10000000LL)
+/* While draining, a cancel that failed is tried again this often. */
+#define IOCP_CLOSE_RETRY_100NS (50 * 10000LL)
+
+/* Tags: the top bit set (no user-mode address has it on 64-bit Windows) and
+ * the low bit set (no OVERLAPPED, which holds pointers, sits at an odd
+ * address); the bits between count. */
+#define IOCP_TAG_HIGH ((uintptr_t)1 << (sizeof(uintptr_t) * 8 - 1))
+#define IOCP_TAG_COUNT_MAX ((IOCP_TAG_HIGH - 1) >> 1)
 
 struct tofu_poller {
   port port;
-  sock_state *by_socket; /* registered socks, keyed by SOCKET (uthash) */
-  sock_state *zombies;   /* deregistered socks waiting for their packet */
+  sock_state *by_socket;    /* registered socks, keyed by SOCKET (uthash) */
+  sock_state *by_tag;       /* every sock not yet freed, keyed by tag (uthash) */
+  sock_state *zombies;      /* deregistered socks waiting for their packet */
+  uintptr_t tag_count;      /* the count part of the last tag handed out */
+  uint64_t foreign_packets; /* packets dropped as not ours */
 };
+
+#ifdef _MSC_VER
+/* uthash 2.3.0's HASH_FIND tests `if ((1) != 0)` when HASH_BLOOM is off. */
+#pragma warning(push)
+#pragma warning(disable : 4127)
+#endif
+static sock_state *find_by_socket(tofu_poller *p, SOCKET key) {
+  sock_state *s = NULL;
+  HASH_FIND(hh, p->by_socket, &key, sizeof key, s);
+  return s;
+}
+
+static sock_state *find_by_tag(tofu_poller *p, uintptr_t tag) {
+  sock_state *s = NULL;
+  HASH_FIND(hh_tag, p->by_tag, &tag, sizeof tag, s);
+  return s;
+}
+#ifdef _MSC_VER
+#pragma warning(pop)
+#endif
+
+/* A tag that no sock of this poller has: in practice the next count, since
+ * the count would take centuries to wrap; the lookup keeps that a promise. */
+static uintptr_t next_tag(tofu_poller *p) {
+  uintptr_t tag;
+  do {
+    p->tag_count = p->tag_count >= IOCP_TAG_COUNT_MAX ? 1 : p->tag_count + 1;
+    tag = IOCP_TAG_HIGH | (p->tag_count << 1) | 1u;
+  } while (find_by_tag(p, tag) != NULL);
+  return tag;
+}
+
+/* The sock's last packet has come (or it never had a poll): release it. */
+static void sock_release(tofu_poller *p, sock_state *s) {
+  HASH_DELETE(hh_tag, p->by_tag, s);
+  sock_free(s);
+}
+
+static volatile LONG iocp_close_leaks;
+
+int iocp_afd_test_close_leaks(void) {
+  return (int)InterlockedCompareExchange(&iocp_close_leaks, 0, 0);
+}
 
 static void zombie_add(tofu_poller *p, sock_state *s) {
   s->zombie_prev = NULL;
@@ -77,13 +145,18 @@ static int iocp_take(tofu_poller *p, const nt_completion *c, tofu_poll_event *ev
     ev->events = TOFU_POLL_WAKEUP;
     return 1;
   }
-  sock_state *s = c->apc_context;
-  if (c->key != PORT_KEY_SOCKET || s == NULL)
-    return 0; /* not ours: nothing else posts to this port */
+  /* The ApcContext is only a number until by_tag says it is one of ours. */
+  sock_state *s = NULL;
+  if (c->key == PORT_KEY_SOCKET)
+    s = find_by_tag(p, (uintptr_t)c->apc_context);
+  if (s == NULL || !s->poll_pending) {
+    p->foreign_packets++;
+    return 0;
+  }
   unsigned report = 0;
   if (sock_feed(s, &c->iosb, &report) == SOCK_FREE) {
     zombie_remove(p, s);
-    sock_free(s);
+    sock_release(p, s);
     return 0;
   }
   if (report == 0)
@@ -100,23 +173,35 @@ static void iocp_close(tofu_poller *p) {
   HASH_ITER(hh, p->by_socket, s, tmp) {
     HASH_DEL(p->by_socket, s);
     if (sock_deregister(s) == SOCK_FREE)
-      sock_free(s);
+      sock_release(p, s);
     else
       zombie_add(p, s);
   }
-  /* Every cancelled poll still owns its sock until its packet is dequeued. */
+  /* Every cancelled poll still owns its sock until its packet is dequeued:
+   * take packets until the last zombie is gone, however many waits that
+   * needs (a wait may come back early and empty, and other packets may come
+   * first), but no longer than the deadline. A cancel that failed is tried
+   * again between waits. */
   int64_t deadline = port_clock_100ns() + IOCP_CLOSE_DRAIN_100NS;
   nt_completion entries[64];
   while (p->zombies != NULL) {
     int64_t left = deadline - port_clock_100ns();
+    if (left <= 0)
+      break; /* leaked, never freed under the kernel */
+    for (sock_state *z = p->zombies; z != NULL; z = z->zombie_next)
+      (void)sock_cancel(z);
     ULONG n = 0;
-    if (left <= 0 || port_dequeue(&p->port, entries, 64, left, &n) != TOFU_OK || n == 0)
+    int64_t slice = left < IOCP_CLOSE_RETRY_100NS ? left : IOCP_CLOSE_RETRY_100NS;
+    if (port_dequeue(&p->port, entries, 64, slice, &n) != TOFU_OK)
       break;
     for (ULONG i = 0; i < n; i++) {
       tofu_poll_event ignored;
       (void)iocp_take(p, &entries[i], &ignored);
     }
   }
+  /* What is left in by_tag now is leaked on purpose; only the table goes. */
+  InterlockedExchange(&iocp_close_leaks, (LONG)HASH_CNT(hh_tag, p->by_tag));
+  HASH_CLEAR(hh_tag, p->by_tag);
   port_close(&p->port);
   ws_cleanup();
   free(p);
@@ -126,32 +211,36 @@ static int iocp_register(tofu_poller *p, tofu_socket sock, void *token, tofu_pol
   if (p == NULL || out == NULL || sock == TOFU_INVALID_SOCKET)
     return TOFU_EINVAL;
   SOCKET key = (SOCKET)sock;
-  sock_state *s = NULL;
-#ifdef _MSC_VER
-  /* uthash 2.3.0's HASH_FIND tests `if ((1) != 0)` when HASH_BLOOM is off. */
-#pragma warning(push)
-#pragma warning(disable : 4127)
-#endif
-  HASH_FIND(hh, p->by_socket, &key, sizeof key, s);
-#ifdef _MSC_VER
-#pragma warning(pop)
-#endif
-  if (s != NULL)
+  if (find_by_socket(p, key) != NULL)
     return TOFU_EEXIST;
   HANDLE base;
   int rc = ws_base_handle(key, &base);
   if (rc != TOFU_OK)
     return rc;
-  rc = port_bind(&p->port, base);
+  /* Everything that can refuse the socket comes before port_bind, which
+   * cannot be undone: a refused socket is left as it was. */
+  rc = ws_check_overlapped(base);
   if (rc != TOFU_OK)
     return rc;
-  s = sock_new(key, base, token);
+  sock_state *s = sock_new(key, base, token, next_tag(p));
   if (s == NULL)
     return TOFU_ENOMEM;
-  HASH_ADD(hh, p->by_socket, sock, sizeof s->sock, s);
-  if (s->hh.tbl == NULL) { /* the table could not grow: not added (HASH_NONFATAL_OOM) */
+  /* The two tables could not grow: not added (HASH_NONFATAL_OOM). */
+  HASH_ADD(hh_tag, p->by_tag, tag, sizeof s->tag, s);
+  if (s->hh_tag.tbl == NULL) {
     sock_free(s);
     return TOFU_ENOMEM;
+  }
+  HASH_ADD(hh, p->by_socket, sock, sizeof s->sock, s);
+  if (s->hh.tbl == NULL) {
+    sock_release(p, s);
+    return TOFU_ENOMEM;
+  }
+  rc = port_bind(&p->port, base);
+  if (rc != TOFU_OK) {
+    HASH_DEL(p->by_socket, s);
+    sock_release(p, s);
+    return rc;
   }
   *out = s;
   return TOFU_OK;
@@ -162,7 +251,7 @@ static int iocp_deregister(tofu_poller *p, tofu_poll_handle *h) {
     return TOFU_EINVAL;
   HASH_DEL(p->by_socket, h);
   if (sock_deregister(h) == SOCK_FREE)
-    sock_free(h);
+    sock_release(p, h);
   else
     zombie_add(p, h);
   return TOFU_OK;
@@ -213,6 +302,17 @@ static int iocp_notify(tofu_poller *p) {
   return port_notify(&p->port);
 }
 
+static int iocp_stats(tofu_poller *p, tofu_poller_stats *out) {
+  if (p == NULL || out == NULL || out->size < sizeof out->size)
+    return TOFU_EINVAL;
+  tofu_poller_stats s;
+  memset(&s, 0, sizeof s);
+  s.foreign_packets = p->foreign_packets;
+  s.size = out->size < sizeof s ? out->size : sizeof s;
+  memcpy(out, &s, s.size);
+  return TOFU_OK;
+}
+
 static const tofu_poller_ops iocp_afd_ops = {
     .name = "iocp_afd",
     .open = iocp_open,
@@ -222,6 +322,7 @@ static const tofu_poller_ops iocp_afd_ops = {
     .arm = iocp_arm,
     .wait = iocp_wait,
     .notify = iocp_notify,
+    .stats = iocp_stats,
 };
 
 const tofu_poller_ops *tofu_poller_backend(void) {

@@ -44,6 +44,7 @@ static BOOL CALLBACK nt_resolve(INIT_ONCE *once, void *param, void **context) {
   NT_RESOLVE(device_io_control_file, "NtDeviceIoControlFile");
   NT_RESOLVE(cancel_io_file_ex, "NtCancelIoFileEx");
   NT_RESOLVE(set_information_file, "NtSetInformationFile");
+  NT_RESOLVE(query_information_file, "NtQueryInformationFile");
   NT_RESOLVE(close, "NtClose");
   NT_RESOLVE(status_to_dos_error, "RtlNtStatusToDosError");
 #undef NT_RESOLVE

@@ -1,8 +1,8 @@
 /* nt — the few NT native declarations the iocp_afd backend needs.
  *
  * MinGW's headers either lack these (NtRemoveIoCompletionEx, NtSetIoCompletion,
- * NtCancelIoFileEx, FILE_IO_COMPLETION_INFORMATION) or declare them in
- * winternl.h with types that clash with winnt.h. Keeping our own names in one
+ * NtCancelIoFileEx, FILE_IO_COMPLETION_INFORMATION, FileModeInformation) or
+ * declare them in winternl.h with types that clash with winnt.h. Keeping our own names in one
  * place means no other file includes winternl.h or ntstatus.h, and the entry
  * points are looked up in ntdll.dll at run time (nt_init), so a missing export
  * is a clean TOFU_ESYSTEM instead of a loader failure.
@@ -16,6 +16,11 @@
 typedef LONG nt_status;
 
 #define NT_SUCCESS(s) ((nt_status)(s) >= 0)
+/* The top two bits of an NTSTATUS are its severity: 3 is an error, 2 a
+ * warning. An I/O request that returns a warning has still been queued and
+ * completes like a successful one (its packet comes); only an error means
+ * that nothing will follow. */
+#define NT_ERROR(s) (((ULONG)(s) >> 30) == 3)
 /* STATUS_TIMEOUT and STATUS_PENDING are success codes: NT_SUCCESS() is true
  * for both, so every caller that can see them tests for them by value. */
 #define NT_STATUS_SUCCESS ((nt_status)0x00000000L)
@@ -54,6 +59,14 @@ typedef struct nt_file_completion_information {
   void *key;
 } nt_file_completion_information;
 
+/* FileModeInformation: a ULONG of the handle's FILE_* open options. A
+ * handle opened for synchronous I/O (a socket made without
+ * WSA_FLAG_OVERLAPPED) has one of the two SYNCHRONOUS bits; every request on
+ * it waits inside the call until it completes. */
+#define NT_FILE_MODE_INFORMATION 16
+#define NT_FILE_SYNCHRONOUS_IO_ALERT 0x00000010UL
+#define NT_FILE_SYNCHRONOUS_IO_NONALERT 0x00000020UL
+
 #define NT_IO_COMPLETION_ALL_ACCESS 0x001F0003UL
 
 typedef struct nt_api {
@@ -71,6 +84,8 @@ typedef struct nt_api {
                                       nt_io_status_block *iosb);
   nt_status(NTAPI *set_information_file)(HANDLE file, nt_io_status_block *iosb, void *info,
                                          ULONG len, int info_class);
+  nt_status(NTAPI *query_information_file)(HANDLE file, nt_io_status_block *iosb, void *info,
+                                           ULONG len, int info_class);
   nt_status(NTAPI *close)(HANDLE handle);
   ULONG(NTAPI *status_to_dos_error)(nt_status status);
 } nt_api;

@@ -1,10 +1,13 @@
 /* port — the completion port, its wakeup packet and its timed batch wait. */
 #include "port.h"
 
+#include <stdlib.h>
+
 #include "tofu/error.h"
 
 int port_open(port *p) {
   p->handle = NULL;
+  p->bound = NULL;
   p->notify_queued = 0;
   /* Concurrency 1: one thread (the Reactor) ever waits on this port. */
   nt_status status = nt.create_io_completion(&p->handle, NT_IO_COMPLETION_ALL_ACCESS, NULL, 1);
@@ -15,16 +18,60 @@ int port_open(port *p) {
 
 void port_close(port *p) {
   /* Called once no poll is pending any more. */
+  port_bound *b, *tmp;
+  HASH_ITER(hh, p->bound, b, tmp) {
+    HASH_DEL(p->bound, b);
+    free(b);
+  }
   if (p->handle != NULL)
     nt.close(p->handle);
   p->handle = NULL;
 }
 
+static port_bound *port_find_bound(port *p, HANDLE base) {
+  port_bound *b = NULL;
+#ifdef _MSC_VER
+  /* uthash 2.3.0's HASH_FIND tests `if ((1) != 0)` when HASH_BLOOM is off. */
+#pragma warning(push)
+#pragma warning(disable : 4127)
+#endif
+  HASH_FIND(hh, p->bound, &base, sizeof base, b);
+#ifdef _MSC_VER
+#pragma warning(pop)
+#endif
+  return b;
+}
+
 int port_bind(port *p, HANDLE base) {
+  port_bound *known = port_find_bound(p, base);
+  /* The record is made before binding, which cannot be undone: a handle
+   * bound here must never be one the port does not know. */
+  port_bound *fresh = NULL;
+  if (known == NULL) {
+    fresh = calloc(1, sizeof *fresh);
+    if (fresh == NULL)
+      return TOFU_ENOMEM;
+    fresh->base = base;
+    HASH_ADD(hh, p->bound, base, sizeof fresh->base, fresh);
+    if (fresh->hh.tbl == NULL) { /* the table could not grow (HASH_NONFATAL_OOM) */
+      free(fresh);
+      return TOFU_ENOMEM;
+    }
+  }
   if (CreateIoCompletionPort(base, p->handle, (ULONG_PTR)PORT_KEY_SOCKET, 0) != NULL)
     return TOFU_OK;
-  /* ERROR_INVALID_PARAMETER: bound already, by this poller (see port.h). */
-  return GetLastError() == ERROR_INVALID_PARAMETER ? TOFU_OK : TOFU_ESYSTEM;
+  DWORD error = GetLastError();
+  if (fresh != NULL) {
+    HASH_DEL(p->bound, fresh);
+    free(fresh);
+  }
+  if (error != ERROR_INVALID_PARAMETER)
+    return TOFU_ESYSTEM;
+  /* Bound already: by this port (an earlier registration) it is served, by
+   * any other it never completes here. */
+  SetLastError(error);
+  WSASetLastError((int)error);
+  return known != NULL ? TOFU_OK : TOFU_EUNSERVABLE;
 }
 
 int port_notify(port *p) {

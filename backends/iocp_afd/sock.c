@@ -5,14 +5,27 @@
 
 #include "tofu/error.h"
 
-sock_state *sock_new(SOCKET sock, HANDLE base, void *token) {
+sock_state *sock_new(SOCKET sock, HANDLE base, void *token, uintptr_t tag) {
   sock_state *s = calloc(1, sizeof *s);
   if (s == NULL)
     return NULL;
   s->sock = sock;
   s->base = base;
+  s->tag = tag;
   s->token = token;
   return s;
+}
+
+int sock_cancel(sock_state *s) {
+  if (!s->poll_pending || s->cancel_requested)
+    return TOFU_OK;
+  int rc = afd_cancel_poll(s->base, &s->iosb);
+  /* Only a cancel that reached the kernel is waited for. A failed one leaves
+   * the flag clear, so the next arm (or the close drain, for a zombie) tries
+   * again instead of waiting for ever for a packet nobody asked for. */
+  if (rc == TOFU_OK)
+    s->cancel_requested = true;
+  return rc;
 }
 
 void sock_free(sock_state *s) {
@@ -32,14 +45,15 @@ static int sock_update(sock_state *s) {
     return TOFU_OK;
   ULONG wanted = afd_events_for_interest(s->interest);
   if (s->poll_pending) {
-    if ((s->poll_events & wanted) == wanted || s->cancel_requested)
+    if ((s->poll_events & wanted) == wanted)
       return TOFU_OK;
-    s->cancel_requested = true;
-    return afd_cancel_poll(s->base, &s->iosb);
+    return sock_cancel(s);
   }
-  nt_status status = afd_poll(s->base, s->base, wanted, &s->poll_info, &s->iosb, s);
-  /* Pending or finished at once: either way one packet is on its way. */
-  if (status != NT_STATUS_PENDING && !NT_SUCCESS(status))
+  nt_status status = afd_poll(s->base, s->base, wanted, &s->poll_info, &s->iosb, (void *)s->tag);
+  /* Pending, finished at once, or finished with a warning: in each case the
+   * request was queued and one packet is on its way. Only an error status
+   * means that the request was refused and nothing will come. */
+  if (NT_ERROR(status))
     return nt_fail(status);
   s->poll_pending = true;
   s->cancel_requested = false;
@@ -106,11 +120,9 @@ sock_fate sock_deregister(sock_state *s) {
   s->interest = 0;
   if (!s->poll_pending)
     return SOCK_FREE;
-  if (!s->cancel_requested) {
-    s->cancel_requested = true;
-    /* If the cancel fails the packet still comes, at the latest with
-     * LOCAL_CLOSE when the caller closes the socket. */
-    (void)afd_cancel_poll(s->base, &s->iosb);
-  }
+  /* If the cancel fails the packet still comes, at the latest with
+   * LOCAL_CLOSE when the caller closes the socket; the poller's close tries
+   * the cancel again. */
+  (void)sock_cancel(s);
   return SOCK_KEEP;
 }

@@ -10,11 +10,18 @@
  * poll is still pending at deregister, the sock becomes a zombie: it is
  * cancelled, kept, and freed by sock_feed when its packet finally arrives
  * (or by the poller's close, which waits for that packet).
+ *
+ * Every poll of a sock carries the sock's tag as its ApcContext, never the
+ * sock's address: the poller finds the sock by looking the tag up in a table
+ * of its own, so a packet it did not post (the application's own overlapped
+ * I/O on the socket completes on the same port) is recognised without
+ * reading anything through the pointer it carries (see iocp_afd.c).
  */
 #ifndef TOFU_IOCP_SOCK_H
 #define TOFU_IOCP_SOCK_H
 
 #include <stdbool.h>
+#include <stdint.h>
 
 /* A full table must fail the registration (TOFU_ENOMEM), not end the process
  * (uthash's default, whose exit() would also leave code after it unreachable:
@@ -34,16 +41,18 @@ struct tofu_poll_handle {
   afd_poll_info poll_info;
 
   SOCKET sock;
-  HANDLE base; /* the base socket handle: polls are issued on it and name it */
+  HANDLE base;   /* the base socket handle: polls are issued on it and name it */
+  uintptr_t tag; /* the ApcContext of its polls; unique in its poller, never reused */
   void *token;
   unsigned interest;     /* armed TOFU_POLL_* interest; 0 when disarmed */
   ULONG poll_events;     /* the AFD events the pending poll waits for */
   bool poll_pending;     /* a poll was issued and its packet not yet dequeued */
-  bool cancel_requested; /* that poll no longer fits the interest; cancelled */
+  bool cancel_requested; /* a cancel of that poll reached the kernel; its packet comes */
   bool deleted;          /* deregistered: free when the packet arrives */
   bool closed;           /* AFD reported LOCAL_CLOSE: nothing more to poll */
 
-  UT_hash_handle hh;       /* in the poller's map, keyed by sock */
+  UT_hash_handle hh;       /* in the poller's map, keyed by sock (while registered) */
+  UT_hash_handle hh_tag;   /* in the poller's map, keyed by tag (until freed) */
   sock_state *zombie_prev; /* in the poller's list of deleted socks */
   sock_state *zombie_next;
 };
@@ -51,7 +60,7 @@ struct tofu_poll_handle {
 /* What sock_feed tells the poller to do with the sock after a packet. */
 typedef enum sock_fate { SOCK_KEEP, SOCK_FREE } sock_fate;
 
-sock_state *sock_new(SOCKET sock, HANDLE base, void *token);
+sock_state *sock_new(SOCKET sock, HANDLE base, void *token, uintptr_t tag);
 void sock_free(sock_state *s);
 
 /* Replace the armed interest (0 disarms) and make the pending poll match it.
@@ -66,5 +75,10 @@ sock_fate sock_feed(sock_state *s, const nt_io_status_block *iosb, unsigned *rep
 /* Stop polling: cancel a pending poll. Returns SOCK_FREE when the sock can be
  * freed at once, SOCK_KEEP when it must wait for its packet (a zombie). */
 sock_fate sock_deregister(sock_state *s);
+
+/* Cancel the pending poll unless a cancel has reached the kernel already
+ * (for a zombie whose cancel failed at deregister). Returns TOFU_OK or
+ * TOFU_ESYSTEM; a failed cancel can be tried again. */
+int sock_cancel(sock_state *s);
 
 #endif /* TOFU_IOCP_SOCK_H */

@@ -48,3 +48,15 @@ int ws_base_handle(SOCKET sock, HANDLE *base) {
   *base = (HANDLE)out;
   return TOFU_OK;
 }
+
+int ws_check_overlapped(HANDLE base) {
+  ULONG mode = 0;
+  nt_io_status_block iosb;
+  nt_status status =
+      nt.query_information_file(base, &iosb, &mode, sizeof mode, NT_FILE_MODE_INFORMATION);
+  if (!NT_SUCCESS(status))
+    return nt_fail(status);
+  if (mode & (NT_FILE_SYNCHRONOUS_IO_ALERT | NT_FILE_SYNCHRONOUS_IO_NONALERT))
+    return TOFU_EUNSERVABLE;
+  return TOFU_OK;
+}

@@ -15,6 +15,14 @@ void ws_cleanup(void);
  * (a non-IFS LSP): polling it through AFD is then impossible. */
 int ws_base_handle(SOCKET sock, HANDLE *base);
 
+/* Whether AFD polls can be issued on `base` without blocking: TOFU_OK for a
+ * handle opened for overlapped I/O (socket(), or WSASocket with
+ * WSA_FLAG_OVERLAPPED), TOFU_EUNSERVABLE for one opened for synchronous I/O
+ * (every poll issued on it would wait inside NtDeviceIoControlFile until the
+ * socket became ready, i.e. block arm), TOFU_ESYSTEM when the mode cannot be
+ * read. */
+int ws_check_overlapped(HANDLE base);
+
 /* Internal test hook, not part of the public API: while non-zero, every
  * ws_base_handle call fails as it does under a non-IFS LSP
  * (WSAEOPNOTSUPP), so tests can reach the TOFU_ENOBASEHANDLE path on a

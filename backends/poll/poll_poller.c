@@ -9,6 +9,10 @@
  * a busy socket cannot starve the ones behind it when max is small.
  *
  * by_fd maps a descriptor to its handle to refuse a second registration.
+ * A process-wide set of claimed descriptors refuses a socket that another
+ * poller holds (TOFU_EUNSERVABLE), as iocp_afd must: the contract says one
+ * thing for both. It costs a mutex and a byte per descriptor, taken only by
+ * register, deregister and close, never by arm or wait.
  */
 #if defined(__linux__)
 #define _GNU_SOURCE
@@ -22,6 +26,7 @@
 
 #include <errno.h>
 #include <poll.h>
+#include <pthread.h>
 #include <stdatomic.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -45,6 +50,56 @@ struct tofu_poller {
   poll_wakeup wakeup;
   atomic_int wake_pending; /* 1 from the first notify until wait returns the wakeup */
 };
+
+/* --- descriptors claimed by any poller of the process ---------------------- */
+
+/* claimed[fd] is 1 while some poller of this process has fd registered. The
+ * array is freed whenever the last claim goes, so that a process that closes
+ * every poller holds nothing. */
+static pthread_mutex_t claims_lock = PTHREAD_MUTEX_INITIALIZER;
+static unsigned char *claimed;
+static int claimed_cap;
+static int claimed_count;
+
+/* Claim fd for one poller. TOFU_EUNSERVABLE when another poller holds it. */
+static int claim_fd(int fd) {
+  int rc = TOFU_OK;
+  pthread_mutex_lock(&claims_lock);
+  if (fd >= claimed_cap) {
+    int cap = claimed_cap ? claimed_cap : 64;
+    while (cap <= fd)
+      cap = cap > INT32_MAX / 2 ? fd + 1 : cap * 2;
+    unsigned char *grown = realloc(claimed, (size_t)cap);
+    if (grown == NULL) {
+      rc = TOFU_ENOMEM;
+    } else {
+      memset(grown + claimed_cap, 0, (size_t)(cap - claimed_cap));
+      claimed = grown;
+      claimed_cap = cap;
+    }
+  }
+  if (rc == TOFU_OK && claimed[fd]) {
+    rc = TOFU_EUNSERVABLE;
+  } else if (rc == TOFU_OK) {
+    claimed[fd] = 1;
+    claimed_count++;
+  }
+  pthread_mutex_unlock(&claims_lock);
+  return rc;
+}
+
+static void release_fd(int fd) {
+  pthread_mutex_lock(&claims_lock);
+  if (fd < claimed_cap && claimed[fd]) {
+    claimed[fd] = 0;
+    if (--claimed_count == 0) {
+      free(claimed);
+      claimed = NULL;
+      claimed_cap = 0;
+    }
+  }
+  pthread_mutex_unlock(&claims_lock);
+}
 
 /* --- lifecycle ----------------------------------------------------------- */
 
@@ -79,8 +134,11 @@ static int pp_open(tofu_poller **out) {
 static void pp_close(tofu_poller *p) {
   if (p == NULL)
     return;
-  for (int fd = 0; fd < p->by_fd_cap; fd++)
+  for (int fd = 0; fd < p->by_fd_cap; fd++) {
+    if (p->by_fd[fd] != NULL)
+      release_fd(fd);
     free(p->by_fd[fd]);
+  }
   free(p->by_fd);
   free(p->pfds);
   free(p->armed);
@@ -116,6 +174,11 @@ static int pp_register(tofu_poller *p, tofu_socket sock, void *token, tofu_poll_
   tofu_poll_handle *h = calloc(1, sizeof *h);
   if (h == NULL)
     return TOFU_ENOMEM;
+  rc = claim_fd(sock);
+  if (rc != TOFU_OK) {
+    free(h);
+    return rc;
+  }
   h->fd = sock;
   h->token = token;
   p->by_fd[sock] = h;
@@ -147,6 +210,7 @@ static int pp_deregister(tofu_poller *p, tofu_poll_handle *h) {
     return TOFU_EINVAL;
   unarm(p, h);
   p->by_fd[h->fd] = NULL;
+  release_fd(h->fd);
   free(h);
   return TOFU_OK;
 }
@@ -295,6 +359,16 @@ static int pp_notify(tofu_poller *p) {
   return TOFU_OK;
 }
 
+static int pp_stats(tofu_poller *p, tofu_poller_stats *out) {
+  if (p == NULL || out == NULL || out->size < sizeof out->size)
+    return TOFU_EINVAL;
+  tofu_poller_stats s;
+  memset(&s, 0, sizeof s); /* poll() has no packets to tell apart */
+  s.size = out->size < sizeof s ? out->size : sizeof s;
+  memcpy(out, &s, s.size);
+  return TOFU_OK;
+}
+
 static const tofu_poller_ops poll_ops = {
     .name = "poll",
     .open = pp_open,
@@ -304,6 +378,7 @@ static const tofu_poller_ops poll_ops = {
     .arm = pp_arm,
     .wait = pp_wait,
     .notify = pp_notify,
+    .stats = pp_stats,
 };
 
 const tofu_poller_ops *tofu_poller_backend(void) {

@@ -51,8 +51,10 @@ int net_tcp_socket(tofu_socket *out);
  * platform has no AF_UNIX (Wine 8, Windows before build 17063). */
 int net_uds_socket(tofu_socket *out);
 
-/* Switch a socket to non-blocking mode. */
+/* Switch a socket to non-blocking mode, or back to blocking mode (a socket
+ * that no poller watches; e.g. a test's peer reading frame by frame). */
 int net_set_nonblocking(tofu_socket s);
+int net_set_blocking(tofu_socket s);
 
 /* Disable Nagle's algorithm so small writes leave at once. */
 int net_set_nodelay(tofu_socket s);
@@ -137,24 +139,48 @@ typedef struct net_iov {
  * a negative net_error, as net_send. */
 ptrdiff_t net_sendv(tofu_socket s, const net_iov *iov, int count);
 
-/* Bind a TCP/IPv4 socket to ip (dotted quad; NULL or "" = all interfaces)
- * and port (0 = any free port), allowing quick rebinding of the address
- * (SO_REUSEADDR, POSIX only). The port bound (host order) goes to *bound if
- * bound is not NULL. */
-int net_tcp_bind(tofu_socket s, const char *ip, uint16_t port, uint16_t *bound);
+/* An IPv4 or IPv6 address with a port, as name lookup returns it (the
+ * platform's sockaddr is built from it only inside net_bsd.c). */
+typedef struct net_addr {
+  uint8_t family; /* NET_INET4 or NET_INET6 */
+  uint8_t ip[16]; /* network byte order; IPv4 uses the first 4 bytes */
+  uint16_t port;  /* host order */
+  uint32_t scope; /* IPv6 scope (interface) id; 0 for none */
+} net_addr;
 
-/* The text length of an IPv4 address, NUL included. */
-#define NET_IPV4_TEXT 16
+enum { NET_INET4 = 4, NET_INET6 = 6 };
 
-/* Resolve host (a dotted quad, or a name looked up with getaddrinfo, which
- * may block) to a dotted quad in ip[NET_IPV4_TEXT]. Returns NET_OK or
- * NET_EOTHER when the host does not resolve to IPv4. */
-int net_resolve_ipv4(const char *host, char ip[NET_IPV4_TEXT]);
+/* Most addresses net_resolve returns: a name with more is tried on these. */
+#define NET_RESOLVE_MAX 4
 
-/* Connect a TCP/IPv4 socket to ip (a dotted quad: never a name, so this
- * never blocks on a lookup) and port. Results as net_tcp_connect_loopback; an
- * ip that is not a dotted quad gives NET_EOTHER. */
-int net_tcp_connect(tofu_socket s, const char *ip, uint16_t port);
+/* The longest text of an address: an IPv6 address with a scope id, NUL
+ * included. */
+#define NET_ADDR_TEXT 64
+
+/* Resolve host and port to at most max (<= NET_RESOLVE_MAX) addresses, in
+ * the order the system prefers (getaddrinfo, both families; a literal IPv4
+ * or IPv6 address is parsed without a lookup; a name may block). passive:
+ * for a listener, where host "" means every IPv4 interface (0.0.0.0).
+ * Returns the count (>= 1) or NET_EOTHER when the host does not resolve. */
+int net_resolve(const char *host, uint16_t port, int passive, net_addr *out, int max);
+
+/* Format an address's IP (without the port) as text: "127.0.0.1", "::1". */
+void net_addr_ip_text(const net_addr *a, char *buf, size_t n);
+
+/* Create a blocking TCP stream socket of the address's family (as
+ * net_tcp_socket). */
+int net_tcp_socket_for(const net_addr *a, tofu_socket *out);
+
+/* Bind a TCP socket to a, allowing quick rebinding of the address
+ * (SO_REUSEADDR, POSIX only). An IPv6 socket is made dual-stack
+ * (IPV6_V6ONLY off) on every platform, so "::" takes IPv4 connections too,
+ * as it does by default on Linux. The port bound (host order) goes to *bound
+ * if bound is not NULL. */
+int net_tcp_bind(tofu_socket s, const net_addr *a, uint16_t *bound);
+
+/* Connect a TCP socket to a (never a name lookup, so this never blocks on
+ * one). Results as net_tcp_connect_loopback. */
+int net_tcp_connect(tofu_socket s, const net_addr *a);
 
 /* Remove a filesystem path (a UDS listener's socket file). */
 void net_uds_unlink(const char *path);

@@ -24,7 +24,12 @@ typedef enum tofu_error {
                               Provider is installed); AFD polling is impossible */
   TOFU_EUNSUPPORTED = -6,  /* the platform or backend does not support the request */
   TOFU_ELIMIT = -7,        /* a configured or platform limit was reached */
-  TOFU_EMESSAGE = -8       /* the message was refused; its status byte says why */
+  TOFU_EMESSAGE = -8,      /* the message was refused; its status byte says why */
+  TOFU_EUNSERVABLE = -9    /* this poller cannot serve the socket: it is registered with
+                              another poller, or (Windows) associated with another I/O
+                              completion port, or opened for synchronous I/O (without
+                              WSA_FLAG_OVERLAPPED). Nothing was changed: the socket is still
+                              the caller's, exactly as it was */
 } tofu_error;
 
 /* A short, static, English description of a tofu_error value (never NULL). */

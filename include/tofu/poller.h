@@ -21,6 +21,12 @@
  *     or the next wait return at once, with one TOFU_POLL_WAKEUP event. Many
  *     notifies before that wait returns coalesce into one wakeup.
  *
+ * Ownership: a socket is served by one poller. Registering a socket that is
+ * registered with another poller fails with TOFU_EUNSERVABLE on every backend
+ * (and on Windows so does a socket bound to any other completion port, or one
+ * opened for synchronous I/O); the registration with the first poller stays
+ * as it was. A socket never moves between pollers (docs/backend-contract.md).
+ *
  * Threads: notify() is safe from any thread. Every other function of one
  * poller must be called from one thread at a time (the Reactor thread).
  */
@@ -29,6 +35,7 @@
 
 #include "tofu/api.h"
 
+#include <stddef.h>
 #include <stdint.h>
 
 #include "tofu/error.h"
@@ -66,6 +73,21 @@ typedef struct tofu_poll_event {
   unsigned events; /* TOFU_POLL_* bits */
 } tofu_poll_event;
 
+/* What a poller has counted, for diagnosis (see stats below). Extensible
+ * like tofu_engine_stats (tofu.h): the caller sets size
+ * (tofu_poller_stats s = {sizeof s};); the backend fills the fields that fit
+ * and sets size to the bytes it wrote. Fields are only added at the end. */
+typedef struct tofu_poller_stats {
+  size_t size;
+  /* Completion packets that reached the poller but that it had not asked
+   * for, dropped without a report. On Windows every overlapped operation on a
+   * registered socket completes on the poller's port, so this counts the
+   * application's own WSARecv, WSASend, AcceptEx... on such sockets (their
+   * OVERLAPPED is still completed; only the packet is not theirs to take).
+   * Always 0 on backends without completion ports (poll). */
+  uint64_t foreign_packets;
+} tofu_poller_stats;
+
 /* Opaque, defined by each backend. */
 typedef struct tofu_poller tofu_poller;
 typedef struct tofu_poll_handle tofu_poll_handle;
@@ -85,8 +107,11 @@ typedef struct tofu_poller_ops {
 
   /* Register a non-blocking socket under an opaque token. The socket starts
    * disarmed. Errors: TOFU_EINVAL (invalid socket or arguments),
-   * TOFU_EEXIST (already registered with this poller), TOFU_ENOMEM,
-   * TOFU_ENOBASEHANDLE (Windows, see error.h), TOFU_ESYSTEM. */
+   * TOFU_EEXIST (already registered with this poller), TOFU_EUNSERVABLE
+   * (registered with another poller; Windows: bound to another completion
+   * port, or opened without WSA_FLAG_OVERLAPPED), TOFU_ENOMEM,
+   * TOFU_ENOBASEHANDLE (Windows, see error.h), TOFU_ESYSTEM. A refused
+   * socket is left exactly as it was. */
   int (*register_socket)(tofu_poller *p, tofu_socket sock, void *token, tofu_poll_handle **out);
 
   /* Forget a handle. No wait that starts after this call reports it. The
@@ -111,6 +136,11 @@ typedef struct tofu_poller_ops {
   /* Make a blocked wait return, or the next wait return at once, with one
    * TOFU_POLL_WAKEUP event. Safe from any thread; coalesces. */
   int (*notify)(tofu_poller *p);
+
+  /* Copy the poller's counters into *out, as far as out->size allows.
+   * Called like the functions above (from the thread that waits). Errors:
+   * TOFU_EINVAL (NULL argument, or out->size smaller than the size field). */
+  int (*stats)(tofu_poller *p, tofu_poller_stats *out);
 } tofu_poller_ops;
 
 /* The backend chosen at build time (-DTOFU_BACKEND=...); its name is

@@ -10,7 +10,7 @@
  *   - An engine owns one Reactor thread (the only thread that touches
  *     sockets) and one message pool whose memory has a hard limit.
  *   - A message is a 16-byte binary header (tofu_header), text headers
- *     ("name: value\r\n" lines) and a body. Messages come from the pool
+ *     ("name:value\r\n" lines) and a body. Messages come from the pool
  *     (tofu_get) and go back to it (tofu_put).
  *   - A channel group has its own receive queue. tofu_post hands a message
  *     to the Reactor; tofu_wait_receive returns the next message for the
@@ -66,7 +66,7 @@ typedef enum tofu_opcode {
   TOFU_OP_HELLO_RESPONSE = 4,  /* the peer application accepts */
   TOFU_OP_BYE_REQUEST = 5,     /* graceful close, after what was posted before */
   TOFU_OP_BYE_RESPONSE = 6,    /* the answer; the channel closes once it is sent */
-  TOFU_OP_BYE_SIGNAL = 7,      /* local only: abort the channel now */
+  TOFU_OP_BYE_SIGNAL = 7,      /* abort the channel now; the peer is told if it can be at once */
   TOFU_OP_WELCOME_REQUEST = 8, /* local only: listen, text header "~listen_on" */
   TOFU_OP_WELCOME_RESPONSE = 9 /* local only: the engine's answer to WelcomeRequest */
 } tofu_opcode;
@@ -137,8 +137,10 @@ typedef struct tofu_header {
   uint64_t message_id; /* 0 on post: the engine assigns a process-unique id */
 } tofu_header;
 
-/* Names of the address headers. Values: "tcp|IP|PORT" (empty IP = all
- * interfaces when listening; port 0 = any free port) or "uds|PATH". */
+/* Names of the address headers. Values: "tcp|HOST|PORT" or "uds|PATH". HOST
+ * is an IPv4 or IPv6 address written without brackets ("tcp|::1|7099") or a
+ * host name; listening, an empty HOST means every IPv4 interface and "::"
+ * every interface of both families; port 0 = any free port. */
 #define TOFU_HDR_LISTEN_ON "~listen_on"
 #define TOFU_HDR_CONNECT_TO "~connect_to"
 /* Set by the engine on the channel_closed notice: the status that made the
@@ -151,7 +153,22 @@ typedef struct tofu_engine tofu_engine;
 typedef struct tofu_group tofu_group;
 typedef struct tofu_message tofu_message;
 
+/* Extensible structs (tofu_options, tofu_engine_stats) start with their size,
+ * so that later versions can add fields at the end without breaking programs
+ * built against this header:
+ *   - tofu_options: tofu_options_default sets size = sizeof(tofu_options).
+ *     The engine reads the fields that fit in size and takes the defaults for
+ *     the rest (a program built against an older, shorter struct); a larger
+ *     size (a program built against a newer header) is accepted when every
+ *     byte the library does not know is zero, else refused with
+ *     TOFU_EUNSUPPORTED. Start from tofu_options_default, never from a
+ *     zeroed struct (size 0 is TOFU_EINVAL).
+ *   - tofu_engine_stats: the caller sets size (tofu_engine_stats s =
+ *     {sizeof s};); the engine fills the fields that fit and sets size to the
+ *     bytes it wrote.
+ * Fields are only ever added at the end; none is reordered or removed. */
 typedef struct tofu_options {
+  size_t size; /* sizeof(tofu_options), set by tofu_options_default */
   /* Messages made when the engine starts (they count toward max_memory). */
   size_t initial_messages;
   /* Hard limit, in bytes, on all message memory of this engine: every
@@ -166,10 +183,6 @@ typedef struct tofu_options {
    * its HelloRequest before it is closed (silently: the application never
    * heard of it). 0 = default (10000 ms); negative = no limit. */
   int connect_timeout_ms;
-
-  /* The fields below were added after the first ones; new fields go after
-   * them, and tofu_options_default fills every one. */
-
   /* How long a peer may take to finish a frame it has begun (from the first
    * byte of the frame read to its last). A frame not finished in time closes
    * its channel with cause recv_failed: the application gets channel_closed
@@ -223,14 +236,15 @@ typedef struct tofu_options {
 #define TOFU_CHANNEL_OVERHEAD 1024
 
 /* Fill *opts with the defaults (16 initial messages, 64 MiB, 10 s connect
- * timeout, 10 s frame timeout, 65534 channels, TOFU_MAX_FRAME). NULL is a
- * no-op. */
+ * timeout, 10 s frame timeout, 65534 channels, TOFU_MAX_FRAME) and set
+ * opts->size. NULL is a no-op. */
 TOFU_API void tofu_options_default(tofu_options *opts);
 
 /* Create an engine on the build's backend and start its Reactor thread;
  * returns when the Reactor is ready. opts may be NULL (defaults). Several
- * engines per process are allowed. Errors: TOFU_EINVAL (also: max_frame
- * below TOFU_HEADER_SIZE), TOFU_ENOMEM,
+ * engines per process are allowed. Errors: TOFU_EINVAL (also opts->size 0,
+ * or max_frame below TOFU_HEADER_SIZE), TOFU_EUNSUPPORTED (opts sets fields
+ * this library does not know), TOFU_ENOMEM,
  * TOFU_ELIMIT (initial_messages do not fit max_memory), TOFU_ESYSTEM. */
 TOFU_API int tofu_engine_create(const tofu_options *opts, tofu_engine **out);
 
@@ -281,15 +295,16 @@ TOFU_API void *tofu_msg_body_mut(tofu_message *m, size_t *len);
 TOFU_API int tofu_msg_set_body(tofu_message *m, const void *data, size_t len);
 TOFU_API int tofu_msg_append_body(tofu_message *m, const void *data, size_t len);
 
-/* The raw text headers ("name: value\r\n" lines) and their length. */
+/* The raw text headers ("name:value\r\n" lines; a reader trims blanks
+ * around the value, so "name: value\r\n" from a peer reads the same) and their length. */
 TOFU_API const char *tofu_msg_headers(const tofu_message *m, size_t *len);
 
 /* Replace the raw text headers (no validation: they are sent as they are).
  * Errors as tofu_msg_set_body, with TOFU_MAX_TEXT_HEADERS. */
 TOFU_API int tofu_msg_set_headers(tofu_message *m, const void *raw, size_t len);
 
-/* Append "name: value\r\n". name must be non-empty and hold no ':', CR or
- * LF; value must hold no CR or LF. Errors: TOFU_EINVAL, TOFU_ELIMIT. */
+/* Append "name:value\r\n" (byte for byte what tofu writes). name must be non-empty and hold no ':',
+ * CR or LF; value must hold no CR or LF. Errors: TOFU_EINVAL, TOFU_ELIMIT. */
 TOFU_API int tofu_msg_add_header(tofu_message *m, const char *name, const char *value);
 
 /* Find the first text header called name (exact, case-sensitive). On success
@@ -321,19 +336,23 @@ TOFU_API void tofu_group_destroy(tofu_group *g);
  *
  * Checked here (the message stays with the caller, *msg is not cleared, its
  * status byte says why, and TOFU_EMESSAGE is returned):
- *   origin engine or opcode WelcomeResponse -> not_allowed
+ *   opcode WelcomeResponse                  -> not_allowed
  *   opcode > 9                              -> invalid_op_code
  *   Response with message id 0              -> invalid_message_id
  *   "more" on an opcode other than Request/Response/Signal -> invalid_more_usage
  *   channel 0 on anything but WelcomeRequest/HelloRequest, or 65535
  *                                           -> invalid_channel_number
  *   WelcomeRequest/HelloRequest without a well-formed address header
- *                                           -> invalid_address
+ *                                           -> wrong_address
  *   text headers or body longer than 65535  -> invalid_headers_len / invalid_body_len
- * A HelloRequest whose ~connect_to names a TCP host by name (not a dotted
- * quad) has the name looked up here, on the calling thread (getaddrinfo may
- * block), so that the Reactor never waits on a lookup; a name that does not
- * resolve to IPv4 comes back later as connect_failed.
+ * The post sets origin to application, so a message handed back may be posted
+ * again as it is.
+ * The TCP host of a HelloRequest or WelcomeRequest is looked up here, on the
+ * calling thread (getaddrinfo, both families; a name may block, a literal
+ * address does not), so that the Reactor never waits on a lookup. A connect
+ * tries the addresses in the order the system gives (at most 4): one that
+ * refuses or fails passes to the next; connect_timeout_ms covers them all. A
+ * host that does not resolve comes back later as invalid_address.
  * Errors: TOFU_EINVAL (NULL group or msg), TOFU_EMESSAGE (see above),
  * TOFU_ENOMEM (no channel could be made), TOFU_ELIMIT (all channel numbers
  * are in use). */
@@ -356,26 +375,104 @@ TOFU_API tofu_message *tofu_wait_receive(tofu_group *g, int timeout_ms);
  * at most one is queued at a time). Errors: TOFU_EINVAL, TOFU_ENOMEM. */
 TOFU_API int tofu_update_receiver(tofu_group *g, tofu_message **msg);
 
+/* ---- Quick API -------------------------------------------------------- */
+/* Shorthands over tofu_get / tofu_post / tofu_wait_receive for the common
+ * cases; the message model underneath is the same (docs/engine.md, "Quick
+ * API"). Each takes its messages from the group's engine pool and never
+ * leaves one with the caller on failure.
+ *
+ * URLs name TCP and Unix-socket addresses:
+ *   tcp://HOST:PORT     HOST an IPv4 address or a host name
+ *   tcp://[IPV6]:PORT   an IPv6 address in brackets
+ *   unix:///abs/path    an absolute path ("unix://" then the path)
+ *   unix:rel/path       a path as given, relative to the working directory
+ * Listening, "tcp://:PORT" means every IPv4 interface and "tcp://[::]:PORT"
+ * every interface of both families; PORT 0 = any free port. Connecting needs
+ * a host and a non-zero port. A URL is at most 511 bytes. */
+
+/* Post a HelloRequest to url from group g and store its channel in *channel
+ * (may be NULL). The answer comes to g's queue as for tofu_post: the peer's
+ * HelloResponse, or the HelloRequest handed back with a status (then
+ * channel_closed). Errors: TOFU_EINVAL (NULL g or url, malformed URL: nothing
+ * is posted), TOFU_ELIMIT (the pool is exhausted, or every channel number is
+ * in use), TOFU_ENOMEM. */
+TOFU_API int tofu_connect(tofu_group *g, const char *url, uint16_t *channel);
+
+/* Post a WelcomeRequest to listen on url; as tofu_connect. The answer is the
+ * WelcomeResponse (see tofu_listen_address) or the request handed back. */
+TOFU_API int tofu_listen(tofu_group *g, const char *url, uint16_t *channel);
+
+/* The address a WelcomeResponse says was bound, as a URL ("tcp://IP:PORT",
+ * "tcp://[IPV6]:PORT", "unix:///abs/path" or "unix:rel/path"), NUL-terminated
+ * in buf: the real port when 0 was asked, ready for tofu_connect. Errors:
+ * TOFU_EINVAL (NULL arguments, not a WelcomeResponse, no ~listen_on header),
+ * TOFU_ELIMIT (buf shorter than the URL and its NUL). */
+TOFU_API int tofu_listen_address(const tofu_message *welcome_response, char *buf, size_t len);
+
+/* Take a message from the pool, make it opcode on channel with body[0..len)
+ * and post it from g. message_id may be NULL; if it is not, *message_id is
+ * the id to use (the Request's id, for a Response; 0 = a new id) and
+ * receives the id posted. Errors: TOFU_EINVAL (NULL g, body NULL with len >
+ * 0), TOFU_ELIMIT (len > TOFU_MAX_BODY, or the pool is exhausted),
+ * TOFU_EMESSAGE (tofu_post refused the message: bad opcode, channel or id;
+ * the message goes back to the pool), TOFU_ENOMEM. Nothing is left with the
+ * caller on any error. */
+TOFU_API int tofu_send(tofu_group *g, uint16_t channel, int opcode, const void *body, size_t len,
+                       uint64_t *message_id);
+
+/* The next message for g whose id is message_id: the Response to a Request,
+ * the HelloResponse or WelcomeResponse to a HelloRequest or WelcomeRequest,
+ * or the request itself handed back with a status. Every other message stays
+ * queued, in its order, for tofu_wait_receive. NULL if none comes within
+ * timeout_ms (-1 = no limit, 0 = only what is queued); nothing is taken then.
+ * Called from g's receiving thread (one at a time, as tofu_wait_receive). A
+ * request already written when its channel closes has no answer to wait for:
+ * its channel_closed notice stays in the queue, so bound the wait. */
+TOFU_API tofu_message *tofu_wait_reply(tofu_group *g, uint64_t message_id, int timeout_ms);
+
+/* An operating-system handle that is ready while g's queue holds a message,
+ * for poll/epoll/select or WaitForMultipleObjects in the application's own
+ * event loop: on POSIX a file descriptor, readable while the queue is not
+ * empty; on Windows an event HANDLE, signalled while it is not empty. It is
+ * level-triggered: after it reports ready, tofu_wait_receive(g, 0) returns a
+ * message (never NULL), and it stays ready until tofu_wait_receive (or
+ * tofu_wait_reply) has taken the last one. Never read, write, reset or close
+ * it: the engine does, and tofu_group_destroy closes it. The first call
+ * makes it (from then on each message arriving in an empty queue costs one
+ * system call); call it from the receiving thread, or before any thread
+ * receives. TOFU_INVALID_OS_HANDLE if it cannot be made (or g is NULL). */
+#ifdef _WIN32
+typedef void *tofu_os_handle; /* a HANDLE */
+#define TOFU_INVALID_OS_HANDLE ((tofu_os_handle)0)
+#else
+typedef int tofu_os_handle; /* a file descriptor */
+#define TOFU_INVALID_OS_HANDLE (-1)
+#endif
+TOFU_API tofu_os_handle tofu_group_os_handle(tofu_group *g);
+
 /* ---- Introspection (tests, diagnostics) ------------------------------- */
 
 typedef struct tofu_engine_stats {
-  size_t memory_used;     /* bytes of message memory charged to the pool now */
-  size_t memory_limit;    /* the hard limit */
-  size_t messages_live;   /* messages that exist (free or in use) */
-  size_t messages_free;   /* messages idle in the pool */
-  uint64_t reactor_loops; /* Reactor loop passes so far */
-  uint64_t reads_paused;  /* times a channel stopped reading for want of memory */
-  size_t channels;        /* channels and listeners open now */
-  uint64_t wait_failures; /* the poller's wait failed (the Reactor backs off, see below) */
-  /* Added after the first ones; new counters go after them. */
+  size_t size;               /* set by the caller: sizeof(tofu_engine_stats); see above */
+  size_t memory_used;        /* bytes of message memory charged to the pool now */
+  size_t memory_limit;       /* the hard limit */
+  size_t messages_live;      /* messages that exist (free or in use) */
+  size_t messages_free;      /* messages idle in the pool */
+  uint64_t reactor_loops;    /* Reactor loop passes so far */
+  uint64_t reads_paused;     /* times a channel stopped reading for want of memory */
+  size_t channels;           /* channels and listeners open now */
+  uint64_t wait_failures;    /* the poller's wait failed (the Reactor backs off, see below) */
   uint64_t channels_refused; /* connections accepted and closed at once: max_channels was
                               * reached, or no channel number or memory was left for them */
   uint64_t frame_timeouts;   /* channels closed: a frame not finished in frame_timeout_ms */
   uint64_t frames_refused;   /* channels closed: a frame claimed more than max_frame */
 } tofu_engine_stats;
 
-/* A snapshot of the engine's counters. out NULL is a no-op. */
-TOFU_API void tofu_engine_get_stats(tofu_engine *e, tofu_engine_stats *out);
+/* A snapshot of the engine's counters: the fields that fit in out->size
+ * (set by the caller) are filled, and out->size becomes the bytes written.
+ * Errors: TOFU_EINVAL (e or out NULL, or out->size smaller than the size
+ * field itself). */
+TOFU_API int tofu_engine_get_stats(tofu_engine *e, tofu_engine_stats *out);
 
 #ifdef __cplusplus
 }

@@ -29,10 +29,10 @@ static void connect_fails(const char *addr) {
     ck_assert_uint_eq(r->origin, TOFU_ORIGIN_ENGINE);
     ck_assert(r->status == TOFU_STATUS_CONNECT_FAILED);
     tofu_put(e, &m);
-    m = et_expect(g, TOFU_OP_BYE_SIGNAL, TOFU_ORIGIN_ENGINE, TOFU_STATUS_CHANNEL_CLOSED);
+    m = et_expect(g, TOFU_OP_SIGNAL, TOFU_ORIGIN_ENGINE, TOFU_STATUS_CHANNEL_CLOSED);
     tofu_put(e, &m);
   } else {
-    ck_assert_uint_eq(r->opcode, TOFU_OP_BYE_SIGNAL);
+    ck_assert_uint_eq(r->opcode, TOFU_OP_SIGNAL);
     ck_assert_uint_eq(r->status, TOFU_STATUS_CHANNEL_CLOSED);
     tofu_put(e, &m);
     m = et_expect(g, TOFU_OP_REQUEST, TOFU_ORIGIN_ENGINE, TOFU_STATUS_INVALID_CHANNEL_NUMBER);
@@ -62,9 +62,54 @@ void case_connect_refused_tcp(void) {
   connect_fails(addr);
 }
 
+/* The same on IPv6 loopback. */
+void case_connect_refused_tcp6(void) {
+  net_addr a;
+  tofu_socket s;
+  ck_assert_int_eq(net_resolve("::1", 0, 1, &a, 1), 1);
+  ck_assert_int_eq(net_tcp_socket_for(&a, &s), NET_OK);
+  ck_assert_int_eq(net_tcp_bind(s, &a, &a.port), NET_OK);
+  net_close(s);
+  char addr[64];
+  snprintf(addr, sizeof addr, "tcp|::1|%u", (unsigned)a.port);
+  connect_fails(addr);
+}
+
+/* A host name that does not resolve: the request comes back with
+ * invalid_address (as tofu reports it), then channel_closed; a listen on
+ * one, likewise. The ".invalid" top-level name never resolves (RFC 6761). */
+void case_unresolvable_host(void) {
+  tofu_engine *e = et_engine(0);
+  tofu_group *g = et_group(e);
+  tofu_header h = et_post_hello(e, g, "tcp|no-such-host.invalid|7099");
+  tofu_message *m =
+      et_expect(g, TOFU_OP_HELLO_REQUEST, TOFU_ORIGIN_ENGINE, TOFU_STATUS_INVALID_ADDRESS);
+  ck_assert(tofu_msg_header(m)->message_id == h.message_id);
+  tofu_put(e, &m);
+  m = et_expect(g, TOFU_OP_SIGNAL, TOFU_ORIGIN_ENGINE, TOFU_STATUS_CHANNEL_CLOSED);
+  ck_assert(tofu_msg_header(m)->message_id == h.message_id);
+  tofu_put(e, &m);
+  m = tofu_get(e, TOFU_ALWAYS);
+  tofu_msg_header(m)->opcode = TOFU_OP_WELCOME_REQUEST;
+  ck_assert_int_eq(tofu_msg_add_header(m, TOFU_HDR_LISTEN_ON, "tcp|no-such-host.invalid|0"),
+                   TOFU_OK);
+  h = et_post(g, &m);
+  m = et_expect(g, TOFU_OP_WELCOME_REQUEST, TOFU_ORIGIN_ENGINE, TOFU_STATUS_INVALID_ADDRESS);
+  tofu_put(e, &m);
+  m = et_expect(g, TOFU_OP_SIGNAL, TOFU_ORIGIN_ENGINE, TOFU_STATUS_CHANNEL_CLOSED);
+  ck_assert(tofu_msg_header(m)->message_id == h.message_id);
+  tofu_put(e, &m);
+  tofu_group_destroy(g);
+  et_assert_all_returned(e);
+  tofu_engine_destroy(e);
+}
+
 /* A connect that the peer never answers ends with connect_failed when the
  * engine's connect timeout passes, not when the kernel gives up (minutes). A
- * listener whose accept queue is full drops new SYNs, so the connect hangs. */
+ * listener whose accept queue is full drops new SYNs on Linux, so the
+ * connect hangs (REQ_SYN_DROP). Windows answers such a SYN with RST: there
+ * the connect fails at once and this case would test connect_refused_tcp
+ * again, so it is skipped, with that reason. */
 void case_connect_timeout_tcp(void) {
   enum { TIMEOUT_MS = 300, FILLERS = 4 };
   tofu_socket lsn, filler[FILLERS];
@@ -92,7 +137,7 @@ void case_connect_timeout_tcp(void) {
   ck_assert_msg(elapsed >= TIMEOUT_MS, "connect_failed after %llu ms, before the %d ms timeout",
                 (unsigned long long)elapsed, TIMEOUT_MS);
   tofu_put(e, &m);
-  m = et_expect(g, TOFU_OP_BYE_SIGNAL, TOFU_ORIGIN_ENGINE, TOFU_STATUS_CHANNEL_CLOSED);
+  m = et_expect(g, TOFU_OP_SIGNAL, TOFU_ORIGIN_ENGINE, TOFU_STATUS_CHANNEL_CLOSED);
   tofu_put(e, &m);
   tofu_group_destroy(g);
   et_assert_all_returned(e);
@@ -125,7 +170,7 @@ void case_hello_timeout_tcp(void) {
   /* The listener and the two accepted connections, then the listener alone. */
   size_t expect[2] = {3, 1};
   for (int phase = 0; phase < 2; phase++) {
-    tofu_engine_stats st;
+    tofu_engine_stats st = {.size = sizeof st};
     uint64_t until = mono_now_ms() + ET_DEADLINE_MS;
     for (;;) {
       tofu_engine_get_stats(e, &st);
@@ -152,7 +197,9 @@ void case_hello_timeout_tcp(void) {
 
 /* Linux refuses a non-blocking UDS connect with EAGAIN while the listener's
  * accept queue is full. The engine keeps trying (no connect_failed) and the
- * connect goes through as soon as the listener makes room. */
+ * connect goes through as soon as the listener makes room. Linux only
+ * (REQ_LINUX): on Windows a non-blocking AF_UNIX connect that cannot finish
+ * at once says WSAEWOULDBLOCK, which means "in progress" there. */
 void case_connect_backlog_uds(void) {
   pair_listener hold;
   char addr[NET_UDS_PATH_MAX + 8];
@@ -232,6 +279,8 @@ void case_connect_backlog_uds(void) {
   et_uds_done(&hold);
 }
 
+/* Windows AF_UNIX: connect_failed as well, whichever error connect gives for
+ * a path that does not exist (at once or through the poller). */
 void case_connect_missing_uds(void) {
   pair_listener hold;
   char addr[NET_UDS_PATH_MAX + 8];
@@ -252,7 +301,7 @@ void case_listen_failed(void) {
   tofu_header h = et_post(g, &m);
   m = et_expect(g, TOFU_OP_WELCOME_REQUEST, TOFU_ORIGIN_ENGINE, TOFU_STATUS_LISTEN_FAILED);
   tofu_put(e, &m);
-  m = et_expect(g, TOFU_OP_BYE_SIGNAL, TOFU_ORIGIN_ENGINE, TOFU_STATUS_CHANNEL_CLOSED);
+  m = et_expect(g, TOFU_OP_SIGNAL, TOFU_ORIGIN_ENGINE, TOFU_STATUS_CHANNEL_CLOSED);
   ck_assert_uint_eq(tofu_msg_header(m)->channel, h.channel);
   tofu_put(e, &m);
   tofu_group_destroy(g);
@@ -283,28 +332,25 @@ void case_invalid_posts(void) {
   h->opcode = TOFU_OP_WELCOME_RESPONSE;
   refused(g, &m, TOFU_STATUS_NOT_ALLOWED);
   h->opcode = TOFU_OP_SIGNAL;
-  h->origin = TOFU_ORIGIN_ENGINE;
-  refused(g, &m, TOFU_STATUS_NOT_ALLOWED);
-  h->origin = TOFU_ORIGIN_APPLICATION;
   h->channel = 0;
   refused(g, &m, TOFU_STATUS_INVALID_CHANNEL_NUMBER);
   h->channel = TOFU_CHANNEL_RESERVED;
   refused(g, &m, TOFU_STATUS_INVALID_CHANNEL_NUMBER);
   h->channel = 0;
   h->opcode = TOFU_OP_HELLO_REQUEST; /* no address header */
-  refused(g, &m, TOFU_STATUS_INVALID_ADDRESS);
+  refused(g, &m, TOFU_STATUS_WRONG_ADDRESS);
   h->more = 1;
   refused(g, &m, TOFU_STATUS_INVALID_MORE_USAGE);
   h->more = 0;
   ck_assert_int_eq(tofu_msg_add_header(m, TOFU_HDR_CONNECT_TO, "tcp|127.0.0.1|"), TOFU_OK);
-  refused(g, &m, TOFU_STATUS_INVALID_ADDRESS);
+  refused(g, &m, TOFU_STATUS_WRONG_ADDRESS);
   ck_assert_int_eq(tofu_msg_set_headers(m, NULL, 0), TOFU_OK);
   ck_assert_int_eq(tofu_msg_add_header(m, TOFU_HDR_CONNECT_TO, "sctp|x|1"), TOFU_OK);
-  refused(g, &m, TOFU_STATUS_INVALID_ADDRESS);
+  refused(g, &m, TOFU_STATUS_WRONG_ADDRESS);
   h->opcode = TOFU_OP_WELCOME_REQUEST;
   ck_assert_int_eq(tofu_msg_set_headers(m, NULL, 0), TOFU_OK);
   ck_assert_int_eq(tofu_msg_add_header(m, TOFU_HDR_LISTEN_ON, "tcp|1.2.3.4|99999"), TOFU_OK);
-  refused(g, &m, TOFU_STATUS_INVALID_ADDRESS);
+  refused(g, &m, TOFU_STATUS_WRONG_ADDRESS);
   /* Oversize is refused where the message is built. */
   static uint8_t big[65536];
   ck_assert_int_eq(tofu_msg_set_body(m, big, sizeof big), TOFU_ELIMIT);
@@ -323,6 +369,13 @@ void case_unknown_channel(void) {
   ck_assert(h.message_id != 0);
   m = et_expect(g, TOFU_OP_REQUEST, TOFU_ORIGIN_ENGINE, TOFU_STATUS_INVALID_CHANNEL_NUMBER);
   ck_assert(tofu_msg_header(m)->message_id == h.message_id);
+  /* A message handed back may be posted again as it is: the post makes it
+   * the application's again (as tofu does), instead of refusing origin
+   * engine. */
+  tofu_header again = et_post(g, &m);
+  ck_assert_uint_eq(again.origin, TOFU_ORIGIN_APPLICATION);
+  ck_assert(again.message_id == h.message_id);
+  m = et_expect(g, TOFU_OP_REQUEST, TOFU_ORIGIN_ENGINE, TOFU_STATUS_INVALID_CHANNEL_NUMBER);
   tofu_put(e, &m);
   /* A channel of another group. */
   char bound[256];
@@ -377,7 +430,7 @@ void case_peer_vanishes_tcp(void) {
     if (r->origin == TOFU_ORIGIN_APPLICATION) {
       ck_assert_uint_eq(r->opcode, TOFU_OP_SIGNAL);
       marked = 1;
-    } else if (r->opcode == TOFU_OP_BYE_SIGNAL) {
+    } else if (r->opcode == TOFU_OP_SIGNAL) {
       ck_assert_uint_eq(r->status, TOFU_STATUS_CHANNEL_CLOSED);
       closed = 1;
     } else {

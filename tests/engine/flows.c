@@ -68,18 +68,18 @@ static void echo_over(const char *listen_addr, int engines) {
   m = et_expect(gs, TOFU_OP_BYE_REQUEST, TOFU_ORIGIN_APPLICATION, TOFU_STATUS_SUCCESS);
   tofu_msg_header(m)->opcode = TOFU_OP_BYE_RESPONSE;
   et_post(gs, &m);
-  m = et_expect(gs, TOFU_OP_BYE_SIGNAL, TOFU_ORIGIN_ENGINE, TOFU_STATUS_CHANNEL_CLOSED);
+  m = et_expect(gs, TOFU_OP_SIGNAL, TOFU_ORIGIN_ENGINE, TOFU_STATUS_CHANNEL_CLOSED);
   ck_assert_uint_eq(tofu_msg_header(m)->channel, sch);
   tofu_put(es, &m);
   m = et_expect(gc, TOFU_OP_BYE_RESPONSE, TOFU_ORIGIN_APPLICATION, TOFU_STATUS_SUCCESS);
   tofu_put(ec, &m);
-  m = et_expect(gc, TOFU_OP_BYE_SIGNAL, TOFU_ORIGIN_ENGINE, TOFU_STATUS_CHANNEL_CLOSED);
+  m = et_expect(gc, TOFU_OP_SIGNAL, TOFU_ORIGIN_ENGINE, TOFU_STATUS_CHANNEL_CLOSED);
   ck_assert_uint_eq(tofu_msg_header(m)->channel, cch);
   tofu_put(ec, &m);
   /* Close the listener too. */
   m = et_msg(es, TOFU_OP_BYE_SIGNAL, lch, 0, 0);
   et_post(gs, &m);
-  m = et_expect(gs, TOFU_OP_BYE_SIGNAL, TOFU_ORIGIN_ENGINE, TOFU_STATUS_CHANNEL_CLOSED);
+  m = et_expect(gs, TOFU_OP_SIGNAL, TOFU_ORIGIN_ENGINE, TOFU_STATUS_CHANNEL_CLOSED);
   ck_assert_uint_eq(tofu_msg_header(m)->channel, lch);
   tofu_put(es, &m);
   ck_assert_ptr_null(tofu_wait_receive(gs, 0));
@@ -102,8 +102,9 @@ void case_echo_tcp(void) {
 }
 
 /* A host name in ~connect_to is looked up by tofu_post (on the posting
- * thread, never on the Reactor's) and the connect then goes to its address. */
-void case_connect_by_name_tcp(void) {
+ * thread, never on the Reactor's) and the connect then goes to its address:
+ * "localhost", with the listener on 127.0.0.1. */
+static void connect_to_localhost(void) {
   tofu_engine *e = et_engine(0);
   tofu_group *gs = et_group(e), *gc = et_group(e);
   char bound[256], by_name[256];
@@ -119,6 +120,50 @@ void case_connect_by_name_tcp(void) {
   tofu_group_destroy(gs);
   et_assert_all_returned(e);
   tofu_engine_destroy(e);
+}
+
+void case_connect_by_name_tcp(void) {
+  connect_to_localhost();
+}
+
+/* The same over IPv6 loopback. */
+void case_echo_tcp6(void) {
+  echo_over("tcp|::1|0", 2);
+}
+
+/* "tcp|::|0" listens on every interface of both families (the engine makes
+ * IPv6 listeners dual-stack on every platform): a client reaches it over
+ * ::1 and over 127.0.0.1. */
+void case_listen_any_both_families(void) {
+  tofu_engine *e = et_engine(0);
+  tofu_group *gs = et_group(e), *gc = et_group(e);
+  char bound[256], to[256];
+  et_listen(e, gs, "tcp|::|0", bound, sizeof bound);
+  ck_assert_msg(strncmp(bound, "tcp|::|", 7) == 0, "bound %s", bound);
+  const char *port = strrchr(bound, '|');
+  const char *hosts[] = {"::1", "127.0.0.1"};
+  for (int i = 0; i < 2; i++) {
+    snprintf(to, sizeof to, "tcp|%s%s", hosts[i], port);
+    uint16_t cch, sch;
+    et_connect(e, gc, gs, e, to, &cch, &sch);
+    tofu_message *m = et_msg(e, TOFU_OP_SIGNAL, cch, 64, (unsigned)i);
+    et_post(gc, &m);
+    m = et_expect(gs, TOFU_OP_SIGNAL, TOFU_ORIGIN_APPLICATION, TOFU_STATUS_SUCCESS);
+    ck_assert(et_body_ok(m, 64, (unsigned)i));
+    tofu_put(e, &m);
+  }
+  tofu_group_destroy(gc);
+  tofu_group_destroy(gs);
+  et_assert_all_returned(e);
+  tofu_engine_destroy(e);
+}
+
+/* A name that resolves to both families is tried address by address, in the
+ * order the system gives: where "localhost" gives ::1 first (nobody listens
+ * there: refused) and 127.0.0.1 after it, the connect still reaches the
+ * listener. */
+void case_connect_by_name_both_families(void) {
+  connect_to_localhost();
 }
 
 void case_echo_uds(void) {
@@ -171,6 +216,11 @@ void case_sizes_tcp(void) {
   sizes_over("tcp|127.0.0.1|0");
 }
 
+void case_sizes_tcp6(void) {
+  sizes_over("tcp|::1|0");
+}
+
+/* Windows AF_UNIX: as TCP. */
 void case_sizes_uds(void) {
   pair_listener hold;
   char addr[NET_UDS_PATH_MAX + 8];
@@ -186,19 +236,31 @@ void case_bye_signal_abort(void) {
   et_listen(e, gs, "tcp|127.0.0.1|0", bound, sizeof bound);
   uint16_t cch, sch;
   et_connect(e, gc, gs, e, bound, &cch, &sch);
-  /* The client aborts: its group gets the ByeSignal back as channel_closed;
-   * the server sees the peer gone. */
-  tofu_message *m = et_msg(e, TOFU_OP_BYE_SIGNAL, cch, 0, 0);
-  et_post(gc, &m);
-  m = et_expect(gc, TOFU_OP_BYE_SIGNAL, TOFU_ORIGIN_ENGINE, TOFU_STATUS_CHANNEL_CLOSED);
+  /* The client aborts: its group gets the ByeSignal back as the
+   * channel_closed notice. The ByeSignal also goes to the peer (as tofu
+   * sends it), whose group receives it, body and all, and then the
+   * channel_closed notice with cause channel_closed: an abort, not a
+   * protocol violation. Both notices carry the id of the channel's first
+   * message, the HelloRequest. */
+  tofu_message *m = et_msg(e, TOFU_OP_BYE_SIGNAL, cch, 5, 7);
+  tofu_header bye = et_post(gc, &m);
+  m = et_expect(gc, TOFU_OP_SIGNAL, TOFU_ORIGIN_ENGINE, TOFU_STATUS_CHANNEL_CLOSED);
   ck_assert_uint_eq(tofu_msg_header(m)->channel, cch);
+  uint64_t hello_id = tofu_msg_header(m)->message_id;
+  ck_assert(hello_id != 0 && hello_id != bye.message_id);
   tofu_put(e, &m);
-  m = et_expect(gs, TOFU_OP_BYE_SIGNAL, TOFU_ORIGIN_ENGINE, TOFU_STATUS_CHANNEL_CLOSED);
+  m = et_expect(gs, TOFU_OP_BYE_SIGNAL, TOFU_ORIGIN_APPLICATION, TOFU_STATUS_SUCCESS);
   ck_assert_uint_eq(tofu_msg_header(m)->channel, sch);
+  ck_assert(tofu_msg_header(m)->message_id == bye.message_id);
+  ck_assert(et_body_ok(m, 5, 7));
+  tofu_put(e, &m);
+  m = et_expect(gs, TOFU_OP_SIGNAL, TOFU_ORIGIN_ENGINE, TOFU_STATUS_CHANNEL_CLOSED);
+  ck_assert_uint_eq(tofu_msg_header(m)->channel, sch);
+  ck_assert(tofu_msg_header(m)->message_id == hello_id);
   const char *v;
   size_t len;
   ck_assert(tofu_msg_find_header(m, TOFU_HDR_CAUSE, &v, &len));
-  ck_assert(len == strlen("peer_disconnected") && memcmp(v, "peer_disconnected", len) == 0);
+  ck_assert(len == strlen("channel_closed") && memcmp(v, "channel_closed", len) == 0);
   tofu_put(e, &m);
   /* Posting to the closed channel: handed back. */
   m = et_msg(e, TOFU_OP_SIGNAL, cch, 1, 0);
@@ -285,7 +347,7 @@ void case_raw_peer_interop(void) {
   wire_decode_header(buf, &h);
   ck_assert_uint_eq(h.proto, TOFU_OP_BYE_RESPONSE);
   ck_assert_int_eq((int)net_recv(s, buf, 1), 0); /* end of stream */
-  m = et_expect(gs, TOFU_OP_BYE_SIGNAL, TOFU_ORIGIN_ENGINE, TOFU_STATUS_CHANNEL_CLOSED);
+  m = et_expect(gs, TOFU_OP_SIGNAL, TOFU_ORIGIN_ENGINE, TOFU_STATUS_CHANNEL_CLOSED);
   tofu_put(e, &m);
   net_close(s);
   tofu_group_destroy(gs);

@@ -153,7 +153,7 @@ int et_body_ok(const tofu_message *m, size_t len, unsigned seed) {
 }
 
 void et_assert_all_returned(tofu_engine *e) {
-  tofu_engine_stats s;
+  tofu_engine_stats s = {.size = sizeof s};
   tofu_engine_get_stats(e, &s);
   ck_assert_msg(s.messages_live == s.messages_free, "%zu messages live, %zu free", s.messages_live,
                 s.messages_free);

@@ -129,7 +129,7 @@ void case_backpressure_slow_receiver(void) {
   ck_assert_int_lt(nheld, N);
   /* While nothing comes back the Reactor waits: no spinning, no more
    * notices, nothing delivered. */
-  tofu_engine_stats s0, s1;
+  tofu_engine_stats s0 = {.size = sizeof s0}, s1 = {.size = sizeof s1};
   tofu_engine_get_stats(es, &s0);
   ck_assert_ptr_null(tofu_wait_receive(gs, ET_QUIET_MS));
   tofu_engine_get_stats(es, &s1);
@@ -177,7 +177,7 @@ void case_many_groups_channels(void) {
       et_connect(ec, gc[g], gs, es, bound, &cch[g][c], &sch);
     }
   }
-  tofu_engine_stats st;
+  tofu_engine_stats st = {.size = sizeof st};
   tofu_engine_get_stats(es, &st);
   ck_assert_uint_eq(st.channels, 1 + GROUPS * PER);
   for (int r = 0; r < ROUNDS; r++) {
@@ -210,8 +210,7 @@ void case_many_groups_channels(void) {
   for (int g = 0; g < GROUPS; g++)
     tofu_group_destroy(gc[g]);
   for (int i = 0; i < GROUPS * PER; i++) {
-    tofu_message *m =
-        et_expect(gs, TOFU_OP_BYE_SIGNAL, TOFU_ORIGIN_ENGINE, TOFU_STATUS_CHANNEL_CLOSED);
+    tofu_message *m = et_expect(gs, TOFU_OP_SIGNAL, TOFU_ORIGIN_ENGINE, TOFU_STATUS_CHANNEL_CLOSED);
     tofu_put(es, &m);
   }
   tofu_group_destroy(gs);

@@ -1,15 +1,18 @@
 #!/usr/bin/env bash
 # tofu-echo-server driven from outside: a client written from the wire
-# description alone (raw_echo_client) over TCP and over a Unix domain socket,
+# description alone, sending the frames a tofu (Zig) node sends
+# (raw_echo_client), over TCP on IPv4 and IPv6 and over a Unix domain socket,
 # then SIGTERM and SIGINT: the server must exit 0 and remove its socket file.
-# Usage: echo_server_test.sh <tofu-echo-server> <raw_echo_client>
+# tofu-client (the README's quick-API client) gets its echo too.
+# Usage: echo_server_test.sh <tofu-echo-server> <raw_echo_client> <tofu-client>
 set -euo pipefail
-server=$1 client=$2
+server=$1 client=$2 quick=$3
 dir=$(mktemp -d)
 trap 'kill $(jobs -p) 2>/dev/null || true; rm -rf "$dir"' EXIT
 
 # Start the server on $1 with the signal $2 to stop it; sets $pid and $addr.
 start() {
+  : >"$dir/out" # not the previous server's "listening" line
   "$server" --listen "$1" >"$dir/out" 2>"$dir/err" &
   pid=$!
   for _ in $(seq 100); do
@@ -33,8 +36,23 @@ start "tcp://127.0.0.1:0"
 IFS='|' read -r _ host port <<<"$addr"
 "$client" tcp "$host" "$port"
 "$client" tcp "$host" "$port" # a second connection after the first said bye
+out=$("$quick" "tcp://$host:$port")
+[ "$out" = "Response: ping" ] || { echo "tofu-client printed '$out'" >&2; exit 1; }
 stop TERM
 echo "tcp: ok ($addr)"
+
+# IPv6 loopback, where the machine has it.
+if grep -qs '^0\{31\}1 ' /proc/net/if_inet6; then
+  start "tcp://[::1]:0"
+  IFS='|' read -r _ host port <<<"$addr"
+  "$client" tcp "$host" "$port"
+  out=$("$quick" "tcp://[$host]:$port")
+  [ "$out" = "Response: ping" ] || { echo "tofu-client printed '$out' over IPv6" >&2; exit 1; }
+  stop TERM
+  echo "tcp over IPv6: ok ($addr)"
+else
+  echo "tcp over IPv6: skipped (no IPv6 loopback on this machine)"
+fi
 
 sock=$dir/echo.sock
 start "unix://$sock"

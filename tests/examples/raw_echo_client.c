@@ -1,8 +1,10 @@
 /* A tofu peer written from the wire description alone (no tofu code): it
  * drives tofu-echo-server through hello, requests of every size, and bye, and
- * checks every answer byte for byte. POSIX only.
+ * checks every answer byte for byte. Its frames are the ones a tofu (Zig)
+ * node writes: the HelloRequest carries "~connect_to:ADDRESS", text headers
+ * are "name:value\r\n", ids count from 1. POSIX only.
  *
- *   raw_echo_client tcp HOST PORT | unix PATH
+ *   raw_echo_client tcp HOST PORT | unix PATH      (HOST: IPv4 or IPv6)
  *
  * Frame: a 16-byte big-endian header — channel (2), proto (1: opcode in bits
  * 0-3, origin in bit 4, "more" in bit 5), status (1), message id (8),
@@ -10,6 +12,7 @@
  * body. Exits 0 when every check passed. */
 #define _POSIX_C_SOURCE 200809L
 #include <arpa/inet.h>
+#include <netdb.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <stdint.h>
@@ -115,14 +118,16 @@ static void frame_free(frame *f) {
 static int dial(int argc, char **argv) {
   int fd;
   if (argc == 4 && strcmp(argv[1], "tcp") == 0) {
-    struct sockaddr_in sin = {0};
-    sin.sin_family = AF_INET;
-    sin.sin_port = htons((uint16_t)atoi(argv[3]));
-    if (inet_pton(AF_INET, argv[2], &sin.sin_addr) != 1)
-      fail("bad IPv4 address");
-    fd = socket(AF_INET, SOCK_STREAM, 0);
-    if (fd < 0 || connect(fd, (struct sockaddr *)&sin, sizeof sin) != 0)
+    struct addrinfo hints = {0}, *ai = NULL;
+    hints.ai_family = AF_UNSPEC;
+    hints.ai_socktype = SOCK_STREAM;
+    hints.ai_flags = AI_NUMERICHOST;
+    if (getaddrinfo(argv[2], argv[3], &hints, &ai) != 0 || !ai)
+      fail("bad IPv4 or IPv6 address");
+    fd = socket(ai->ai_family, SOCK_STREAM, 0);
+    if (fd < 0 || connect(fd, ai->ai_addr, ai->ai_addrlen) != 0)
       fail("cannot connect over TCP");
+    freeaddrinfo(ai);
     int one = 1;
     setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
   } else if (argc == 3 && strcmp(argv[1], "unix") == 0) {
@@ -148,8 +153,14 @@ int main(int argc, char **argv) {
   int fd = dial(argc, argv);
   frame f;
 
-  const char hello_headers[] = "peer: raw\r\n";
-  send_frame(fd, HELLO_REQUEST, 1, hello_headers, sizeof hello_headers - 1, NULL, 0);
+  char hello_headers[300];
+  int hhl = strcmp(argv[1], "tcp") == 0
+                ? snprintf(hello_headers, sizeof hello_headers, "~connect_to:tcp|%s|%s\r\n",
+                           argv[2], argv[3])
+                : snprintf(hello_headers, sizeof hello_headers, "~connect_to:uds|%s\r\n", argv[2]);
+  if (hhl <= 0 || (size_t)hhl >= sizeof hello_headers)
+    fail("address too long");
+  send_frame(fd, HELLO_REQUEST, 1, hello_headers, (uint16_t)hhl, NULL, 0);
   if (!recv_frame(fd, &f) || f.opcode != HELLO_RESPONSE || f.id != 1 || f.status != 0)
     fail("no HelloResponse with id 1 and status success");
   frame_free(&f);
@@ -162,14 +173,14 @@ int main(int argc, char **argv) {
     body[i] = (uint8_t)(i * 31 + 7);
   char headers[N][64];
   for (int i = 0; i < N; i++) {
-    int hl = snprintf(headers[i], sizeof headers[i], "seq: %d\r\nsize: %u\r\n", i, sizes[i]);
-    send_frame(fd, REQUEST, 100 + (uint64_t)i, headers[i], (uint16_t)hl, body + i, sizes[i]);
+    int hl = snprintf(headers[i], sizeof headers[i], "seq:%d\r\nsize:%u\r\n", i, sizes[i]);
+    send_frame(fd, REQUEST, 2 + (uint64_t)i, headers[i], (uint16_t)hl, body + i, sizes[i]);
   }
   for (int i = 0; i < N; i++) {
     if (!recv_frame(fd, &f))
       fail("connection closed before every Response came");
     size_t hl = strlen(headers[i]);
-    if (f.opcode != RESPONSE || f.origin != 0 || f.status != 0 || f.id != 100 + (uint64_t)i)
+    if (f.opcode != RESPONSE || f.origin != 0 || f.status != 0 || f.id != 2 + (uint64_t)i)
       fail("a Response with the wrong opcode, origin, status or id");
     if (f.headers_len != hl || memcmp(f.headers, headers[i], hl) != 0)
       fail("a Response whose text headers differ from its Request's");
@@ -178,8 +189,8 @@ int main(int argc, char **argv) {
     frame_free(&f);
   }
 
-  send_frame(fd, BYE_REQUEST, 500, NULL, 0, NULL, 0);
-  if (!recv_frame(fd, &f) || f.opcode != BYE_RESPONSE || f.id != 500)
+  send_frame(fd, BYE_REQUEST, 2 + N, NULL, 0, NULL, 0);
+  if (!recv_frame(fd, &f) || f.opcode != BYE_RESPONSE || f.id != 2 + N)
     fail("no ByeResponse with the ByeRequest's id");
   frame_free(&f);
   uint8_t extra;

@@ -3,7 +3,9 @@
  * Read by main.c (the case table) and by tests/CMakeLists.txt (one ctest test
  * `poller.<name>` per line), so a case is added here and nowhere else. Each
  * name is a case that docs/backend-contract.md names for one of its rules.
- * Keep one TOFU_CASE per line. */
+ * Keep one TOFU_CASE per line. What each _uds case expects on Windows (where
+ * Wine cannot run it) is said at its function and in
+ * docs/windows/native-run.md. */
 
 /* lifecycle.c: open/close, names, arguments */
 TOFU_CASE(open_close_many, REQ_NONE)
@@ -66,6 +68,12 @@ TOFU_CASE(notify_while_blocked, REQ_NONE)
 TOFU_CASE(notify_again_after_wakeup, REQ_NONE)
 TOFU_CASE(notify_many_threads, REQ_NONE)
 TOFU_CASE(notify_with_events, REQ_NONE)
+
+/* ownership.c: which sockets a poller serves, which completions are its own */
+TOFU_CASE(register_other_poller, REQ_NONE)
+TOFU_CASE(register_foreign_port, REQ_WINDOWS)
+TOFU_CASE(register_synchronous_socket, REQ_WINDOWS)
+TOFU_CASE(foreign_completion_dropped, REQ_WINDOWS)
 
 /* scale.c: many sockets */
 TOFU_CASE(many_sockets_random_arming, REQ_MANY_FDS)

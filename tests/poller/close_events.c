@@ -50,6 +50,8 @@ static void peer_fin(pair_transport t) {
 void case_peer_fin_tcp(void) {
   peer_fin(PAIR_TCP);
 }
+/* Windows AF_UNIX: READABLE (AFD's DISCONNECT), recv = 0, no ERROR; not yet
+ * seen natively: see docs/windows/native-run.md. */
 void case_peer_fin_uds(void) {
   peer_fin(PAIR_UDS);
 }
@@ -128,6 +130,8 @@ static void local_shutdown_write(pair_transport t) {
 void case_local_shutdown_write_tcp(void) {
   local_shutdown_write(PAIR_TCP);
 }
+/* Windows AF_UNIX: as TCP; send after shutdown(SD_SEND) fails with
+ * WSAESHUTDOWN, which the platform layer maps to NET_EPIPE. */
 void case_local_shutdown_write_uds(void) {
   local_shutdown_write(PAIR_UDS);
 }
@@ -158,6 +162,7 @@ static void fin_after_local_shutdown(pair_transport t) {
 void case_fin_after_local_shutdown_tcp(void) {
   fin_after_local_shutdown(PAIR_TCP);
 }
+/* Windows AF_UNIX: as TCP. */
 void case_fin_after_local_shutdown_uds(void) {
   fin_after_local_shutdown(PAIR_UDS);
 }

@@ -75,7 +75,7 @@ void case_backend_name(void) {
   ck_assert_str_eq(ops->name, TOFU_EXPECTED_BACKEND);
   ck_assert_str_eq(tofu_backend_name(), TOFU_EXPECTED_BACKEND);
   ck_assert_msg(ops->open && ops->close && ops->register_socket && ops->deregister && ops->arm &&
-                    ops->wait && ops->notify,
+                    ops->wait && ops->notify && ops->stats,
                 "the backend table has a NULL function");
 }
 
@@ -124,6 +124,24 @@ void case_invalid_arguments(void) {
   ck_assert_int_eq(PT_OPS->deregister(p, NULL), TOFU_EINVAL);
   ck_assert_int_eq(PT_OPS->deregister(NULL, h), TOFU_EINVAL);
   pt_deregister(p, h);
+
+  /* stats: a poller that only did the above has counted nothing */
+  tofu_poller_stats st = {sizeof st, 0};
+  ck_assert_int_eq(PT_OPS->stats(NULL, &st), TOFU_EINVAL);
+  ck_assert_int_eq(PT_OPS->stats(p, NULL), TOFU_EINVAL);
+  st.size = 0; /* a zeroed struct: its size was not set */
+  ck_assert_int_eq(PT_OPS->stats(p, &st), TOFU_EINVAL);
+  memset(&st, 0xff, sizeof st);
+  st.size = sizeof st;
+  ck_assert_int_eq(PT_OPS->stats(p, &st), TOFU_OK);
+  ck_assert_uint_eq(st.size, sizeof st);
+  ck_assert_uint_eq(st.foreign_packets, 0);
+  /* A caller built against an older, shorter struct gets only what fits. */
+  memset(&st, 0xff, sizeof st);
+  st.size = sizeof st.size;
+  ck_assert_int_eq(PT_OPS->stats(p, &st), TOFU_OK);
+  ck_assert_uint_eq(st.size, sizeof st.size);
+  ck_assert_msg(st.foreign_packets == UINT64_MAX, "stats wrote past the caller's size");
 
   PT_OPS->close(p);
   pair_close(a, b);

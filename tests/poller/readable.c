@@ -39,6 +39,7 @@ static void listener_readable(pair_transport t) {
 void case_listener_readable_tcp(void) {
   listener_readable(PAIR_TCP);
 }
+/* Windows AF_UNIX: as TCP (AFD reports ACCEPT for any transport). */
 void case_listener_readable_uds(void) {
   listener_readable(PAIR_UDS);
 }
@@ -65,6 +66,7 @@ static void readable_on_data(pair_transport t) {
 void case_readable_on_data_tcp(void) {
   readable_on_data(PAIR_TCP);
 }
+/* Windows AF_UNIX: as TCP. */
 void case_readable_on_data_uds(void) {
   readable_on_data(PAIR_UDS);
 }
@@ -168,6 +170,7 @@ static void read_until_wouldblock(pair_transport t) {
 void case_read_until_wouldblock_tcp(void) {
   read_until_wouldblock(PAIR_TCP);
 }
+/* Windows AF_UNIX: as TCP; the buffer sizes differ, which the case allows for. */
 void case_read_until_wouldblock_uds(void) {
   read_until_wouldblock(PAIR_UDS);
 }

@@ -66,6 +66,8 @@ static void connect_writable_once(pair_transport t) {
 void case_connect_writable_once_tcp(void) {
   connect_writable_once(PAIR_TCP);
 }
+/* Windows AF_UNIX: as TCP; the connect may finish at once or later, both
+ * are accepted. */
 void case_connect_writable_once_uds(void) {
   connect_writable_once(PAIR_UDS);
 }
@@ -129,11 +131,33 @@ static size_t fill_until_wouldblock(tofu_socket a) {
   }
 }
 
+/* Small buffers, so that a few sends fill them. AF_UNIX on Windows rejects
+ * some socket options that other systems accept (curl saw SO_REUSEADDR and
+ * SO_KEEPALIVE refused) and has not been run here natively yet: if it refuses
+ * these, the case goes on with the default buffers, which
+ * fill_until_wouldblock fills all the same (it gives up at 64 MiB). Anywhere
+ * else a refusal fails the case. */
+static void small_buffers(pair_transport t, tofu_socket a, tofu_socket b) {
+  int snd = net_set_sndbuf(a, 4096);
+  int rcv = net_set_rcvbuf(b, 4096);
+  if (snd == NET_OK && rcv == NET_OK)
+    return;
+#ifdef _WIN32
+  if (t == PAIR_UDS) {
+    printf("full_send_buffer_uds: AF_UNIX refused SO_SNDBUF (%s) or SO_RCVBUF (%s) here; going "
+           "on with the default buffers\n",
+           net_strerror(snd), net_strerror(rcv));
+    return;
+  }
+#endif
+  ck_abort_msg("%s: SO_SNDBUF: %s, SO_RCVBUF: %s", pair_name(t), net_strerror(snd),
+               net_strerror(rcv));
+}
+
 static void full_send_buffer(pair_transport t) {
   tofu_socket a, b;
   pt_pair(t, &a, &b);
-  ck_assert_int_eq(net_set_sndbuf(a, 4096), NET_OK);
-  ck_assert_int_eq(net_set_rcvbuf(b, 4096), NET_OK);
+  small_buffers(t, a, b);
   tofu_poller *p = pt_open();
   tofu_poll_handle *ha = pt_register(p, a, PT_TOKEN(1));
   tofu_poll_handle *hb = pt_register(p, b, PT_TOKEN(2));
@@ -198,6 +222,8 @@ static void full_send_buffer(pair_transport t) {
 void case_full_send_buffer_tcp(void) {
   full_send_buffer(PAIR_TCP);
 }
+/* Windows AF_UNIX: as TCP, with the default buffers if it refuses
+ * SO_SNDBUF / SO_RCVBUF (small_buffers prints so). */
 void case_full_send_buffer_uds(void) {
   full_send_buffer(PAIR_UDS);
 }

@@ -48,7 +48,7 @@ void case_exhaust_pool_cpu(void) {
     held[nheld++] = m;
   }
   /* Stalled: the server's pool is empty, the client's socket is full. */
-  tofu_engine_stats s0, s1;
+  tofu_engine_stats s0 = {.size = sizeof s0}, s1 = {.size = sizeof s1};
   tofu_engine_get_stats(es, &s0);
   double cpu0 = rel_cpu_seconds();
   uint64_t t0 = mono_now_ms();
@@ -93,7 +93,7 @@ void case_exhaust_emfile_accept(void) {
   et_listen(es, gs, "tcp|127.0.0.1|0", bound, sizeof bound);
   uint16_t cch, sch;
   et_connect(ec, gc, gs, es, bound, &cch, &sch);
-  tofu_engine_stats st;
+  tofu_engine_stats st = {.size = sizeof st};
   tofu_engine_get_stats(es, &st);
   size_t base = st.channels;
   /* No descriptor left once K clients are connected: accept fails (EMFILE)
@@ -204,7 +204,7 @@ void case_exhaust_peer_stops_reading(void) {
     posted++;
     ck_assert_int_lt(posted, 10000);
   }
-  tofu_engine_stats st;
+  tofu_engine_stats st = {.size = sizeof st};
   tofu_engine_get_stats(e, &st);
   ck_assert_uint_le(st.memory_used, st.memory_limit);
   printf("peer not reading: %d messages of %d bytes posted before the %d-byte limit\n", posted,
@@ -229,7 +229,7 @@ void case_exhaust_peer_stops_reading(void) {
     tofu_header *h = tofu_msg_header(m);
     ck_assert_uint_eq(h->origin, TOFU_ORIGIN_ENGINE);
     ck_assert_uint_eq(h->status, TOFU_STATUS_CHANNEL_CLOSED);
-    int done = h->opcode == TOFU_OP_BYE_SIGNAL;
+    int done = h->opcode == TOFU_OP_SIGNAL;
     if (!done)
       back++;
     tofu_put(e, &m);

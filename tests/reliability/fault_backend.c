@@ -216,8 +216,13 @@ static int fb_notify(tofu_poller *tp) {
   return p ? real_ops()->notify(p->real) : TOFU_EINVAL;
 }
 
+static int fb_stats(tofu_poller *tp, tofu_poller_stats *out) {
+  fb_poller *p = (fb_poller *)tp;
+  return p ? real_ops()->stats(p->real, out) : TOFU_EINVAL;
+}
+
 static tofu_poller_ops fault_ops = {
-    NULL, fb_open, fb_close, fb_register, fb_deregister, fb_arm, fb_wait, fb_notify,
+    NULL, fb_open, fb_close, fb_register, fb_deregister, fb_arm, fb_wait, fb_notify, fb_stats,
 };
 
 const tofu_poller_ops *__wrap_tofu_poller_backend(void) {

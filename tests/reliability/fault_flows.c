@@ -164,7 +164,7 @@ static void run_flow(const fault_plan *plan, const flow_cfg *cfg, flow_totals *t
         state[i] = 1;
         tot->delivered++;
       }
-    } else if (h->opcode == TOFU_OP_BYE_SIGNAL && h->status == TOFU_STATUS_CHANNEL_CLOSED) {
+    } else if (h->opcode == TOFU_OP_SIGNAL && h->status == TOFU_STATUS_CHANNEL_CLOSED) {
       ck_assert_int_ge(c, 0);
       const char *cause = "?";
       size_t cl = 1;
@@ -251,7 +251,7 @@ static void run_flow(const fault_plan *plan, const flow_cfg *cfg, flow_totals *t
   ck_assert_int_eq(atomic_load(&srv.errors), 0);
   /* The server closes its side as the client's go; wait for it. */
   uint64_t until = mono_now_ms() + ET_DEADLINE_MS;
-  tofu_engine_stats st;
+  tofu_engine_stats st = {.size = sizeof st};
   for (;;) {
     tofu_message *m = tofu_wait_receive(gs, 20);
     tofu_put(es, &m);
@@ -368,13 +368,14 @@ void case_faults_nomem(void) {
   run_seeds("faults_nomem", p, cfg, rel_env("TOFU_REL_SEEDS", 24));
 }
 
+/* Windows AF_UNIX: as TCP (the faults are injected, not the system's). */
 void case_faults_uds(void) {
   flow_cfg cfg = {60, 1, 1};
   run_seeds("faults_uds", lossless_plan(), cfg, rel_env("TOFU_REL_SEEDS", 12));
 }
 
 /* The resets plan on a Unix socket: what is lost with a connection was
- * written, on both transports. */
+ * written, on both transports. Windows AF_UNIX: as TCP (injected resets). */
 void case_faults_resets_uds(void) {
   flow_cfg cfg = {60, 0, 1};
   run_seeds("faults_resets_uds", resets_plan(), cfg, rel_env("TOFU_REL_SEEDS", 12));

@@ -45,7 +45,7 @@ void case_faults_wait_fails(void) {
   }
 
   /* Backing off: few passes in WATCH_MS, every one a failure counted. */
-  tofu_engine_stats s0, s1;
+  tofu_engine_stats s0 = {.size = sizeof s0}, s1 = {.size = sizeof s1};
   tofu_engine_get_stats(e, &s0);
   ck_assert_uint_ge(s0.wait_failures, 8);
   double cpu0 = rel_cpu_seconds();

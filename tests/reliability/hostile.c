@@ -31,7 +31,7 @@ static void arena_open(arena *a) {
   et_listen(a->es, a->gs, "tcp|127.0.0.1|0", a->bound, sizeof a->bound);
   a->port = rel_port_of(a->bound);
   et_connect(a->ec, a->gc, a->gs, a->es, a->bound, &a->cch, &a->sch);
-  tofu_engine_stats st;
+  tofu_engine_stats st = {.size = sizeof st};
   tofu_engine_get_stats(a->es, &st);
   a->base_channels = st.channels;
 }
@@ -39,7 +39,7 @@ static void arena_open(arena *a) {
 /* The server is back to its listener and the good connection. */
 static void arena_settled(arena *a) {
   uint64_t until = mono_now_ms() + ET_DEADLINE_MS;
-  tofu_engine_stats st;
+  tofu_engine_stats st = {.size = sizeof st};
   for (;;) {
     tofu_engine_get_stats(a->es, &st);
     if (st.channels == a->base_channels)
@@ -114,7 +114,7 @@ static uint16_t raw_hello(arena *a, tofu_socket s, int trickle) {
 /* The server application hears that channel ch closed, for this cause. */
 static void expect_closed(arena *a, uint16_t ch, int cause) {
   tofu_message *m =
-      et_expect(a->gs, TOFU_OP_BYE_SIGNAL, TOFU_ORIGIN_ENGINE, TOFU_STATUS_CHANNEL_CLOSED);
+      et_expect(a->gs, TOFU_OP_SIGNAL, TOFU_ORIGIN_ENGINE, TOFU_STATUS_CHANNEL_CLOSED);
   ck_assert_uint_eq(tofu_msg_header(m)->channel, ch);
   const char *v;
   size_t len;
@@ -300,7 +300,7 @@ void case_hostile_silent_connects(void) {
   /* The engine holds them all (accepted, waiting for a hello) and still
    * serves the good connection. */
   uint64_t until = mono_now_ms() + 4 * ET_DEADLINE_MS;
-  tofu_engine_stats st;
+  tofu_engine_stats st = {.size = sizeof st};
   for (;;) {
     tofu_engine_get_stats(a.es, &st);
     if (st.channels == a.base_channels + (size_t)n)

@@ -35,14 +35,14 @@ static void site_open(site *s, const tofu_options *o) {
   s->srv.e = s->es;
   s->srv.g = s->gs;
   ck_assert_int_eq(plat_thread_start(&s->thr, rel_echo_main, &s->srv), TOFU_OK);
-  tofu_engine_stats st;
-  tofu_engine_get_stats(s->es, &st);
+  tofu_engine_stats st = {.size = sizeof st};
+  ck_assert_int_eq(tofu_engine_get_stats(s->es, &st), TOFU_OK);
   s->base_channels = st.channels;
 }
 
 static tofu_engine_stats site_stats(site *s) {
-  tofu_engine_stats st;
-  tofu_engine_get_stats(s->es, &st);
+  tofu_engine_stats st = {.size = sizeof st};
+  ck_assert_int_eq(tofu_engine_get_stats(s->es, &st), TOFU_OK);
   return st;
 }
 

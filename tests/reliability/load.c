@@ -57,7 +57,7 @@ void case_load_1000(void) {
   et_listen(es, gs, "tcp|127.0.0.1|0", bound, sizeof bound);
   uint16_t *cch = malloc((size_t)n * sizeof *cch);
   open_many(ec, gc, es, gs, bound, n, cch);
-  tofu_engine_stats st;
+  tofu_engine_stats st = {.size = sizeof st};
   tofu_engine_get_stats(es, &st);
   ck_assert_uint_eq(st.channels, (size_t)n + 1);
   for (int i = 0; i < n; i++) {
@@ -79,8 +79,7 @@ void case_load_1000(void) {
   rel_figure("load_peak_rss_kib", (double)rel_peak_rss_kib());
   tofu_group_destroy(gc);
   for (int i = 0; i < n; i++) {
-    tofu_message *m =
-        et_expect(gs, TOFU_OP_BYE_SIGNAL, TOFU_ORIGIN_ENGINE, TOFU_STATUS_CHANNEL_CLOSED);
+    tofu_message *m = et_expect(gs, TOFU_OP_SIGNAL, TOFU_ORIGIN_ENGINE, TOFU_STATUS_CHANNEL_CLOSED);
     tofu_put(es, &m);
   }
   free(cch);
@@ -142,7 +141,7 @@ static int load_child(int rfd, int n) {
       return 16;
     tofu_put(e, &m);
   }
-  tofu_engine_stats st;
+  tofu_engine_stats st = {.size = sizeof st};
   tofu_engine_get_stats(e, &st);
   if (st.channels != (size_t)n)
     return 17;
@@ -201,7 +200,7 @@ void case_load_10000(void) {
       echoed++;
     }
     et_post(gs, &m);
-    tofu_engine_stats st;
+    tofu_engine_stats st = {.size = sizeof st};
     tofu_engine_get_stats(es, &st);
     if (st.channels > peak)
       peak = st.channels;
@@ -303,7 +302,7 @@ void case_soak(void) {
         et_post(gc, &m);
       }
       tofu_message *m =
-          et_expect(gc, TOFU_OP_BYE_SIGNAL, TOFU_ORIGIN_ENGINE, TOFU_STATUS_CHANNEL_CLOSED);
+          et_expect(gc, TOFU_OP_SIGNAL, TOFU_ORIGIN_ENGINE, TOFU_STATUS_CHANNEL_CLOSED);
       ck_assert_uint_eq(tofu_msg_header(m)->channel, ch);
       tofu_put(ec, &m);
       closes++;
@@ -314,7 +313,7 @@ void case_soak(void) {
   }
   /* Everything closed: the server sees its channels go. */
   uint64_t until = mono_now_ms() + ET_DEADLINE_MS;
-  tofu_engine_stats st;
+  tofu_engine_stats st = {.size = sizeof st};
   for (;;) {
     tofu_engine_get_stats(es, &st);
     if (st.channels == 1)

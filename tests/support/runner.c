@@ -62,11 +62,39 @@ static int runner_probe_signals(char *why, size_t n) {
 #endif
 }
 
+/* runner_main started the socket layer before any probe runs. */
 static int runner_probe_localhost(char *why, size_t n) {
-  char ip[NET_IPV4_TEXT];
-  if (net_resolve_ipv4("localhost", ip) == NET_OK) /* runner_main started the socket layer */
-    return 1;
+  net_addr a[NET_RESOLVE_MAX];
+  int got = net_resolve("localhost", 1, 0, a, NET_RESOLVE_MAX);
+  for (int i = 0; i < got; i++)
+    if (a[i].family == NET_INET4)
+      return 1;
   snprintf(why, n, "the name localhost does not resolve to IPv4 here (no hosts-file entry)");
+  return 0;
+}
+
+static int runner_probe_ipv6(char *why, size_t n) {
+  net_addr a;
+  tofu_socket l = TOFU_INVALID_SOCKET, c = TOFU_INVALID_SOCKET;
+  int ok = net_resolve("::1", 0, 1, &a, 1) == 1 && net_tcp_socket_for(&a, &l) == NET_OK &&
+           net_tcp_bind(l, &a, &a.port) == NET_OK && net_listen(l, 1) == NET_OK &&
+           net_tcp_socket_for(&a, &c) == NET_OK && net_tcp_connect(c, &a) == NET_OK;
+  net_close(c);
+  net_close(l);
+  if (!ok)
+    snprintf(why, n, "no IPv6 loopback here (a TCP socket cannot listen on ::1 and be reached)");
+  return ok;
+}
+
+static int runner_probe_localhost6(char *why, size_t n) {
+  net_addr a[NET_RESOLVE_MAX];
+  int got = net_resolve("localhost", 1, 0, a, NET_RESOLVE_MAX);
+  int v4_later = 0;
+  for (int i = 1; i < got; i++)
+    v4_later |= a[i].family == NET_INET4;
+  if (got >= 2 && a[0].family == NET_INET6 && v4_later && runner_probe_ipv6(why, n))
+    return 1;
+  snprintf(why, n, "the name localhost does not resolve to ::1 first and 127.0.0.1 after it here");
   return 0;
 }
 
@@ -77,6 +105,53 @@ static int runner_probe_linux(char *why, size_t n) {
   return 1;
 #else
   snprintf(why, n, "the case checks Linux-only kernel behaviour");
+  return 0;
+#endif
+}
+
+static int runner_probe_windows(char *why, size_t n) {
+#ifdef _WIN32
+  (void)why;
+  (void)n;
+  return 1;
+#else
+  snprintf(why, n,
+           "the case checks Windows behaviour (I/O completion ports, overlapped "
+           "sockets); this system has none");
+  return 0;
+#endif
+}
+
+static int runner_probe_syn_drop(char *why, size_t n) {
+#if defined(__linux__)
+  (void)why;
+  (void)n;
+  return 1;
+#elif defined(_WIN32)
+  /* Under Wine the TCP stack is the host's; wine_get_host_version names it. */
+  typedef void (*host_version_fn)(const char **sysname, const char **release);
+  FARPROC proc = GetProcAddress(GetModuleHandleA("ntdll.dll"), "wine_get_host_version");
+  if (proc == NULL) {
+    snprintf(why, n,
+             "Windows answers a connect to a listener with a full accept queue with RST "
+             "(connection refused) instead of dropping the SYN, so that connect never hangs");
+    return 0;
+  }
+  host_version_fn host_version;
+  memcpy(&host_version, &proc, sizeof host_version);
+  const char *sysname = NULL, *release = NULL;
+  host_version(&sysname, &release);
+  if (sysname != NULL && strcmp(sysname, "Linux") == 0)
+    return 1;
+  snprintf(why, n,
+           "Wine on %s: whether its TCP drops new SYNs at a full accept queue (so that a "
+           "connect hangs) is verified on Linux hosts only",
+           sysname ? sysname : "an unknown host");
+  return 0;
+#else
+  snprintf(why, n,
+           "whether a full accept queue drops new SYNs (so that a connect hangs) is "
+           "verified on Linux only");
   return 0;
 #endif
 }
@@ -131,6 +206,14 @@ static int runner_requirements_met(const runner_case *c, char *why, size_t n) {
   if ((c->requirements & REQ_LINUX) && !runner_probe_linux(why, n))
     return 0;
   if ((c->requirements & REQ_LOCALHOST) && !runner_probe_localhost(why, n))
+    return 0;
+  if ((c->requirements & REQ_IPV6) && !runner_probe_ipv6(why, n))
+    return 0;
+  if ((c->requirements & REQ_LOCALHOST6) && !runner_probe_localhost6(why, n))
+    return 0;
+  if ((c->requirements & REQ_WINDOWS) && !runner_probe_windows(why, n))
+    return 0;
+  if ((c->requirements & REQ_SYN_DROP) && !runner_probe_syn_drop(why, n))
     return 0;
   if ((c->requirements & REQ_MANY_FDS) && !runner_probe_many_fds(why, n))
     return 0;

@@ -23,11 +23,19 @@
 
 /* Requirements of a case; probed at run time, before the case starts. */
 #define REQ_NONE 0u
-#define REQ_UDS (1u << 0)       /* AF_UNIX stream sockets */
-#define REQ_SIGNALS (1u << 1)   /* POSIX signals */
-#define REQ_MANY_FDS (1u << 2)  /* RUNNER_MANY_FDS open descriptors */
-#define REQ_LINUX (1u << 3)     /* behaviour only Linux has (named by the case) */
-#define REQ_LOCALHOST (1u << 4) /* the name "localhost" resolves to an IPv4 address */
+#define REQ_UDS (1u << 0)        /* AF_UNIX stream sockets */
+#define REQ_SIGNALS (1u << 1)    /* POSIX signals */
+#define REQ_MANY_FDS (1u << 2)   /* RUNNER_MANY_FDS open descriptors */
+#define REQ_LINUX (1u << 3)      /* behaviour only Linux has (named by the case) */
+#define REQ_LOCALHOST (1u << 4)  /* the name "localhost" resolves to an IPv4 address */
+#define REQ_IPV6 (1u << 5)       /* a TCP socket can listen on ::1 and be reached there */
+#define REQ_LOCALHOST6 (1u << 6) /* "localhost" resolves to ::1 first, then to 127.0.0.1 */
+#define REQ_WINDOWS (1u << 7)    /* Windows: completion ports, overlapped sockets */
+/* A TCP listener whose accept queue is full drops new SYNs without an answer,
+ * so a connect to it hangs: Linux does, and so does Wine on a Linux host
+ * (its TCP is the host's). Windows answers them with RST; other systems are
+ * not known to this project. */
+#define REQ_SYN_DROP (1u << 8)
 
 /* What REQ_MANY_FDS asks for: 1,024 socket pairs and a little room. */
 #define RUNNER_MANY_FDS 2100

@@ -82,6 +82,13 @@ int net_set_nonblocking(tofu_socket s) {
   return NET_OK;
 }
 
+int net_set_blocking(tofu_socket s) {
+  int flags = fcntl(s, F_GETFL);
+  if (flags < 0 || fcntl(s, F_SETFL, flags & ~O_NONBLOCK) < 0)
+    return net_map_error(errno);
+  return NET_OK;
+}
+
 int net_connect_sa(tofu_socket s, const struct sockaddr *sa, net_len len) {
   if (connect(s, sa, len) == 0)
     return NET_OK;

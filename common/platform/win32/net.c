@@ -64,6 +64,11 @@ int net_set_nonblocking(tofu_socket s) {
   return ioctlsocket(NET_SOCK(s), FIONBIO, &on) == 0 ? NET_OK : net_last();
 }
 
+int net_set_blocking(tofu_socket s) {
+  u_long off = 0;
+  return ioctlsocket(NET_SOCK(s), FIONBIO, &off) == 0 ? NET_OK : net_last();
+}
+
 int net_connect_sa(tofu_socket s, const struct sockaddr *sa, net_len len) {
   if (connect(NET_SOCK(s), sa, len) == 0)
     return NET_OK;
