@@ -222,11 +222,11 @@ typedef struct tofu_options {
  *     can pause without bytes to keep). Plus the poller, the channel table
  *     (at most 512 KiB, in blocks of 2 KiB per 256 channel numbers) and the
  *     channel-number map (8 KiB).
- *   - per group: its struct and its destroy command (under 400 bytes).
+ *   - per group: its struct and its destroy command (under 512 bytes).
  *   - per channel: its state, its channel_closed notice, the backend's
  *     record of its socket, at most two timer entries and its share of the
- *     channel table: TOFU_CHANNEL_OVERHEAD bytes at most (on x86-64: 344 +
- *     136 + 48 with poll, 160 with iocp_afd, + 80 + about 40; per platform in
+ *     channel table: TOFU_CHANNEL_OVERHEAD bytes at most (on x86-64: 352 +
+ *     224 + 48 with poll, 224 with iocp_afd, + 80 + about 40; per platform in
  *     docs/engine.md, "Limits"; engine.channel_overhead checks the bound).
  *     max_channels bounds how many there are.
  *   - engine notices (channel_closed, pool_empty, receiver_update): at most

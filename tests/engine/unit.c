@@ -334,7 +334,7 @@ void case_options_defaults(void) {
 
 /* The backend's record of one socket, with its share of the poller's
  * arrays, at most (poll: a 24-byte handle and three 8-byte slots; iocp_afd:
- * a 160-byte record and its entry in the poller's map). The reliability
+ * a 224-byte record and its entry in the poller's map). The reliability
  * suite measures the whole cost where it can count allocations
  * (reliability.limits_half_frames). */
 #define BACKEND_RECORD_MAX 256
