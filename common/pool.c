@@ -133,6 +133,8 @@ static int frame_fits(tofu_message *m, size_t hl, size_t bl) {
 }
 
 static int reserve_frame(tofu_message *m, size_t hl, size_t bl) {
+  if (hl <= m->th_cap && bl <= m->body_cap)
+    return 1; /* the common case: a message reused for a frame of its size */
   return frame_fits(m, hl, bl) && pool_reserve_headers(m, hl) == TOFU_OK &&
          pool_reserve_body(m, bl) == TOFU_OK;
 }
