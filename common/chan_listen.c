@@ -94,10 +94,11 @@ void chan_listen_open(tofu_engine *e, tofu_message *welcome) {
 }
 
 /* A connection the engine does not take: closed before anything is read
- * from it, the listener goes on. */
+ * from it, the listener goes on. Counted first, so that a peer that sees the
+ * close finds it counted. */
 static void refuse(tofu_engine *e, tofu_socket s) {
-  net_close(s);
   atomic_fetch_add(&e->channels_refused, 1);
+  net_close(s);
 }
 
 static void accept_one(channel *lch, tofu_socket s) {
