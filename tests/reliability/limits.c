@@ -263,7 +263,7 @@ static int hold_rest(site *s, tofu_message **held, int max) {
  * frees it. A peer that stalls inside a header, holding no memory, and one
  * that stalls inside its HelloRequest (closed silently) are ended too. */
 void case_limits_frame_deadline(void) {
-  enum { TIMEOUT = 400, HOLDERS = 4, HELD_MAX = 4096 };
+  enum { TIMEOUT = 800, HOLDERS = 4, HELD_MAX = 4096 };
   tofu_options o;
   tofu_options_default(&o);
   o.max_memory = 1 << 20;
