@@ -7,6 +7,7 @@
 #include "outbox.h"
 #include "platform/clock.h"
 #include "platform/net.h"
+#include "tofu_assert.h"
 
 /* Reads per readiness report before the channel yields to the others. */
 #define READS_PER_EVENT 8
@@ -302,23 +303,23 @@ static int frame_allowed(const channel *ch, unsigned op) {
   return op != TOFU_OP_HELLO_REQUEST;
 }
 
+/* No memory for the frame whose header was just read: stop reading. The n
+ * bytes read past the header (rest) go to the engine's stash, which no other
+ * channel holds (see read_cap). */
 static void pause_reading(channel *ch, const uint8_t *rest, size_t n) {
   tofu_engine *e = ch->engine;
   if (n) {
-    uint8_t *s = malloc(n);
-    if (!s) {
+    TOFU_ASSERT(e->stash_owner == NULL);
+    if (e->stash_owner) {
       channel_close(ch, TOFU_STATUS_ALLOCATION_FAILED, NULL);
       return;
     }
-    free(ch->stash);
-    memmove(s, rest, n); /* rest may point into the old stash */
-    ch->stash = s;
-    ch->stash_len = n;
-    ch->stash_off = 0;
+    memmove(e->stash, rest, n); /* rest may point into the stash itself */
+    e->stash_len = n;
+    e->stash_owner = ch;
   }
-  ch->paused = 1;
-  ch->next_paused = e->paused;
-  e->paused = ch;
+  ch->frame_due = 0; /* waiting for memory is not the peer's time */
+  channel_pause(ch);
   atomic_fetch_add(&e->reads_paused, 1);
   /* Retry once at the end of this pass (a message may have come back since
    * the attempt); after that only a put wakes the retry. */
@@ -333,6 +334,16 @@ static void pause_reading(channel *ch, const uint8_t *rest, size_t n) {
   }
 }
 
+/* max_frame: the status a frame is refused with, or 0 if it is taken. */
+static int frame_refused(channel *ch, const wire_header *h) {
+  size_t max = ch->engine->opts.max_frame;
+  size_t hl = WIRE_HEADER_SIZE + (size_t)h->headers_len;
+  if (hl + h->body_len <= max)
+    return 0;
+  atomic_fetch_add(&ch->engine->frames_refused, 1);
+  return hl > max ? TOFU_STATUS_INVALID_HEADERS_LEN : TOFU_STATUS_INVALID_BODY_LEN;
+}
+
 /* A frame is complete: give it to the group. Returns 0 if the channel
  * closed. */
 static int frame_done(channel *ch) {
@@ -340,6 +351,7 @@ static int frame_done(channel *ch) {
   tofu_message *m = ch->rx;
   const wire_header *h = &ch->dec.header;
   ch->rx = NULL;
+  ch->frame_due = 0; /* its deadline ends with it */
   m->hdr.channel = ch->number;
   m->hdr.opcode = (uint8_t)wire_opcode(h->proto);
   m->hdr.origin = TOFU_ORIGIN_APPLICATION;
@@ -388,6 +400,11 @@ static size_t feed(channel *ch, const uint8_t *buf, size_t n) {
         channel_close(ch, TOFU_STATUS_INVALID_MESSAGE, NULL);
         return pos;
       }
+      int refused = frame_refused(ch, h);
+      if (refused) {
+        channel_close(ch, refused, NULL);
+        return pos;
+      }
       tofu_message *m = pool_reactor_get_sized(&ch->engine->pool, h->headers_len, h->body_len);
       if (!m) {
         pause_reading(ch, buf + pos, n - pos);
@@ -421,6 +438,14 @@ static int recv_result(channel *ch, ptrdiff_t r) {
   return 1;
 }
 
+/* How much one recv into the read buffer may take. While a paused channel
+ * holds the engine's stash, no further than the end of the current frame
+ * part: a channel that then finds no memory for its next frame pauses with
+ * nothing read ahead, so read-ahead never takes more than the one stash. */
+static size_t read_cap(const channel *ch) {
+  return ch->engine->stash_owner ? wire_decoder_part_rest(&ch->dec) : ENGINE_READ_BUF;
+}
+
 /* Read until the socket has no more (a read shorter than asked means the
  * socket's buffer is drained: no further recv only to learn EAGAIN), at most
  * READS_PER_EVENT times so that other channels get their turn. */
@@ -439,35 +464,82 @@ static void read_some(channel *ch) {
         return;
       continue;
     }
-    ptrdiff_t r = net_recv(ch->sock, buf, ENGINE_READ_BUF);
+    size_t cap = read_cap(ch);
+    if (cap == 0)
+      return;
+    ptrdiff_t r = net_recv(ch->sock, buf, cap);
     if (r == NET_EWOULDBLOCK || !recv_result(ch, r))
       return;
     feed(ch, buf, (size_t)r);
-    if ((size_t)r < ENGINE_READ_BUF)
+    if ((size_t)r < cap)
       return;
   }
 }
 
-int chan_io_resume(channel *ch) {
+/* A frame begun and not finished has a deadline (frame_timeout_ms), set here
+ * once per readiness report, not per byte: a frame that ends within the
+ * report costs nothing, frame_done clears it. One TIMER_FRAME entry at most
+ * is in the heap per channel; when it fires early (the deadline moved on to
+ * a later frame) it is put back at the new deadline. */
+static void watch_frame(channel *ch) {
+  if (ch->frame_due || ch->closed || ch->paused || wire_decoder_idle(&ch->dec))
+    return;
+  tofu_engine *e = ch->engine;
+  if (e->opts.frame_timeout_ms < 0)
+    return;
+  ch->frame_due = e->now_ms + e->opts.frame_timeout_ms;
+  if (ch->frame_timer)
+    return;
+  if (timers_add(&e->timers, ch->frame_due, TIMER_FRAME, (void *)(uintptr_t)ch->number,
+                 ch->serial) != TOFU_OK) {
+    channel_close(ch, TOFU_STATUS_ALLOCATION_FAILED, NULL);
+    return;
+  }
+  ch->frame_timer = 1;
+}
+
+void chan_io_frame_timer(channel *ch) {
+  tofu_engine *e = ch->engine;
+  ch->frame_timer = 0;
+  if (!ch->frame_due)
+    return; /* the frame was finished, or the channel waits for memory */
+  if (ch->frame_due > e->now_ms) {
+    if (timers_add(&e->timers, ch->frame_due, TIMER_FRAME, (void *)(uintptr_t)ch->number,
+                   ch->serial) != TOFU_OK) {
+      channel_close(ch, TOFU_STATUS_ALLOCATION_FAILED, NULL);
+      return;
+    }
+    ch->frame_timer = 1;
+    return;
+  }
+  atomic_fetch_add(&e->frame_timeouts, 1);
+  channel_close(ch, TOFU_STATUS_RECV_FAILED, NULL);
+}
+
+int chan_io_resume(channel *ch, size_t *too_big) {
+  tofu_engine *e = ch->engine;
   const wire_header *h = &ch->dec.header;
-  tofu_message *m = pool_reactor_get_sized(&ch->engine->pool, h->headers_len, h->body_len);
-  if (!m)
+  size_t need = (size_t)h->headers_len + h->body_len;
+  if (need >= *too_big)
+    return 0; /* a frame this large did not fit a moment ago */
+  tofu_message *m = pool_reactor_get_sized(&e->pool, h->headers_len, h->body_len);
+  if (!m) {
+    *too_big = need;
     return 0;
-  ch->paused = 0;
+  }
+  /* The bytes it read ahead, if any, are fed first; feed() may pause it again
+   * and keep the rest in the stash once more. */
+  size_t len = e->stash_owner == ch ? e->stash_len : 0;
+  channel_unpause(ch);
   ch->group->pool_notice_out = 0;
   ch->rx = m;
   wire_decoder_set_dest(&ch->dec, m->th, m->body);
-  /* The bytes kept aside come first; feed() may pause again and re-stash. */
-  uint8_t *s = ch->stash;
-  size_t off = ch->stash_off, len = ch->stash_len;
-  ch->stash = NULL;
-  ch->stash_len = ch->stash_off = 0;
-  /* Never a NULL buffer: feed computes buf + pos, and NULL + 0 is undefined. */
-  static const uint8_t none[1];
-  feed(ch, s ? s + off : none, len - off);
-  free(s);
+  if (len)
+    e->stash_len = 0;
+  feed(ch, e->stash, len);
   if (!ch->closed && !ch->paused)
     read_some(ch);
+  watch_frame(ch);
   if (!ch->closed) {
     channel_rearm(ch);
     channel_mark_dirty(ch);
@@ -486,8 +558,10 @@ void chan_io_event(channel *ch, unsigned events) {
     on_connected(ch);
     return;
   }
-  if (events & (TOFU_POLL_READABLE | TOFU_POLL_HANGUP | TOFU_POLL_ERROR))
+  if (events & (TOFU_POLL_READABLE | TOFU_POLL_HANGUP | TOFU_POLL_ERROR)) {
     read_some(ch);
+    watch_frame(ch);
+  }
   if (!ch->closed && (events & TOFU_POLL_WRITABLE))
     chan_io_flush(ch);
   if (!ch->closed)

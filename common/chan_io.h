@@ -1,5 +1,6 @@
 /* chan_io — a connection: connect (with the UDS backlog retry), gathered
- * writes, frame decoding, backpressure. Reactor thread only. */
+ * writes, frame decoding, backpressure, the frame deadline and max_frame.
+ * Reactor thread only. */
 #ifndef TOFU_CHAN_IO_H
 #define TOFU_CHAN_IO_H
 
@@ -23,7 +24,13 @@ void chan_io_abort(channel *ch, tofu_message *bye);
 /* Write what is queued, as far as the socket takes it. */
 void chan_io_flush(channel *ch);
 
-/* Retry a channel paused for memory; returns 1 if it resumed. */
-int chan_io_resume(channel *ch);
+/* Retry a channel paused for memory; returns 1 if it resumed. A frame of
+ * *too_big bytes or more is not tried (one that large did not fit a moment
+ * ago); when this one does not fit, *too_big becomes its size. */
+int chan_io_resume(channel *ch, size_t *too_big);
+
+/* The channel's TIMER_FRAME entry fired: close it if the frame it was
+ * reading is past its deadline (cause recv_failed). */
+void chan_io_frame_timer(channel *ch);
 
 #endif /* TOFU_CHAN_IO_H */

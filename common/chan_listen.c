@@ -93,17 +93,29 @@ void chan_listen_open(tofu_engine *e, tofu_message *welcome) {
   channel_rearm(ch);
 }
 
+/* A connection the engine does not take: closed before anything is read
+ * from it, the listener goes on. Counted first, so that a peer that sees the
+ * close finds it counted. */
+static void refuse(tofu_engine *e, tofu_socket s) {
+  atomic_fetch_add(&e->channels_refused, 1);
+  net_close(s);
+}
+
 static void accept_one(channel *lch, tofu_socket s) {
   tofu_engine *e = lch->engine;
+  if (atomic_load_explicit(&e->channels_open, memory_order_relaxed) >= e->opts.max_channels) {
+    refuse(e, s);
+    return;
+  }
   uint16_t n = chan_num_alloc(&e->nums);
   if (n == 0) {
-    net_close(s);
+    refuse(e, s);
     return;
   }
   channel *ch = channel_new(e, n, CH_IO, lch->group);
   if (!ch) {
     chan_num_free(&e->nums, n);
-    net_close(s);
+    refuse(e, s);
     return;
   }
   channel_set_state(ch, CH_ACCEPTED);

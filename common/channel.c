@@ -131,13 +131,37 @@ void channel_mark_dirty(channel *ch) {
   ch->engine->dirty = ch;
 }
 
-static void unlink_paused(channel *ch) {
-  channel **pp = &ch->engine->paused;
-  while (*pp && *pp != ch)
-    pp = &(*pp)->next_paused;
-  if (*pp)
-    *pp = ch->next_paused;
+void channel_pause(channel *ch) {
+  tofu_engine *e = ch->engine;
+  TOFU_ASSERT(!ch->paused);
+  ch->paused = 1;
+  ch->next_paused = NULL;
+  ch->prev_paused = e->paused_tail;
+  if (e->paused_tail)
+    e->paused_tail->next_paused = ch;
+  else
+    e->paused = ch;
+  e->paused_tail = ch;
+}
+
+void channel_unpause(channel *ch) {
+  tofu_engine *e = ch->engine;
+  if (!ch->paused)
+    return;
+  if (ch->prev_paused)
+    ch->prev_paused->next_paused = ch->next_paused;
+  else
+    e->paused = ch->next_paused;
+  if (ch->next_paused)
+    ch->next_paused->prev_paused = ch->prev_paused;
+  else
+    e->paused_tail = ch->prev_paused;
+  ch->next_paused = ch->prev_paused = NULL;
   ch->paused = 0;
+  /* Whatever it read ahead is its own no more: a resume feeds it from the
+   * stash first, a close drops it. */
+  if (e->stash_owner == ch)
+    e->stash_owner = NULL;
 }
 
 /* The group learns of the channel only once its HelloRequest is delivered
@@ -154,8 +178,7 @@ void channel_close(channel *ch, int cause, tofu_message *closing) {
     return;
   }
   ch->closed = 1;
-  if (ch->paused)
-    unlink_paused(ch);
+  channel_unpause(ch);
 
   tofu_message *m;
   while ((m = msgq_pop(&ch->sendq)) != NULL) {
@@ -166,8 +189,6 @@ void channel_close(channel *ch, int cause, tofu_message *closing) {
     pool_put(&e->pool, ch->rx);
     ch->rx = NULL;
   }
-  free(ch->stash);
-  ch->stash = NULL;
 
   channel_drop_socket(ch);
   if (ch->uds_path)

@@ -62,10 +62,10 @@ typedef struct channel {
   /* Receiving. */
   wire_decoder dec;
   tofu_message *rx; /* the frame being filled */
-  uint8_t *stash;   /* bytes read past a header while paused */
-  size_t stash_len, stash_off;
-  int paused;
-  struct channel *next_paused;
+  int paused;       /* waiting for memory; what it read ahead is the engine's stash */
+  struct channel *next_paused, *prev_paused;
+  int64_t frame_due; /* a frame begun must be done by then (0: none running) */
+  int frame_timer;   /* a TIMER_FRAME entry for this channel is in the heap */
 
   tofu_message *notice; /* becomes the channel_closed notice */
   int closed;
@@ -90,6 +90,11 @@ void channel_rearm(channel *ch);
 /* Close: hand back every queued message with `cause`, then deliver one
  * channel_closed notice (closing, if given, becomes that notice). */
 void channel_close(channel *ch, int cause, tofu_message *closing);
+
+/* Put a connection at the end of the engine's paused list (it stops
+ * reading), or take it off the list (it reads again). */
+void channel_pause(channel *ch);
+void channel_unpause(channel *ch);
 
 /* Free the zombies of this pass. */
 void channel_reap(tofu_engine *e);

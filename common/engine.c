@@ -13,6 +13,8 @@
 #define DEFAULT_INITIAL_MESSAGES 16
 #define DEFAULT_MAX_MEMORY (64u * 1024u * 1024u)
 #define DEFAULT_CONNECT_TIMEOUT_MS 10000
+#define DEFAULT_FRAME_TIMEOUT_MS 10000
+#define DEFAULT_MAX_CHANNELS 65534u
 
 static atomic_uint_fast64_t next_message_id = 1;
 
@@ -24,6 +26,26 @@ void tofu_options_default(tofu_options *opts) {
   opts->initial_messages = DEFAULT_INITIAL_MESSAGES;
   opts->max_memory = DEFAULT_MAX_MEMORY;
   opts->connect_timeout_ms = DEFAULT_CONNECT_TIMEOUT_MS;
+  opts->frame_timeout_ms = DEFAULT_FRAME_TIMEOUT_MS;
+  opts->max_channels = DEFAULT_MAX_CHANNELS;
+  opts->max_frame = TOFU_MAX_FRAME;
+}
+
+/* The options as the engine keeps them: 0 means the default, and a limit
+ * above what the engine can reach means the same as that. Returns
+ * TOFU_EINVAL for a max_frame no frame fits. */
+static int options_settle(tofu_options *o) {
+  if (o->max_memory == 0)
+    o->max_memory = DEFAULT_MAX_MEMORY;
+  if (o->connect_timeout_ms == 0)
+    o->connect_timeout_ms = DEFAULT_CONNECT_TIMEOUT_MS;
+  if (o->frame_timeout_ms == 0)
+    o->frame_timeout_ms = DEFAULT_FRAME_TIMEOUT_MS;
+  if (o->max_channels == 0 || o->max_channels > DEFAULT_MAX_CHANNELS)
+    o->max_channels = DEFAULT_MAX_CHANNELS;
+  if (o->max_frame == 0 || o->max_frame > TOFU_MAX_FRAME)
+    o->max_frame = TOFU_MAX_FRAME;
+  return o->max_frame < TOFU_HEADER_SIZE ? TOFU_EINVAL : TOFU_OK;
 }
 
 /* ---- Engine ------------------------------------------------------------- */
@@ -80,11 +102,9 @@ int tofu_engine_create(const tofu_options *opts, tofu_engine **out) {
         return TOFU_EUNSUPPORTED;
     memcpy(&o, opts, n < sizeof(o) ? n : sizeof(o));
     o.size = sizeof(o);
-    if (o.max_memory == 0)
-      o.max_memory = DEFAULT_MAX_MEMORY;
-    if (o.connect_timeout_ms == 0)
-      o.connect_timeout_ms = DEFAULT_CONNECT_TIMEOUT_MS;
   }
+  if (options_settle(&o) != TOFU_OK)
+    return TOFU_EINVAL;
   tofu_engine *e = calloc(1, sizeof(*e));
   if (!e)
     return TOFU_ENOMEM;
@@ -160,6 +180,9 @@ int tofu_engine_get_stats(tofu_engine *e, tofu_engine_stats *out) {
   s.reads_paused = atomic_load(&e->reads_paused);
   s.channels = atomic_load(&e->channels_open);
   s.wait_failures = atomic_load(&e->wait_failures);
+  s.channels_refused = atomic_load(&e->channels_refused);
+  s.frame_timeouts = atomic_load(&e->frame_timeouts);
+  s.frames_refused = atomic_load(&e->frames_refused);
   s.size = n;
   memcpy(out, &s, n);
   return TOFU_OK;

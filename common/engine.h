@@ -78,18 +78,31 @@ struct tofu_engine {
   /* Reactor-only state. */
   struct channel *table;       /* uthash: every channel, for walking them all */
   struct channel **slots[256]; /* number -> channel: block number >> 8, entry number & 255 */
-  struct channel *paused;      /* channels waiting for memory */
+  struct channel *paused;      /* channels waiting for memory, oldest first */
+  struct channel *paused_tail; /* the newest of them */
   struct channel *zombies;     /* closed this pass; freed at its end */
   struct channel *dirty;       /* channels with new messages to flush */
   tofu_group *outboxes;        /* groups with messages delivered this pass */
   timers timers;
   uint64_t serial;
   uint8_t *rbuf;
+  /* Read-ahead: the bytes a channel had read past a frame header when no
+   * memory was left for the frame, kept here (ENGINE_READ_BUF bytes) until it
+   * resumes. One channel at most holds it: while stash_owner is set, every
+   * channel reads no further than the end of its current frame part, so that
+   * it can pause with nothing read ahead. */
+  uint8_t *stash;
+  size_t stash_len;
+  struct channel *stash_owner;
+  int64_t now_ms; /* the clock when this Reactor pass began */
 
   atomic_uint_fast64_t loops;
   atomic_uint_fast64_t reads_paused;
   atomic_size_t channels_open;
   atomic_uint_fast64_t wait_failures;
+  atomic_uint_fast64_t channels_refused;
+  atomic_uint_fast64_t frame_timeouts;
+  atomic_uint_fast64_t frames_refused;
   int wait_fails_row; /* Reactor-only: failed waits since the last one that worked */
 };
 

@@ -102,6 +102,43 @@ static int grow(tofu_message *m, uint8_t **buf, uint32_t *cap, uint32_t len, siz
   return TOFU_OK;
 }
 
+static size_t growth(uint32_t cap, size_t need) {
+  return need > cap ? need - cap : 0;
+}
+
+/* Whether a frame's two buffers could grow to hl and bl bytes now. Checked
+ * before either grows, so that a frame that does not fit allocates nothing:
+ * a paused channel retried while the pool is full costs one lock, not a
+ * buffer made and dropped. To make room, free messages' buffers are
+ * released first, then m's own if they do not suit the frame (a message
+ * with a large body, taken for a frame of text headers only): m is a free
+ * message too, until the frame has it. */
+static int frame_fits(tofu_message *m, size_t hl, size_t bl) {
+  pool *p = m->pool;
+  size_t need = growth(m->th_cap, hl) + growth(m->body_cap, bl);
+  if (need == 0)
+    return 1;
+  plat_mutex_lock(&p->mu);
+  if (p->used + need > p->limit)
+    trim_locked(p, need);
+  if (p->used + need > p->limit && (m->th_cap || m->body_cap)) {
+    size_t freed = drop_buffers(m);
+    m->charged -= freed;
+    p->used -= freed;
+    need = hl + bl;
+  }
+  int fits = p->used + need <= p->limit;
+  plat_mutex_unlock(&p->mu);
+  return fits;
+}
+
+static int reserve_frame(tofu_message *m, size_t hl, size_t bl) {
+  if (hl <= m->th_cap && bl <= m->body_cap)
+    return 1; /* the common case: a message reused for a frame of its size */
+  return frame_fits(m, hl, bl) && pool_reserve_headers(m, hl) == TOFU_OK &&
+         pool_reserve_body(m, bl) == TOFU_OK;
+}
+
 int pool_reserve_headers(tofu_message *m, size_t cap) {
   return grow(m, &m->th, &m->th_cap, m->th_len, cap, TOFU_MAX_TEXT_HEADERS);
 }
@@ -215,8 +252,7 @@ tofu_message *pool_get_sized(pool *p, size_t headers_len, size_t body_len) {
   tofu_message *m = pool_get(p, 1);
   if (!m)
     return NULL;
-  if (pool_reserve_headers(m, headers_len) != TOFU_OK ||
-      pool_reserve_body(m, body_len) != TOFU_OK) {
+  if (!reserve_frame(m, headers_len, body_len)) {
     push_free(p, m);
     return NULL;
   }
@@ -322,7 +358,7 @@ tofu_message *pool_reactor_get_sized(pool *p, size_t headers_len, size_t body_le
   atomic_store_explicit(&p->ncached, p->rcache_n, memory_order_relaxed);
   m->flags &= ~MSG_IN_POOL;
   clear_message(m);
-  if (pool_reserve_headers(m, headers_len) == TOFU_OK && pool_reserve_body(m, body_len) == TOFU_OK)
+  if (reserve_frame(m, headers_len, body_len))
     return m;
   /* Growing failed at the limit. The cache's buffers could not be trimmed to
    * make room: give them back and try the way any thread would. */

@@ -150,8 +150,7 @@ static void drain_inbound(tofu_engine *e) {
 
 static void fire_timers(tofu_engine *e) {
   timer_entry t;
-  int64_t now = clock_now_ms();
-  while (timers_pop_due(&e->timers, now, &t)) {
+  while (timers_pop_due(&e->timers, e->now_ms, &t)) {
     if (t.kind == TIMER_APP) {
       tofu_message *m = t.ptr;
       outbox_deliver(e, m->group, m);
@@ -167,23 +166,30 @@ static void fire_timers(tofu_engine *e) {
       chan_io_retry_connect(ch);
     else if (t.kind == TIMER_LISTEN)
       channel_rearm(ch);
+    else if (t.kind == TIMER_FRAME)
+      chan_io_frame_timer(ch);
   }
 }
 
+/* Memory came back: every paused channel whose frame now fits resumes, the
+ * oldest first. A channel that does not fit stays where it is, and a frame
+ * as large or larger is not tried after it in this pass, so a small frame
+ * (a newcomer's HelloRequest) is not held up behind a large one. Channels
+ * that pause again during the walk join the end and wait for the next. */
 static void resume_paused(tofu_engine *e) {
   if (!e->paused || !atomic_exchange(&e->released, 0))
     return;
   /* Ask to be woken by the next put before trying, so none is missed. */
   pool_want_release(&e->pool);
-  while (e->paused) {
-    channel *ch = e->paused;
-    e->paused = ch->next_paused;
-    ch->next_paused = NULL;
-    if (!chan_io_resume(ch)) {
-      ch->next_paused = e->paused;
-      e->paused = ch;
-      return;
-    }
+  channel *last = e->paused_tail;
+  size_t too_big = (size_t)-1;
+  for (channel *ch = e->paused; ch;) {
+    channel *next = ch->next_paused;
+    int end = ch == last;
+    (void)chan_io_resume(ch, &too_big);
+    if (end)
+      break;
+    ch = next;
   }
 }
 
@@ -243,6 +249,7 @@ static void reactor_main(void *arg) {
     }
     int n = e->ops->wait(e->poller, ev, EVENTS_PER_WAIT, timeout);
     atomic_store(&e->sleeping, 0);
+    e->now_ms = clock_now_ms();
     if (n < 0) {
       wait_failed(e);
       n = 0;
@@ -271,8 +278,10 @@ static void reactor_main(void *arg) {
 
 int reactor_start(tofu_engine *e) {
   e->rbuf = malloc(ENGINE_READ_BUF);
-  if (!e->rbuf)
-    return TOFU_ENOMEM;
+  e->stash = malloc(ENGINE_READ_BUF);
+  if (!e->rbuf || !e->stash)
+    return TOFU_ENOMEM; /* freed by reactor_teardown */
+  e->now_ms = clock_now_ms();
   e->pool.on_release = on_release;
   e->pool.release_arg = e;
   int rc = plat_thread_start(&e->thread, reactor_main, e);
@@ -313,7 +322,8 @@ void reactor_teardown(tofu_engine *e) {
     channel_close(ch, TOFU_STATUS_SHUTDOWN_STARTED, NULL);
   }
   e->dirty = NULL;
-  e->paused = NULL;
+  e->paused = e->paused_tail = NULL;
+  e->stash_owner = NULL;
   channel_reap(e);
   outbox_flush(e); /* hand-backs to groups that were not closing */
   pool_reactor_spill(&e->pool);
@@ -322,4 +332,6 @@ void reactor_teardown(tofu_engine *e) {
   channel_table_free(e);
   free(e->rbuf);
   e->rbuf = NULL;
+  free(e->stash);
+  e->stash = NULL;
 }

@@ -7,14 +7,14 @@
 #include <stddef.h>
 #include <stdint.h>
 
-enum { TIMER_CONNECT = 1, TIMER_APP = 2, TIMER_LISTEN = 3, TIMER_RETRY = 4 };
+enum { TIMER_CONNECT = 1, TIMER_APP = 2, TIMER_LISTEN = 3, TIMER_RETRY = 4, TIMER_FRAME = 5 };
 
 typedef struct timer_entry {
   int64_t due_ms;
   uint64_t seq; /* ties fire in insertion order */
   int kind;
   void *ptr;    /* TIMER_APP: the message */
-  uint64_t key; /* TIMER_CONNECT, TIMER_LISTEN, TIMER_RETRY: the channel's serial */
+  uint64_t key; /* the channel timers (all but TIMER_APP): the channel's serial */
 } timer_entry;
 
 typedef struct timers {

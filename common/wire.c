@@ -157,3 +157,18 @@ wire_event wire_decoder_body_filled(wire_decoder *d, size_t n) {
   }
   return WIRE_NEED_MORE;
 }
+
+int wire_decoder_idle(const wire_decoder *d) {
+  return d->state == DEC_HEADER && d->hgot == 0;
+}
+
+size_t wire_decoder_part_rest(const wire_decoder *d) {
+  switch (d->state) {
+  case DEC_HEADER:
+    return WIRE_HEADER_SIZE - d->hgot;
+  case DEC_PAYLOAD:
+    return (size_t)d->header.headers_len + d->header.body_len - d->got;
+  default:
+    return 0;
+  }
+}

@@ -83,4 +83,14 @@ wire_event wire_decoder_feed(wire_decoder *d, const uint8_t *in, size_t n, size_
 size_t wire_decoder_body_span(const wire_decoder *d, uint8_t **dst);
 wire_event wire_decoder_body_filled(wire_decoder *d, size_t n);
 
+/* Whether the decoder stands between frames (no byte of a next frame taken
+ * yet). */
+int wire_decoder_idle(const wire_decoder *d);
+
+/* How many bytes the decoder takes before its next event: the rest of the
+ * header, or the rest of the frame's payload (0 for a frame without payload
+ * waiting for wire_decoder_set_dest). A read of at most this many bytes can
+ * end a frame part but never reaches into the next one. */
+size_t wire_decoder_part_rest(const wire_decoder *d);
+
 #endif /* TOFU_WIRE_H */

@@ -171,25 +171,80 @@ typedef struct tofu_options {
   size_t size; /* sizeof(tofu_options), set by tofu_options_default */
   /* Messages made when the engine starts (they count toward max_memory). */
   size_t initial_messages;
-  /* Hard limit, in bytes, on all message memory of this engine: messages in
-   * the pool, in queues, in flight and held by the application. 0 = default
-   * (64 MiB). Must hold at least initial_messages empty messages. */
+  /* Hard limit, in bytes, on all message memory of this engine: every
+   * message's struct and buffers, whether free in the pool, queued, in
+   * flight, held by the application, or being filled by a frame as it
+   * arrives. 0 = default (64 MiB). Must hold at least initial_messages empty
+   * messages. What the engine keeps outside it is fixed; see "Memory outside
+   * max_memory" below. */
   size_t max_memory;
   /* How long a connect may take before its HelloRequest comes back with
    * connect_failed; also how long an accepted connection may take to send
    * its HelloRequest before it is closed (silently: the application never
    * heard of it). 0 = default (10000 ms); negative = no limit. */
   int connect_timeout_ms;
+  /* How long a peer may take to finish a frame it has begun (from the first
+   * byte of the frame read to its last). A frame not finished in time closes
+   * its channel with cause recv_failed: the application gets channel_closed
+   * with "~cause: recv_failed" (a connection whose HelloRequest it is closes
+   * silently), the memory the frame held goes back to the pool, and the
+   * engine counts it in tofu_engine_stats.frame_timeouts. The time a channel
+   * waits for memory (it is paused: see docs/engine.md, "Backpressure") is
+   * not the peer's and does not count: the deadline starts again when
+   * reading resumes. 0 = default (10000 ms); negative = no limit. */
+  int frame_timeout_ms;
+  /* The most channels (listeners and connections, whoever opened them) the
+   * engine keeps open. A connection accepted while that many are open is
+   * closed at once, before anything is read from it; the application hears
+   * nothing of it, tofu_engine_stats.channels_refused counts it, and the
+   * listener goes on accepting. Channels the application opens (Welcome and
+   * HelloRequest) are never refused by it. 0 = default (65534, every channel
+   * number); larger values mean the same. */
+  size_t max_channels;
+  /* The largest frame (16-byte header + text headers + body) taken from a
+   * peer. A frame whose header claims more is refused before any of its
+   * payload is read: its channel closes with cause invalid_headers_len (when
+   * the header and text headers alone pass the limit) or invalid_body_len,
+   * and tofu_engine_stats.frames_refused counts it. It does not limit what
+   * the application sends. 0 = default (TOFU_MAX_FRAME, the most the wire
+   * can carry; larger values mean the same); values from 1 to
+   * TOFU_HEADER_SIZE - 1 make tofu_engine_create fail with TOFU_EINVAL. */
+  size_t max_frame;
 } tofu_options;
 
-/* Fill *opts with the defaults (16 initial messages, 64 MiB, 10 s) and set
+/* Memory outside max_memory. The engine's other memory does not grow with
+ * what peers send; it is fixed per engine, per group and per channel:
+ *   - per engine: the Reactor's read buffer and one read-ahead buffer
+ *     (64 KiB each). The read-ahead buffer keeps the bytes a channel had
+ *     read past a frame header when no memory was left for that frame; at
+ *     most one channel at a time holds it (while it does, every other
+ *     channel reads no further than the end of its current frame, so that it
+ *     can pause without bytes to keep). Plus the poller, the channel table
+ *     (at most 512 KiB, in blocks of 2 KiB per 256 channel numbers) and the
+ *     channel-number map (8 KiB).
+ *   - per group: its struct and its destroy command (under 512 bytes).
+ *   - per channel: its state, its channel_closed notice, the backend's
+ *     record of its socket, at most two timer entries and its share of the
+ *     channel table: TOFU_CHANNEL_OVERHEAD bytes at most (on x86-64: 352 +
+ *     224 + 48 with poll, 224 with iocp_afd, + 80 + about 40; per platform in
+ *     docs/engine.md, "Limits"; engine.channel_overhead checks the bound).
+ *     max_channels bounds how many there are.
+ *   - engine notices (channel_closed, pool_empty, receiver_update): at most
+ *     one per channel (made with it, counted above), one pool_empty per group
+ *     and episode, one receiver_update per group.
+ * The kernel's socket buffers are the operating system's, not the process's. */
+#define TOFU_CHANNEL_OVERHEAD 1024
+
+/* Fill *opts with the defaults (16 initial messages, 64 MiB, 10 s connect
+ * timeout, 10 s frame timeout, 65534 channels, TOFU_MAX_FRAME) and set
  * opts->size. NULL is a no-op. */
 TOFU_API void tofu_options_default(tofu_options *opts);
 
 /* Create an engine on the build's backend and start its Reactor thread;
  * returns when the Reactor is ready. opts may be NULL (defaults). Several
- * engines per process are allowed. Errors: TOFU_EINVAL (also opts->size 0),
- * TOFU_EUNSUPPORTED (opts sets fields this library does not know), TOFU_ENOMEM,
+ * engines per process are allowed. Errors: TOFU_EINVAL (also opts->size 0,
+ * or max_frame below TOFU_HEADER_SIZE), TOFU_EUNSUPPORTED (opts sets fields
+ * this library does not know), TOFU_ENOMEM,
  * TOFU_ELIMIT (initial_messages do not fit max_memory), TOFU_ESYSTEM. */
 TOFU_API int tofu_engine_create(const tofu_options *opts, tofu_engine **out);
 
@@ -398,15 +453,19 @@ TOFU_API tofu_os_handle tofu_group_os_handle(tofu_group *g);
 /* ---- Introspection (tests, diagnostics) ------------------------------- */
 
 typedef struct tofu_engine_stats {
-  size_t size;            /* set by the caller: sizeof(tofu_engine_stats); see above */
-  size_t memory_used;     /* bytes of message memory charged to the pool now */
-  size_t memory_limit;    /* the hard limit */
-  size_t messages_live;   /* messages that exist (free or in use) */
-  size_t messages_free;   /* messages idle in the pool */
-  uint64_t reactor_loops; /* Reactor loop passes so far */
-  uint64_t reads_paused;  /* times a channel stopped reading for want of memory */
-  size_t channels;        /* channels and listeners open now */
-  uint64_t wait_failures; /* the poller's wait failed (the Reactor backs off, see below) */
+  size_t size;               /* set by the caller: sizeof(tofu_engine_stats); see above */
+  size_t memory_used;        /* bytes of message memory charged to the pool now */
+  size_t memory_limit;       /* the hard limit */
+  size_t messages_live;      /* messages that exist (free or in use) */
+  size_t messages_free;      /* messages idle in the pool */
+  uint64_t reactor_loops;    /* Reactor loop passes so far */
+  uint64_t reads_paused;     /* times a channel stopped reading for want of memory */
+  size_t channels;           /* channels and listeners open now */
+  uint64_t wait_failures;    /* the poller's wait failed (the Reactor backs off, see below) */
+  uint64_t channels_refused; /* connections accepted and closed at once: max_channels was
+                              * reached, or no channel number or memory was left for them */
+  uint64_t frame_timeouts;   /* channels closed: a frame not finished in frame_timeout_ms */
+  uint64_t frames_refused;   /* channels closed: a frame claimed more than max_frame */
 } tofu_engine_stats;
 
 /* A snapshot of the engine's counters: the fields that fit in out->size

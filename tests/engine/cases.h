@@ -3,16 +3,20 @@
  * Read by main.c (the case table) and by CMakeLists.txt (one ctest test
  * `engine.<name>` per line). Keep one TOFU_CASE per line. */
 
-/* unit.c: wire codec, pool, queues, timers (no sockets) */
+/* unit.c: wire codec, pool, queues, timers, options, a channel's cost (no sockets) */
 TOFU_CASE(wire_header_layout, REQ_NONE)
 TOFU_CASE(wire_decode_byte_by_byte, REQ_NONE)
 TOFU_CASE(wire_split_every_boundary, REQ_NONE)
 TOFU_CASE(wire_invalid_opcode, REQ_NONE)
 TOFU_CASE(pool_hard_limit, REQ_NONE)
+TOFU_CASE(pool_frame_all_or_nothing, REQ_NONE)
 TOFU_CASE(message_limits, REQ_NONE)
 TOFU_CASE(message_body_mut, REQ_NONE)
 TOFU_CASE(msgq_and_mailbox, REQ_NONE)
 TOFU_CASE(timers_order, REQ_NONE)
+TOFU_CASE(wire_part_rest, REQ_NONE)
+TOFU_CASE(options_defaults, REQ_NONE)
+TOFU_CASE(channel_overhead, REQ_NONE)
 
 /* platform.c: the platform layer (threads, once, condition variables, clock) */
 TOFU_CASE(platform_once, REQ_NONE)

@@ -1,8 +1,11 @@
 /* tofu — the engine suite: unit tests of the wire codec, the pool, the
- * queues and the timers heap. */
+ * queues and the timers heap, the options and the memory a channel costs. */
+#include <stddef.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "channel.h"
 #include "mailbox.h"
 #include "msgq.h"
 #include "pool.h"
@@ -167,6 +170,51 @@ void case_wire_split_every_boundary(void) {
   free(s.body);
 }
 
+/* Fed exactly wire_decoder_part_rest bytes at a time (as the Reactor reads
+ * while another channel holds the read-ahead), the decoder ends every part
+ * on an event and never takes a byte of the next part; it is idle between
+ * frames only. */
+void case_wire_part_rest(void) {
+  size_t len;
+  uint8_t *buf = encode_stream(0, NSPECS, &len);
+  static uint8_t th[65535], body[65535];
+  wire_decoder d;
+  wire_decoder_init(&d);
+  ck_assert(wire_decoder_idle(&d));
+  ck_assert_uint_eq(wire_decoder_part_rest(&d), WIRE_HEADER_SIZE);
+  size_t pos = 0, frames = 0;
+  /* A header taken in two reads: not idle after the first byte. */
+  size_t used;
+  ck_assert_int_eq(wire_decoder_feed(&d, buf, 1, &used), WIRE_NEED_MORE);
+  ck_assert(!wire_decoder_idle(&d));
+  ck_assert_uint_eq(wire_decoder_part_rest(&d), WIRE_HEADER_SIZE - 1);
+  pos = 1;
+  while (pos < len) {
+    size_t want = wire_decoder_part_rest(&d);
+    ck_assert_uint_gt(want, 0);
+    ck_assert_uint_le(pos + want, len);
+    wire_event ev = wire_decoder_feed(&d, buf + pos, want, &used);
+    ck_assert_uint_eq(used, want);
+    pos += used;
+    if (ev == WIRE_HEADER) {
+      ck_assert(!wire_decoder_idle(&d));
+      ck_assert_uint_eq(wire_decoder_part_rest(&d), 0); /* waits for its buffers */
+      wire_decoder_set_dest(&d, th, body);
+      const wire_header *h = &d.header;
+      ck_assert_uint_eq(wire_decoder_part_rest(&d), (size_t)h->headers_len + h->body_len);
+      if (h->headers_len + h->body_len == 0)
+        ev = wire_decoder_feed(&d, buf + pos, 0, &used);
+      else
+        continue;
+    }
+    ck_assert_int_eq(ev, WIRE_FRAME);
+    ck_assert(wire_decoder_idle(&d));
+    frames++;
+  }
+  ck_assert_uint_eq(frames, NSPECS);
+  free(buf);
+}
+
 void case_wire_invalid_opcode(void) {
   for (unsigned op = 0; op < 16; op++) {
     wire_header h = {1, wire_proto(op, 0, 0), 0, 1, 0, 0};
@@ -220,6 +268,90 @@ void case_pool_hard_limit(void) {
   pool_counts(&p, &used, &lim, &live, &nfree);
   ck_assert_uint_eq(nfree, live);
   pool_fini(&p);
+}
+
+/* A frame's two buffers are charged together: one that does not fit leaves
+ * nothing grown behind (a paused channel retried on a full pool must not
+ * make and drop a 64 KiB buffer each time). */
+void case_pool_frame_all_or_nothing(void) {
+  pool p;
+  size_t limit = 4 * sizeof(tofu_message) + 100000;
+  ck_assert_int_eq(pool_init(&p, 2, limit), TOFU_OK);
+  size_t used0, used, lim, live, nfree;
+  pool_counts(&p, &used0, &lim, &live, &nfree);
+  /* 65535 of text headers would fit, 65535 more of body would not. */
+  ck_assert_ptr_null(pool_get_sized(&p, 65535, 65535));
+  ck_assert_ptr_null(pool_reactor_get_sized(&p, 65535, 65535));
+  pool_reactor_spill(&p);
+  pool_counts(&p, &used, &lim, &live, &nfree);
+  ck_assert_uint_eq(used, used0);
+  tofu_message *m = pool_reactor_get_sized(&p, 30000, 60000);
+  ck_assert_ptr_nonnull(m);
+  pool_counts(&p, &used, &lim, &live, &nfree);
+  ck_assert_uint_ge(used, used0 + 90000);
+  ck_assert_uint_le(used, lim);
+  pool_put(&p, m);
+  pool_reactor_spill(&p);
+  pool_fini(&p);
+}
+
+/* tofu_options_default fills every field, 0 means the default, a max_frame
+ * no frame fits is refused, and a program built before the frame deadline
+ * and the limits existed (a shorter size) gets their defaults, whatever its
+ * struct holds past its size. */
+void case_options_defaults(void) {
+  tofu_options o;
+  memset(&o, 0xff, sizeof o);
+  tofu_options_default(&o);
+  ck_assert_uint_eq(o.size, sizeof o);
+  ck_assert_uint_eq(o.initial_messages, 16);
+  ck_assert_uint_eq(o.max_memory, 64u << 20);
+  ck_assert_int_eq(o.connect_timeout_ms, 10000);
+  ck_assert_int_eq(o.frame_timeout_ms, 10000);
+  ck_assert_uint_eq(o.max_channels, 65534);
+  ck_assert_uint_eq(o.max_frame, TOFU_MAX_FRAME);
+  tofu_engine *e;
+  memset(&o, 0, sizeof o);
+  o.size = sizeof o;
+  ck_assert_int_eq(tofu_engine_create(&o, &e), TOFU_OK);
+  tofu_engine_destroy(e);
+  for (size_t bad = 1; bad < TOFU_HEADER_SIZE; bad++) {
+    o.max_frame = bad;
+    e = (tofu_engine *)&o;
+    ck_assert_int_eq(tofu_engine_create(&o, &e), TOFU_EINVAL);
+    ck_assert_ptr_null(e);
+  }
+  o.size = offsetof(tofu_options, frame_timeout_ms); /* an older program */
+  ck_assert_int_eq(tofu_engine_create(&o, &e), TOFU_OK);
+  tofu_engine_destroy(e);
+  o.size = sizeof o;
+  o.max_frame = TOFU_HEADER_SIZE;
+  o.max_channels = 1u << 30;
+  o.frame_timeout_ms = -1;
+  ck_assert_int_eq(tofu_engine_create(&o, &e), TOFU_OK);
+  tofu_engine_destroy(e);
+}
+
+/* The backend's record of one socket, with its share of the poller's
+ * arrays, at most (poll: a 24-byte handle and three 8-byte slots; iocp_afd:
+ * a 224-byte record and its entry in the poller's map). The reliability
+ * suite measures the whole cost where it can count allocations
+ * (reliability.limits_half_frames). */
+#define BACKEND_RECORD_MAX 256
+
+/* What a channel costs outside max_memory stays within the figure tofu.h
+ * documents: its state, its channel_closed notice, two timer entries, its
+ * slot in the channel table and share of the hash buckets, the backend's
+ * record. */
+void case_channel_overhead(void) {
+  size_t table = sizeof(channel *) + 2 * sizeof(UT_hash_bucket);
+  size_t total =
+      sizeof(channel) + sizeof(tofu_message) + 2 * sizeof(timer_entry) + table + BACKEND_RECORD_MAX;
+  printf("channel %zu, notice %zu, timer entries 2 x %zu, table %zu, backend at most %d: %zu "
+         "(bound %d)\n",
+         sizeof(channel), sizeof(tofu_message), sizeof(timer_entry), table, BACKEND_RECORD_MAX,
+         total, TOFU_CHANNEL_OVERHEAD);
+  ck_assert_uint_le(total, TOFU_CHANNEL_OVERHEAD);
 }
 
 void case_message_limits(void) {

@@ -412,7 +412,12 @@ void *__wrap_malloc(size_t n);
 void *__wrap_calloc(size_t n, size_t size);
 void *__wrap_realloc(void *old, size_t n);
 
-static int fail_alloc(void) {
+static atomic_uint_fast64_t alloc_bytes;
+
+/* Counts what the Reactors ask for, then rolls for a failure. */
+static int fail_alloc(size_t n) {
+  if (!exempt)
+    atomic_fetch_add_explicit(&alloc_bytes, n, memory_order_relaxed);
   const fault_plan *p = faults_plan();
   if (p && faults_roll(p->nomem)) {
     atomic_fetch_add(&n_nomem, 1);
@@ -422,22 +427,30 @@ static int fail_alloc(void) {
 }
 
 void *__wrap_malloc(size_t n) {
-  return fail_alloc() ? NULL : __real_malloc(n);
+  return fail_alloc(n) ? NULL : __real_malloc(n);
 }
 
 void *__wrap_calloc(size_t n, size_t size) {
-  return fail_alloc() ? NULL : __real_calloc(n, size);
+  return fail_alloc(n * size) ? NULL : __real_calloc(n, size);
 }
 
 void *__wrap_realloc(void *old, size_t n) {
-  return fail_alloc() ? NULL : __real_realloc(old, n);
+  return fail_alloc(n) ? NULL : __real_realloc(old, n);
 }
 
 int faults_nomem_supported(void) {
   return 1;
 }
+
+uint64_t faults_alloc_bytes(void) {
+  return atomic_load(&alloc_bytes);
+}
 #else
 int faults_nomem_supported(void) {
+  return 0;
+}
+
+uint64_t faults_alloc_bytes(void) {
   return 0;
 }
 #endif

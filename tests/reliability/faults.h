@@ -47,6 +47,12 @@ void faults_counts(fault_counts *out);
 /* Whether allocation failures can be injected in this build. */
 int faults_nomem_supported(void);
 
+/* Bytes asked of malloc, calloc and realloc (the new size) so far by the
+ * threads that are not exempt (the Reactors), in builds where allocation is
+ * wrapped (faults_nomem_supported()); 0 elsewhere. Frees are not counted:
+ * the difference over a span is an upper bound on what was allocated in it. */
+uint64_t faults_alloc_bytes(void);
+
 /* Internal to the seams: 1 if a fault of this chance should hit now. */
 int faults_roll(unsigned per_mille);
 uint32_t faults_rand(void);

@@ -233,17 +233,7 @@ void case_load_10000(void) {
 
 /* Under a sanitizer (or valgrind: TOFU_REL_NO_RSS_CHECK=1) freed memory is
  * held in quarantine, so RSS says nothing about leaks; the sanitizer's own
- * leak check does. */
-#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
-#define REL_SANITIZED 1
-#elif defined(__has_feature)
-#if __has_feature(address_sanitizer) || __has_feature(thread_sanitizer)
-#define REL_SANITIZED 1
-#endif
-#endif
-#ifndef REL_SANITIZED
-#define REL_SANITIZED 0
-#endif
+ * leak check does (REL_SANITIZED: rel.h). */
 
 void case_soak(void) {
   long seconds = rel_env("TOFU_REL_SOAK_SECONDS", 5);

@@ -24,6 +24,20 @@
 #define REQ_NATIVE_NET (1u << 10) /* not under Wine (its network stack is too slow for it) */
 #define REQ_RLIMIT (1u << 11)     /* may lower RLIMIT_NOFILE (not under valgrind, which owns it) */
 
+/* 1 in builds with AddressSanitizer or ThreadSanitizer, whose quarantine
+ * and shadow memory make the resident set say little about the program's
+ * own memory (valgrind runs set TOFU_REL_NO_RSS_CHECK=1 for the same). */
+#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
+#define REL_SANITIZED 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer) || __has_feature(thread_sanitizer)
+#define REL_SANITIZED 1
+#endif
+#endif
+#ifndef REL_SANITIZED
+#define REL_SANITIZED 0
+#endif
+
 /* A number from the environment, or def. */
 long rel_env(const char *name, long def);
 
@@ -52,6 +66,10 @@ uint16_t rel_port_of(const char *bound);
 /* Send all of buf on a blocking socket; 1 on success. */
 int rel_send_all(tofu_socket s, const void *buf, size_t n);
 
+/* Send as much of buf as a non-blocking socket takes now; returns the bytes
+ * sent (the socket must be non-blocking). */
+size_t rel_send_some(tofu_socket s, const void *buf, size_t n);
+
 /* Encode a frame header into out[16]. */
 void rel_frame(uint8_t out[16], unsigned opcode, uint64_t id, uint16_t hlen, uint16_t blen);
 
@@ -77,6 +95,8 @@ typedef struct rel_echo_server {
   int track; /* remember request ids to catch one delivered twice */
   uint64_t *seen;
   size_t nseen, cap;
+  atomic_long hellos;                                   /* HelloRequests answered */
+  atomic_long closed_by[TOFU_STATUS_UNKNOWN_ERROR + 1]; /* channel_closed notices, by cause */
 } rel_echo_server;
 void rel_echo_main(void *arg);
 

@@ -28,6 +28,15 @@ TOFU_CASE(exhaust_pool_cpu, REQ_NONE)
 TOFU_CASE(exhaust_emfile_accept, REQ_POSIX | REQ_RLIMIT)
 TOFU_CASE(exhaust_peer_stops_reading, REQ_NONE)
 
+/* limits.c: read-ahead in a fixed budget, the frame deadline, max_channels, max_frame */
+TOFU_CASE(limits_half_frames, REQ_MANY_FDS)
+TOFU_CASE(limits_frame_deadline, REQ_NONE)
+TOFU_CASE(limits_small_not_behind_large, REQ_NONE)
+TOFU_CASE(limits_pause_not_timed, REQ_NONE)
+TOFU_CASE(limits_deadline_per_frame, REQ_NONE)
+TOFU_CASE(limits_max_channels, REQ_NONE)
+TOFU_CASE(limits_max_frame, REQ_NONE)
+
 /* load.c: many connections, soak */
 TOFU_CASE(load_1000, REQ_MANY_FDS)
 TOFU_CASE(load_10000, REQ_POSIX)

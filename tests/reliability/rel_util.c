@@ -51,7 +51,10 @@ double rel_cpu_seconds(void) {
 
 long rel_rss_kib(void) {
 #ifdef _WIN32
-  return 0;
+  PROCESS_MEMORY_COUNTERS pmc;
+  if (!GetProcessMemoryInfo(GetCurrentProcess(), &pmc, sizeof pmc))
+    return 0;
+  return (long)(pmc.WorkingSetSize / 1024);
 #else
   long pages = 0, rss = 0;
   FILE *f = fopen("/proc/self/statm", "r");
@@ -137,6 +140,18 @@ int rel_send_all(tofu_socket s, const void *buf, size_t n) {
   return 1;
 }
 
+size_t rel_send_some(tofu_socket s, const void *buf, size_t n) {
+  const uint8_t *p = buf;
+  size_t sent = 0;
+  while (sent < n) {
+    ptrdiff_t w = net_send(s, p + sent, n - sent);
+    if (w <= 0)
+      break;
+    sent += (size_t)w;
+  }
+  return sent;
+}
+
 void rel_frame(uint8_t out[16], unsigned opcode, uint64_t id, uint16_t hlen, uint16_t blen) {
   wire_header h = {1, wire_proto(opcode, 0, 0), 0, id, hlen, blen};
   wire_encode_header(&h, out);
@@ -189,6 +204,21 @@ static int seen_before(rel_echo_server *s, uint64_t id) {
   return 0;
 }
 
+/* A channel_closed notice: count it under its ~cause. */
+static void count_closed(rel_echo_server *s, const tofu_message *m) {
+  const char *v;
+  size_t len;
+  if (!tofu_msg_find_header(m, TOFU_HDR_CAUSE, &v, &len))
+    return;
+  for (int st = 0; st <= TOFU_STATUS_UNKNOWN_ERROR; st++) {
+    const char *name = tofu_status_name(st);
+    if (strlen(name) == len && memcmp(name, v, len) == 0) {
+      atomic_fetch_add(&s->closed_by[st], 1);
+      return;
+    }
+  }
+}
+
 void rel_echo_main(void *arg) {
   rel_echo_server *s = arg;
   faults_exempt_thread();
@@ -198,10 +228,13 @@ void rel_echo_main(void *arg) {
       continue;
     tofu_header *h = tofu_msg_header(m);
     int answer = 0;
+    if (h->origin == TOFU_ORIGIN_ENGINE && h->status == TOFU_STATUS_CHANNEL_CLOSED)
+      count_closed(s, m);
     if (h->origin == TOFU_ORIGIN_APPLICATION) {
       switch (h->opcode) {
       case TOFU_OP_HELLO_REQUEST:
         h->opcode = TOFU_OP_HELLO_RESPONSE;
+        atomic_fetch_add(&s->hellos, 1);
         answer = 1;
         break;
       case TOFU_OP_REQUEST:
