@@ -123,6 +123,20 @@ void reactor_submit(tofu_engine *e, tofu_message *m) {
     e->ops->notify(e->poller);
 }
 
+void reactor_submit_all(tofu_engine *e, msgq *q) {
+  if (msgq_empty(q))
+    return;
+  plat_mutex_lock(&e->in_mu);
+  int was_empty = msgq_empty(&e->in_q);
+  msgq_take_all(&e->in_q, q);
+  plat_mutex_unlock(&e->in_mu);
+  if (!was_empty)
+    return;
+  atomic_store(&e->in_pending, 1);
+  if (atomic_load(&e->sleeping))
+    e->ops->notify(e->poller);
+}
+
 static void drain_inbound(tofu_engine *e) {
   msgq batch;
   if (!atomic_exchange(&e->in_pending, 0))
