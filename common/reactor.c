@@ -243,11 +243,41 @@ static void on_release(void *arg) {
     e->ops->notify(e->poller);
 }
 
+/* After a pass that delivered messages to a group, the Reactor stays
+ * runnable for a few yields before it parks: the application's answer to
+ * what was just delivered often comes meanwhile, and then the post needs no
+ * notify and the Reactor no wake-up (docs/performance.md, "The hand-off").
+ * Bounded, so an engine with nothing to do parks within microseconds.
+ * Overridable at build time for measurements. */
+#ifndef TOFU_REACTOR_YIELDS
+#define TOFU_REACTOR_YIELDS 16
+#endif
+
+/* 1 when a post (or a put that frees memory) came during the yields. */
+static int yield_before_park(tofu_engine *e) {
+  for (int i = 0; i < TOFU_REACTOR_YIELDS; i++) {
+    if (atomic_load(&e->in_pending) || (e->paused && atomic_load(&e->released)))
+      return 1;
+    plat_thread_yield();
+  }
+  return 0;
+}
+
 static void reactor_main(void *arg) {
   tofu_engine *e = arg;
   tofu_poll_event ev[EVENTS_PER_WAIT];
+  int delivered = 0, waited = 1;
   while (!atomic_load(&e->stop)) {
     int timeout = timers_timeout(&e->timers, clock_now_ms());
+    /* Work that came while yielding is taken at once, without asking the
+     * poller (a system call that would find nothing, most of the time); the
+     * next pass asks it, so sockets wait one pass at most. */
+    int skip = 0;
+    if (timeout != 0 && delivered && yield_before_park(e)) {
+      timeout = 0;
+      skip = waited;
+    }
+    waited = !skip;
     if (timeout != 0) {
       /* From here a post (or a put that frees memory) must notify; one that
        * came before is seen now. */
@@ -255,7 +285,7 @@ static void reactor_main(void *arg) {
       if (atomic_load(&e->in_pending) || (e->paused && atomic_load(&e->released)))
         timeout = 0;
     }
-    int n = e->ops->wait(e->poller, ev, EVENTS_PER_WAIT, timeout);
+    int n = skip ? 0 : e->ops->wait(e->poller, ev, EVENTS_PER_WAIT, timeout);
     atomic_store(&e->sleeping, 0);
     if (n < 0) {
       wait_failed(e);
@@ -279,6 +309,7 @@ static void reactor_main(void *arg) {
     flush_dirty(e);
     channel_reap(e);
     pool_reactor_spill(&e->pool);
+    delivered = e->outboxes != NULL;
     outbox_flush(e);
   }
 }
