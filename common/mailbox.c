@@ -7,7 +7,6 @@ int mailbox_init(mailbox *mb) {
   msgq_init(&mb->q);
   msgq_init(&mb->taken);
   mb->waiting = 0;
-  atomic_init(&mb->pending, 0);
   mb->has_event = mb->event_set = 0;
   if (plat_mutex_init(&mb->mu) != TOFU_OK)
     return TOFU_ESYSTEM;
@@ -52,7 +51,6 @@ static void after_take(mailbox *mb) {
 void mailbox_put(mailbox *mb, tofu_message *m) {
   plat_mutex_lock(&mb->mu);
   msgq_push(&mb->q, m);
-  atomic_store_explicit(&mb->pending, 1, memory_order_relaxed);
   raise_flag(mb);
   int wake = mb->waiting;
   plat_mutex_unlock(&mb->mu);
@@ -65,7 +63,6 @@ void mailbox_put_all(mailbox *mb, msgq *q) {
     return;
   plat_mutex_lock(&mb->mu);
   msgq_take_all(&mb->q, q);
-  atomic_store_explicit(&mb->pending, 1, memory_order_relaxed);
   raise_flag(mb);
   int wake = mb->waiting;
   plat_mutex_unlock(&mb->mu);
@@ -93,30 +90,11 @@ static void take_batch(mailbox *mb, int timeout_ms) {
     }
   }
   msgq_take_all(&mb->taken, &mb->q);
-  atomic_store_explicit(&mb->pending, 0, memory_order_relaxed);
-}
-
-/* Before a receive parks: up to TOFU_MAILBOX_YIELDS yields while the queue
- * is empty, in case the Reactor's put is on its way (docs/performance.md,
- * "The hand-off"). Without mu: the flag is only a hint, the caller takes the
- * lock and looks at the queue itself afterwards. */
-#ifndef TOFU_MAILBOX_YIELDS
-#define TOFU_MAILBOX_YIELDS 4
-#endif
-
-static void yield_before_park(mailbox *mb) {
-  for (int i = 0; i < TOFU_MAILBOX_YIELDS; i++) {
-    if (atomic_load_explicit(&mb->pending, memory_order_relaxed))
-      return;
-    plat_thread_yield();
-  }
 }
 
 tofu_message *mailbox_wait(mailbox *mb, int timeout_ms) {
   tofu_message *m = msgq_pop(&mb->taken);
   if (!m) {
-    if (timeout_ms != 0)
-      yield_before_park(mb);
     plat_mutex_lock(&mb->mu);
     take_batch(mb, timeout_ms);
     plat_mutex_unlock(&mb->mu);

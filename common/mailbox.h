@@ -7,8 +7,6 @@
 #ifndef TOFU_MAILBOX_H
 #define TOFU_MAILBOX_H
 
-#include <stdatomic.h>
-
 #include "msgq.h"
 #include "platform/event.h"
 #include "platform/thread.h"
@@ -17,7 +15,6 @@ typedef struct mailbox {
   plat_mutex mu;
   plat_cond cv;
   msgq q;      /* under mu: what the producers put */
-  atomic_int pending; /* q is not empty: written under mu, read without it */
   int waiting; /* under mu: threads blocked in mailbox_wait */
   msgq taken;  /* the receiving thread's: taken from q, not yet returned */
   /* The pollable flag (mailbox_os_handle), set while q or taken holds a
