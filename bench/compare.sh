@@ -6,11 +6,14 @@
 #   bash bench/compare.sh [--quick] [--seconds T] [--no-install] [--replot]
 #
 # --quick: stream S=1024 (TCP C=1,10,100,1000; UDS C=10,100) and pingpong
-#          S=64 (TCP, UDS), 1.5 s windows: under 2 minutes.
+#          S=64 (TCP, UDS; free and pinned to one CPU with taskset, filed as
+#          pingpong-pin), 1.5 s windows: about 3 minutes.
+# On Linux, tofu-bench runs on both Linux backends (tofu-poll, tofu-epoll).
 # full:    every case of BENCH.md (S=64,1024,65535; C=1,10,100,1000; both
 #          transports), 3 s windows: about 10 minutes.
 # --replot: no runs, only the table and plot again from the last raw file.
-# Output: build/bench/compare-<mode>.txt (raw lines), the table on stdout,
+# Output: build/bench/compare-<mode>.txt (raw lines), the table on stdout
+#         with each line's ratios to raw-poll and to libuv of the same run,
 #         build/bench/stream-<mode>.png (the plot).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -40,19 +43,36 @@ if [ $install = 1 ]; then
 fi
 
 # --- Build (Release) ----------------------------------------------------------
+# The default backend builds everything; on Linux tofu-bench is built once
+# more on the other Linux backend (poll or epoll), so both run in every case.
 dir=build/bench
-cmake -S . -B "$dir" -G Ninja -DCMAKE_BUILD_TYPE=Release -DTOFU_BUILD_TESTS=OFF >/dev/null
+cmake -S . -B "$dir" -G Ninja -DCMAKE_BUILD_TYPE=Release -DTOFU_BUILD_TESTS=OFF -DTOFU_BACKEND= >/dev/null
 cmake --build "$dir" >/dev/null
 bin="$dir/bench"
 impls=()
-for p in raw-poll tofu-bench uv-bench zmq-bench nng-bench; do
-  [ -x "$bin/$p" ] && impls+=("$p")
+for p in raw-poll tofu-bench; do
+  [ -x "$bin/$p" ] && impls+=("$bin/$p")
+done
+if [ "$(uname -s)" = Linux ]; then
+  default=$(sed -n 's/^TOFU_BACKEND_RESOLVED:INTERNAL=//p' "$dir/CMakeCache.txt")
+  other=epoll
+  [ "$default" = epoll ] && other=poll
+  cmake -S . -B "$dir-$other" -G Ninja -DCMAKE_BUILD_TYPE=Release -DTOFU_BACKEND=$other \
+    -DTOFU_BUILD_TESTS=OFF -DTOFU_BUILD_EXAMPLES=OFF >/dev/null
+  cmake --build "$dir-$other" --target tofu-bench >/dev/null
+  impls+=("$dir-$other/bench/tofu-bench")
+fi
+for p in uv-bench zmq-bench nng-bench; do
+  [ -x "$bin/$p" ] && impls+=("$bin/$p")
 done
 
 # --- Cases --------------------------------------------------------------------
 cases=()
 if [ $mode = quick ]; then
   cases+=("pingpong tcp 64 1" "pingpong uds 64 1")
+  # Pingpong with every thread of the run on one CPU: the hand-off between
+  # threads without a second core to hide it.
+  command -v taskset >/dev/null && cases+=("pingpong-pin tcp 64 1" "pingpong-pin uds 64 1")
   for c in 1 10 100 1000; do cases+=("stream tcp 1024 $c"); done
   for c in 10 100; do cases+=("stream uds 1024 $c"); done
 else
@@ -71,13 +91,21 @@ for cs in "${cases[@]}"; do
   read -r scen tr size conns <<<"$cs"
   # Rotate the order each case so no implementation always runs first.
   k=${#impls[@]}
+  pin=()
+  run_scen=$scen
+  if [ "$scen" = pingpong-pin ]; then
+    pin=(taskset -c 0)
+    run_scen=pingpong
+  fi
   for ((j = 0; j < k; j++)); do
     p=${impls[$(((n + j) % k))]}
     limit=$(awk -v s="$seconds" -v w="$warmup" 'BEGIN { print int(s + w + 40) }')
     st=0
-    timeout "$limit" "$bin/$p" --scenario "$scen" --transport "$tr" --size "$size" \
-      --conns "$conns" --seconds "$seconds" --warmup "$warmup" >>"$raw" 2>>"$raw.err" || st=$?
-    [ $st = 0 ] || echo "# $p $scen $tr $size $conns: exit status $st (see $raw.err)" >>"$raw"
+    # A pinned run is filed under its own scenario name.
+    timeout "$limit" "${pin[@]}" "$p" --scenario "$run_scen" --transport "$tr" --size "$size" \
+      --conns "$conns" --seconds "$seconds" --warmup "$warmup" 2>>"$raw.err" |
+      sed "s/ $run_scen $tr / $scen $tr /" >>"$raw" || st=$?
+    [ $st = 0 ] || echo "# $(basename "$p") $scen $tr $size $conns: exit status $st (see $raw.err)" >>"$raw"
   done
   n=$((n + 1))
 done
@@ -99,19 +127,22 @@ awk '
     if (!($1 in isimpl)) { isimpl[$1] = 1; impl[++ni] = $1 }
   }
   END {
-    printf "%-14s %-8s %-9s %5s %4s %10s %8s %7s %7s %9s %9s\n", "impl", "scenario", "transport", \
-      "S", "C", "msgs_per_s", "mb_per_s", "p50_us", "p99_us", "x_raw_rate", "x_raw_p50"
+    fmt = "%-14s %-12s %-9s %5s %5s %10s %8s %7s %7s %9s %9s %8s %8s\n"
+    printf fmt, "impl", "scenario", "transport", "S", "C", "msgs_per_s", "mb_per_s", "p50_us", \
+      "p99_us", "x_raw_rate", "x_raw_p50", "x_uv_rate", "x_uv_p50"
     for (i = 1; i <= nk; i++) {
       key = order[i]
       base = rate[key, "raw-poll"]; bp50 = p50[key, "raw-poll"]
+      uv = rate[key, "libuv"]; up50 = p50[key, "libuv"]
       for (j = 1; j <= ni; j++) {
         im = impl[j]
         if (!((key, im) in line)) continue
         split(line[key, im], f, " ")
         r = (base > 0) ? sprintf("%.2f", f[6] / base) : "-"
         q = (bp50 != "-" && bp50 > 0 && f[8] != "-") ? sprintf("%.2f", f[8] / bp50) : "-"
-        printf "%-14s %-8s %-9s %5s %4s %10s %8s %7s %7s %9s %9s\n", f[1], f[2], f[3], f[4], f[5], \
-          f[6], f[7], f[8], f[9], r, q
+        u = (uv > 0) ? sprintf("%.2f", f[6] / uv) : "-"
+        v = (up50 != "-" && up50 > 0 && f[8] != "-") ? sprintf("%.2f", f[8] / up50) : "-"
+        printf fmt, f[1], f[2], f[3], f[4], f[5], f[6], f[7], f[8], f[9], r, q, u, v
       }
     }
     print ""

@@ -14,6 +14,12 @@
 #include <stdlib.h>
 #include <string.h>
 
+#ifndef _WIN32
+#include <sys/resource.h>
+#include <sys/wait.h>
+#include <unistd.h>
+#endif
+
 #include "bench.h"
 #include "platform/thread.h" /* the library's own threads: every platform tofu runs on */
 #include "tofu/tofu.h"
@@ -30,34 +36,72 @@ typedef struct echo_side {
   char addr[400]; /* where it listens, in tofu's address form */
 } echo_side;
 
+/* Messages posted at once with tofu_post_many (--post-batch; 1 = tofu_post
+ * for each message). */
+static int post_batch = 1;
+#define POST_BATCH_MAX 256
+
+/* Post n messages from g, one call per message or in one batch; what is not
+ * posted goes back to the pool. 0, or -1 if a post was refused. */
+static int post_all(tofu_engine *e, tofu_group *g, tofu_message **ms, size_t n) {
+  int rc = 0;
+  if (post_batch == 1) {
+    for (size_t i = 0; i < n; i++)
+      if (tofu_post(g, &ms[i], NULL) != TOFU_OK) {
+        tofu_put(e, &ms[i]);
+        rc = -1;
+      }
+    return rc;
+  }
+  size_t posted = 0;
+  if (tofu_post_many(g, ms, n, NULL, &posted) != TOFU_OK) {
+    for (size_t i = posted; i < n; i++)
+      tofu_put(e, &ms[i]);
+    rc = -1;
+  }
+  return rc;
+}
+
+/* Turn a Request into its Response (the same message, no copy) and answer
+ * the hello and bye; 0 when the message is not to be answered (it is put). */
+static int echo_turn(echo_side *s, tofu_message *m) {
+  tofu_header *h = tofu_msg_header(m);
+  if (h->origin == TOFU_ORIGIN_ENGINE) {
+    tofu_put(s->e, &m); /* channel_closed, or a response to a channel gone at the end */
+    return 0;
+  }
+  switch (h->opcode) {
+  case TOFU_OP_REQUEST:
+    h->opcode = TOFU_OP_RESPONSE; /* same id, same body */
+    return 1;
+  case TOFU_OP_HELLO_REQUEST:
+    h->opcode = TOFU_OP_HELLO_RESPONSE;
+    tofu_msg_set_headers(m, NULL, 0);
+    return 1;
+  case TOFU_OP_BYE_REQUEST:
+    h->opcode = TOFU_OP_BYE_RESPONSE;
+    return 1;
+  default:
+    tofu_put(s->e, &m);
+    return 0;
+  }
+}
+
 static void echo_main(void *arg) {
   echo_side *s = arg;
+  tofu_message *batch[POST_BATCH_MAX];
   while (!atomic_load(&s->stop)) {
+    /* Answer what one wait brought, up to post_batch at a time. */
+    size_t n = 0;
     tofu_message *m = tofu_wait_receive(s->g, 100);
-    if (!m)
-      continue;
-    tofu_header *h = tofu_msg_header(m);
-    if (h->origin == TOFU_ORIGIN_ENGINE) {
-      tofu_put(s->e, &m); /* channel_closed, or a response to a channel gone at the end */
-      continue;
+    while (m) {
+      if (echo_turn(s, m))
+        batch[n++] = m;
+      if (n == (size_t)post_batch)
+        break;
+      m = tofu_wait_receive(s->g, 0);
     }
-    switch (h->opcode) {
-    case TOFU_OP_REQUEST:
-      h->opcode = TOFU_OP_RESPONSE; /* same id, same body */
-      break;
-    case TOFU_OP_HELLO_REQUEST:
-      h->opcode = TOFU_OP_HELLO_RESPONSE;
-      tofu_msg_set_headers(m, NULL, 0);
-      break;
-    case TOFU_OP_BYE_REQUEST:
-      h->opcode = TOFU_OP_BYE_RESPONSE;
-      break;
-    default:
-      tofu_put(s->e, &m);
-      continue;
-    }
-    if (tofu_post(s->g, &m, NULL) != TOFU_OK)
-      tofu_put(s->e, &m);
+    post_all(s->e, s->g, batch, n);
   }
 }
 
@@ -158,8 +202,9 @@ static int load_connect(load_side *l, const bench_case *c, const char *addr, ben
 }
 
 /* Write the next request of connection i into m and post it. */
-static int post_request(load_side *l, const bench_case *c, int i, uint16_t channel,
-                        tofu_message *m) {
+/* Write the next request of connection i into m (the caller posts it). */
+static void make_request(load_side *l, const bench_case *c, int i, uint16_t channel,
+                         tofu_message *m) {
   bench_conn *bc = &l->conns[i];
   size_t len;
   uint8_t *body = tofu_msg_body_mut(m, &len); /* rewritten in place, no copy */
@@ -174,6 +219,11 @@ static int post_request(load_side *l, const bench_case *c, int i, uint16_t chann
   h->message_id = seq + 1;
   if (c->scenario == BENCH_PINGPONG)
     bc->sent_at = bench_now_ns();
+}
+
+static int post_request(load_side *l, const bench_case *c, int i, uint16_t channel,
+                        tofu_message *m) {
+  make_request(l, c, i, channel, m);
   return tofu_post(l->g, &m, NULL) == TOFU_OK ? 0 : -1;
 }
 
@@ -200,7 +250,8 @@ static int fill_windows(load_side *l, const bench_case *c, uint16_t *channels) {
 static void sample_pool(load_side *l, tofu_engine *echo) {
   tofu_engine_stats a = {.size = sizeof a}, b = {.size = sizeof b};
   tofu_engine_get_stats(l->e, &a);
-  tofu_engine_get_stats(echo, &b);
+  if (echo) /* NULL: the echo side is another process (--echo-process) */
+    tofu_engine_get_stats(echo, &b);
   if (a.memory_used + b.memory_used > l->peak_used)
     l->peak_used = a.memory_used + b.memory_used;
   l->limit = a.memory_limit + b.memory_limit;
@@ -218,8 +269,18 @@ static int load_run(load_side *l, const bench_case *c, tofu_engine *echo, bench_
   bench_clock_start(&k, c);
   int rc = fill_windows(l, c, channels);
   int64_t next_sample = 0;
+  tofu_message *next[POST_BATCH_MAX];
+  size_t nnext = 0;
   while (rc == 0) {
-    tofu_message *m = tofu_wait_receive(l->g, 100);
+    /* The next requests go out once the queue is empty or the batch full. */
+    tofu_message *m = tofu_wait_receive(l->g, nnext ? 0 : 100);
+    if (nnext && (!m || nnext == (size_t)post_batch)) {
+      if (post_all(l->e, l->g, next, nnext) != 0)
+        rc = -1;
+      nnext = 0;
+      if (!m)
+        continue;
+    }
     int64_t now = bench_now_ns();
     int phase = bench_phase(&k, now);
     if (phase == 2) {
@@ -259,9 +320,11 @@ static int load_run(load_side *l, const bench_case *c, tofu_engine *echo, bench_
       if (c->scenario == BENCH_PINGPONG)
         bench_samples_add(&lat, now - bc->sent_at);
     }
-    if (post_request(l, c, idx, h->channel, m) != 0)
-      rc = -1;
+    make_request(l, c, idx, h->channel, m);
+    next[nnext++] = m;
   }
+  for (size_t i = 0; i < nnext; i++)
+    tofu_put(l->e, &next[i]);
   r->elapsed = c->seconds;
   bench_samples_finish(&lat, r);
   free(channels);
@@ -270,7 +333,16 @@ static int load_run(load_side *l, const bench_case *c, tofu_engine *echo, bench_
 
 /* ---- One case ------------------------------------------------------------ */
 
+#ifndef _WIN32
+static int echo_process; /* --echo-process */
+static int run_case_forked(const bench_case *c, bench_result *r);
+#endif
+
 static int run_case(const bench_case *c, bench_result *r) {
+#ifndef _WIN32
+  if (echo_process)
+    return run_case_forked(c, r);
+#endif
   echo_side es;
   load_side ls;
   memset(&es, 0, sizeof es);
@@ -294,11 +366,127 @@ static int run_case(const bench_case *c, bench_result *r) {
   return rc;
 }
 
+#ifndef _WIN32
+/* --echo-process: the echo side in a child process, so that each process
+ * holds one end of every connection (C = 10,000 needs 20,000 descriptors in
+ * one process otherwise). The child writes the address it listens on, serves
+ * until the parent closes the pipe, and its peak RSS is read from its
+ * rusage. */
+
+static int read_full(int fd, void *buf, size_t n) {
+  size_t got = 0;
+  while (got < n) {
+    ssize_t k = read(fd, (char *)buf + got, n - got);
+    if (k <= 0)
+      return -1;
+    got += (size_t)k;
+  }
+  return 0;
+}
+
+static int run_case_forked(const bench_case *c, bench_result *r) {
+  int up[2], down[2];
+  if (pipe(up) != 0 || pipe(down) != 0)
+    return -1;
+  fflush(stdout);
+  pid_t pid = fork();
+  if (pid < 0)
+    return -1;
+  if (pid == 0) {
+    close(up[0]);
+    close(down[1]);
+    echo_side es;
+    memset(&es, 0, sizeof es);
+    int ok = echo_start(&es, c) == 0;
+    uint32_t len = ok ? (uint32_t)strlen(es.addr) : 0;
+    if (write(up[1], &len, sizeof len) != (ssize_t)sizeof len ||
+        (len && write(up[1], es.addr, len) != (ssize_t)len))
+      ok = 0;
+    char byte;
+    while (ok && read(down[0], &byte, 1) > 0) {
+    }
+    echo_stop(&es, ok);
+    _exit(ok ? 0 : 1);
+  }
+  close(up[1]);
+  close(down[0]);
+  echo_side es;
+  memset(&es, 0, sizeof es);
+  uint32_t len = 0;
+  int echo_up = read_full(up[0], &len, sizeof len) == 0 && len > 0 && len < sizeof es.addr &&
+                read_full(up[0], es.addr, len) == 0;
+  close(up[0]);
+  load_side ls;
+  memset(&ls, 0, sizeof ls);
+  int rc = -1;
+  ls.conns = calloc((size_t)c->conns, sizeof *ls.conns);
+  ls.by_channel = calloc(65536, sizeof *ls.by_channel);
+  if (echo_up && ls.conns && ls.by_channel && tofu_engine_create(NULL, &ls.e) == TOFU_OK &&
+      tofu_group_create(ls.e, &ls.g) == TOFU_OK && load_connect(&ls, c, es.addr, r) == 0)
+    rc = load_run(&ls, c, NULL, r);
+  if (!echo_up)
+    fprintf(stderr, "tofu-bench: the echo process did not start\n");
+  tofu_engine_destroy(ls.e);
+  close(down[1]); /* the child stops */
+  int status = 0;
+  if (waitpid(pid, &status, 0) != pid || !WIFEXITED(status) || WEXITSTATUS(status) != 0)
+    rc = -1;
+  struct rusage ru;
+  long child_rss = getrusage(RUSAGE_CHILDREN, &ru) == 0 ? ru.ru_maxrss : 0;
+  snprintf(r->note, sizeof r->note,
+           "echo_process_peak_rss_kb=%ld load_pool_limit_kb=%zu load_pool_peak_used_kb=%zu "
+           "window_clipped=%d pool_empty_notices=%d",
+           child_rss, ls.limit / 1024, ls.peak_used / 1024, ls.clipped, ls.pool_notices);
+  free(ls.conns);
+  free(ls.by_channel);
+  return rc;
+}
+#endif
+
 int main(int argc, char **argv) {
+  /* --post-batch N and --echo-process are tofu-bench's own; the rest is
+   * bench.c's. */
+  for (int i = 1; i < argc; i++)
+    if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0)
+      fprintf(stderr, "tofu-bench also takes: --post-batch N (post up to N messages at once "
+                      "with tofu_post_many; 1 = tofu_post each, the default)\n"
+                      "  --echo-process (POSIX: the echo side in a child process)\n");
+  for (int i = 1; i < argc; i++) {
+    if (strcmp(argv[i], "--echo-process") != 0)
+      continue;
+#ifdef _WIN32
+    fprintf(stderr, "tofu-bench: --echo-process is POSIX only\n");
+    return 2;
+#else
+    echo_process = 1;
+    for (int j = i; j + 1 <= argc; j++)
+      argv[j] = argv[j + 1];
+    argc -= 1;
+    break;
+#endif
+  }
+  for (int i = 1; i + 1 < argc; i++) {
+    if (strcmp(argv[i], "--post-batch") != 0)
+      continue;
+    post_batch = atoi(argv[i + 1]);
+    if (post_batch < 1 || post_batch > POST_BATCH_MAX) {
+      fprintf(stderr, "tofu-bench: --post-batch takes 1..%d\n", POST_BATCH_MAX);
+      return 2;
+    }
+    for (int j = i; j + 2 <= argc; j++)
+      argv[j] = argv[j + 2];
+    argc -= 2;
+    break;
+  }
   char impl[64], layout[256];
   snprintf(impl, sizeof impl, "tofu-%s", tofu_backend_name());
   snprintf(layout, sizeof layout,
-           "echo and load in one process: two tofu engines (two Reactor threads), "
-           "one echo thread, one load thread");
+           "echo and load in %s: two tofu engines (two Reactor threads), "
+           "one echo thread, one load thread; posts in batches of up to %d",
+#ifndef _WIN32
+           echo_process ? "two processes (--echo-process)" :
+#endif
+                        "one process",
+           post_batch);
   return bench_main(argc, argv, impl, layout, run_case);
 }

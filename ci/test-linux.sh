@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
-# Build tofu with the poll backend and run every suite, once per compiler;
-# build the library alone with -std=c11 -pedantic-errors (no GNU extension
-# may creep in: MSVC, which nothing here can run, must compile it too); and
-# check the layering of common/ (ci/check-layers.sh).
+# Build tofu and run every suite on both Linux backends: each compiler on the
+# default backend, and the first compiler named on the other one too (poll
+# and epoll both stay in CI, whichever is the default); build the library
+# alone with -std=c11 -pedantic-errors on each backend (no GNU extension may
+# creep in: MSVC, which nothing here can run, must compile it too); and check
+# the layering of common/ (ci/check-layers.sh).
 # Usage: ci/test-linux.sh [gcc] [clang]   (default: both)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -12,16 +14,35 @@ compilers=("$@")
 
 bash ci/setup-debian.sh
 
+# <dir> <compiler> <backend> (empty: the default; -DTOFU_BACKEND= resets a
+# build directory configured for another backend before)
+configure() {
+  cmake -S . -B "$1" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCMAKE_C_COMPILER="$2" \
+    -DTOFU_BACKEND="$3"
+}
+suites() { # <dir> <compiler> <backend>
+  configure "$@"
+  echo "=== tofu: $(resolved "$1") backend, $2 ($1) ==="
+  cmake --build "$1"
+  ctest --test-dir "$1" --output-on-failure -j2 --timeout 120
+}
+resolved() { sed -n 's/^TOFU_BACKEND_RESOLVED:INTERNAL=//p' "$1/CMakeCache.txt"; }
+
 for cc in "${compilers[@]}"; do
   dir="build/linux-$cc"
-  echo "=== tofu: poll backend, $cc ($dir) ==="
-  cmake -S . -B "$dir" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCMAKE_C_COMPILER="$cc" -DTOFU_BACKEND=poll
-  cmake --build "$dir"
-  ctest --test-dir "$dir" --output-on-failure -j2 --timeout 120
-  echo "=== tofu: the library alone, ISO C11, $cc -pedantic-errors ==="
-  cmake -S . -B "$dir-pedantic" -G Ninja -DCMAKE_C_COMPILER="$cc" -DTOFU_PEDANTIC=ON \
-    -DTOFU_BUILD_TESTS=OFF -DTOFU_BUILD_EXAMPLES=OFF -DTOFU_BUILD_BENCH=OFF
-  cmake --build "$dir-pedantic"
+  suites "$dir" "$cc" ""
+  default=$(resolved "$dir")
+  other=poll
+  [ "$default" = poll ] && other=epoll
+  if [ "$cc" = "${compilers[0]}" ]; then
+    suites "build/linux-$cc-$other" "$cc" "$other"
+  fi
+  for backend in "$default" "$other"; do
+    echo "=== tofu: the library alone, ISO C11, $cc -pedantic-errors, $backend backend ==="
+    cmake -S . -B "$dir-pedantic-$backend" -G Ninja -DCMAKE_C_COMPILER="$cc" -DTOFU_PEDANTIC=ON \
+      -DTOFU_BACKEND="$backend" -DTOFU_BUILD_TESTS=OFF -DTOFU_BUILD_EXAMPLES=OFF -DTOFU_BUILD_BENCH=OFF
+    cmake --build "$dir-pedantic-$backend"
+  done
 done
 bash ci/check-layers.sh "build/linux-${compilers[0]}"
 

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Build with ThreadSanitizer (clang, poll backend) and run every suite; any
+# Build with ThreadSanitizer (clang, the default backend) and run every suite; any
 # data race or lock-order report fails the run. The queues, the pool and
 # notify are shared between application threads and the Reactor.
 set -euo pipefail
@@ -8,7 +8,7 @@ cd "$(dirname "$0")/.."
 bash ci/setup-debian.sh clang libclang-rt-dev # the sanitizer runtimes for clang
 
 dir=build/tsan
-cmake -S . -B "$dir" -G Ninja -DCMAKE_BUILD_TYPE=Debug -DCMAKE_C_COMPILER=clang \
+cmake -S . -B "$dir" -G Ninja -DTOFU_BACKEND= -DCMAKE_BUILD_TYPE=Debug -DCMAKE_C_COMPILER=clang \
   -DTOFU_BUILD_EXAMPLES=OFF -DTOFU_BUILD_BENCH=OFF -DTOFU_BUILD_SHARED=OFF \
   -DCMAKE_C_FLAGS="-fsanitize=thread -fno-omit-frame-pointer -O1" \
   -DCMAKE_EXE_LINKER_FLAGS="-fsanitize=thread"

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Run every case of every suite under valgrind memcheck (poll backend, gcc,
+# Run every case of every suite under valgrind memcheck (the default backend, gcc,
 # no sanitizer): any invalid access or any leak (definite or indirect) fails
 # the case. check runs in-process (CK_FORK=no) so that valgrind sees the case
 # itself. Cases that only measure time or hold thousands of connections run
@@ -12,7 +12,7 @@ jobs=${1:-2}
 bash ci/setup-debian.sh valgrind
 
 dir=build/valgrind
-cmake -S . -B "$dir" -G Ninja -DCMAKE_BUILD_TYPE=Debug -DTOFU_BUILD_EXAMPLES=OFF -DTOFU_BUILD_BENCH=OFF \
+cmake -S . -B "$dir" -G Ninja -DTOFU_BACKEND= -DCMAKE_BUILD_TYPE=Debug -DTOFU_BUILD_EXAMPLES=OFF -DTOFU_BUILD_BENCH=OFF \
   -DTOFU_BUILD_SHARED=OFF
 cmake --build "$dir"
 

@@ -284,10 +284,10 @@ static int post_check(const tofu_message *m, address *a) {
   return TOFU_STATUS_SUCCESS;
 }
 
-int tofu_post(tofu_group *g, tofu_message **msg, tofu_header *out) {
-  if (!g || !msg || !*msg)
-    return TOFU_EINVAL;
-  tofu_message *m = *msg;
+/* Everything tofu_post does before the message leaves the caller: the
+ * checks, the channel number, the address lookup, the id. TOFU_OK, or the
+ * error tofu_post returns (the message is then still the caller's). */
+static int post_prepare(tofu_group *g, tofu_message *m, tofu_header *out) {
   tofu_engine *e = g->engine;
   address a;
   int st = post_check(m, &a);
@@ -315,9 +315,46 @@ int tofu_post(tofu_group *g, tofu_message **msg, tofu_header *out) {
   m->cmd = MSG_CMD_POST;
   if (out)
     *out = m->hdr;
-  *msg = NULL;
-  reactor_submit(e, m);
   return TOFU_OK;
+}
+
+int tofu_post(tofu_group *g, tofu_message **msg, tofu_header *out) {
+  if (!g || !msg || !*msg)
+    return TOFU_EINVAL;
+  tofu_message *m = *msg;
+  int rc = post_prepare(g, m, out);
+  if (rc != TOFU_OK)
+    return rc;
+  *msg = NULL;
+  reactor_submit(g->engine, m);
+  return TOFU_OK;
+}
+
+int tofu_post_many(tofu_group *g, tofu_message **msgs, size_t n, tofu_header *out,
+                   size_t *posted) {
+  if (posted)
+    *posted = 0;
+  if (!g || (!msgs && n > 0))
+    return TOFU_EINVAL;
+  msgq batch;
+  msgq_init(&batch);
+  int rc = TOFU_OK;
+  size_t i = 0;
+  for (; i < n; i++) {
+    if (!msgs[i]) {
+      rc = TOFU_EINVAL;
+      break;
+    }
+    rc = post_prepare(g, msgs[i], out ? &out[i] : NULL);
+    if (rc != TOFU_OK)
+      break;
+    msgq_push(&batch, msgs[i]);
+    msgs[i] = NULL;
+  }
+  if (posted)
+    *posted = i;
+  reactor_submit_all(g->engine, &batch);
+  return rc;
 }
 
 int tofu_post_timer(tofu_group *g, tofu_message **msg, int delay_ms) {

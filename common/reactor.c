@@ -123,6 +123,20 @@ void reactor_submit(tofu_engine *e, tofu_message *m) {
     e->ops->notify(e->poller);
 }
 
+void reactor_submit_all(tofu_engine *e, msgq *q) {
+  if (msgq_empty(q))
+    return;
+  plat_mutex_lock(&e->in_mu);
+  int was_empty = msgq_empty(&e->in_q);
+  msgq_take_all(&e->in_q, q);
+  plat_mutex_unlock(&e->in_mu);
+  if (!was_empty)
+    return;
+  atomic_store(&e->in_pending, 1);
+  if (atomic_load(&e->sleeping))
+    e->ops->notify(e->poller);
+}
+
 static void drain_inbound(tofu_engine *e) {
   msgq batch;
   if (!atomic_exchange(&e->in_pending, 0))
@@ -235,11 +249,41 @@ static void on_release(void *arg) {
     e->ops->notify(e->poller);
 }
 
+/* After a pass that delivered messages to a group, the Reactor stays
+ * runnable for a few yields before it parks: the application's answer to
+ * what was just delivered often comes meanwhile, and then the post needs no
+ * notify and the Reactor no wake-up (docs/performance.md, "The hand-off").
+ * Bounded, so an engine with nothing to do parks within microseconds.
+ * Overridable at build time for measurements. */
+#ifndef TOFU_REACTOR_YIELDS
+#define TOFU_REACTOR_YIELDS 16
+#endif
+
+/* 1 when a post (or a put that frees memory) came during the yields. */
+static int yield_before_park(tofu_engine *e) {
+  for (int i = 0; i < TOFU_REACTOR_YIELDS; i++) {
+    if (atomic_load(&e->in_pending) || (e->paused && atomic_load(&e->released)))
+      return 1;
+    plat_thread_yield();
+  }
+  return 0;
+}
+
 static void reactor_main(void *arg) {
   tofu_engine *e = arg;
   tofu_poll_event ev[EVENTS_PER_WAIT];
+  int delivered = 0, waited = 1;
   while (!atomic_load(&e->stop)) {
     int timeout = timers_timeout(&e->timers, clock_now_ms());
+    /* Work that came while yielding is taken at once, without asking the
+     * poller (a system call that would find nothing, most of the time); the
+     * next pass asks it, so sockets wait one pass at most. */
+    int skip = 0;
+    if (timeout != 0 && delivered && yield_before_park(e)) {
+      timeout = 0;
+      skip = waited;
+    }
+    waited = !skip;
     if (timeout != 0) {
       /* From here a post (or a put that frees memory) must notify; one that
        * came before is seen now. */
@@ -247,7 +291,7 @@ static void reactor_main(void *arg) {
       if (atomic_load(&e->in_pending) || (e->paused && atomic_load(&e->released)))
         timeout = 0;
     }
-    int n = e->ops->wait(e->poller, ev, EVENTS_PER_WAIT, timeout);
+    int n = skip ? 0 : e->ops->wait(e->poller, ev, EVENTS_PER_WAIT, timeout);
     atomic_store(&e->sleeping, 0);
     e->now_ms = clock_now_ms();
     if (n < 0) {
@@ -272,6 +316,7 @@ static void reactor_main(void *arg) {
     flush_dirty(e);
     channel_reap(e);
     pool_reactor_spill(&e->pool);
+    delivered = e->outboxes != NULL;
     outbox_flush(e);
   }
 }

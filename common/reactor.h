@@ -21,6 +21,10 @@ void reactor_teardown(tofu_engine *e);
  * it if it may be blocked. Any thread. */
 void reactor_submit(tofu_engine *e, tofu_message *m);
 
+/* The same for a whole queue, in its order, with one lock and at most one
+ * notify; q is left empty. Any thread. */
+void reactor_submit_all(tofu_engine *e, msgq *q);
+
 /* Have the Reactor close the group's channels, drop its timers and deliver
  * nothing more to it; returns once that is done. The command is the group's
  * destroy_cmd, made at create so that this cannot fail. Any thread but the

@@ -9,10 +9,11 @@
  * a busy socket cannot starve the ones behind it when max is small.
  *
  * by_fd maps a descriptor to its handle to refuse a second registration.
- * A process-wide set of claimed descriptors refuses a socket that another
- * poller holds (TOFU_EUNSERVABLE), as iocp_afd must: the contract says one
- * thing for both. It costs a mutex and a byte per descriptor, taken only by
- * register, deregister and close, never by arm or wait.
+ * The process-wide set of claimed descriptors (../fd_claims.h, shared with
+ * the epoll backend) refuses a socket that another poller holds
+ * (TOFU_EUNSERVABLE), as iocp_afd must: the contract says one thing for all.
+ * It costs a mutex and a byte per descriptor, taken only by register,
+ * deregister and close, never by arm or wait.
  */
 #if defined(__linux__)
 #define _GNU_SOURCE
@@ -22,11 +23,11 @@
 
 #include "tofu/poller.h"
 
+#include "fd_claims.h"
 #include "poll_wakeup.h"
 
 #include <errno.h>
 #include <poll.h>
-#include <pthread.h>
 #include <stdatomic.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -50,56 +51,6 @@ struct tofu_poller {
   poll_wakeup wakeup;
   atomic_int wake_pending; /* 1 from the first notify until wait returns the wakeup */
 };
-
-/* --- descriptors claimed by any poller of the process ---------------------- */
-
-/* claimed[fd] is 1 while some poller of this process has fd registered. The
- * array is freed whenever the last claim goes, so that a process that closes
- * every poller holds nothing. */
-static pthread_mutex_t claims_lock = PTHREAD_MUTEX_INITIALIZER;
-static unsigned char *claimed;
-static int claimed_cap;
-static int claimed_count;
-
-/* Claim fd for one poller. TOFU_EUNSERVABLE when another poller holds it. */
-static int claim_fd(int fd) {
-  int rc = TOFU_OK;
-  pthread_mutex_lock(&claims_lock);
-  if (fd >= claimed_cap) {
-    int cap = claimed_cap ? claimed_cap : 64;
-    while (cap <= fd)
-      cap = cap > INT32_MAX / 2 ? fd + 1 : cap * 2;
-    unsigned char *grown = realloc(claimed, (size_t)cap);
-    if (grown == NULL) {
-      rc = TOFU_ENOMEM;
-    } else {
-      memset(grown + claimed_cap, 0, (size_t)(cap - claimed_cap));
-      claimed = grown;
-      claimed_cap = cap;
-    }
-  }
-  if (rc == TOFU_OK && claimed[fd]) {
-    rc = TOFU_EUNSERVABLE;
-  } else if (rc == TOFU_OK) {
-    claimed[fd] = 1;
-    claimed_count++;
-  }
-  pthread_mutex_unlock(&claims_lock);
-  return rc;
-}
-
-static void release_fd(int fd) {
-  pthread_mutex_lock(&claims_lock);
-  if (fd < claimed_cap && claimed[fd]) {
-    claimed[fd] = 0;
-    if (--claimed_count == 0) {
-      free(claimed);
-      claimed = NULL;
-      claimed_cap = 0;
-    }
-  }
-  pthread_mutex_unlock(&claims_lock);
-}
 
 /* --- lifecycle ----------------------------------------------------------- */
 
@@ -136,7 +87,7 @@ static void pp_close(tofu_poller *p) {
     return;
   for (int fd = 0; fd < p->by_fd_cap; fd++) {
     if (p->by_fd[fd] != NULL)
-      release_fd(fd);
+      fd_release(fd);
     free(p->by_fd[fd]);
   }
   free(p->by_fd);
@@ -174,7 +125,7 @@ static int pp_register(tofu_poller *p, tofu_socket sock, void *token, tofu_poll_
   tofu_poll_handle *h = calloc(1, sizeof *h);
   if (h == NULL)
     return TOFU_ENOMEM;
-  rc = claim_fd(sock);
+  rc = fd_claim(sock);
   if (rc != TOFU_OK) {
     free(h);
     return rc;
@@ -210,7 +161,7 @@ static int pp_deregister(tofu_poller *p, tofu_poll_handle *h) {
     return TOFU_EINVAL;
   unarm(p, h);
   p->by_fd[h->fd] = NULL;
-  release_fd(h->fd);
+  fd_release(h->fd);
   free(h);
   return TOFU_OK;
 }

@@ -46,6 +46,13 @@ void plat_cond_broadcast(plat_cond *c);
 /* Sleep for at least ms milliseconds (ms > 0). */
 void plat_sleep_ms(int ms);
 
+/* Give the processor to another runnable thread, if there is one, and come
+ * back as soon as the scheduler allows: a wait that stays runnable for a
+ * moment instead of parking (POSIX sched_yield, Windows SwitchToThread).
+ * Returns at once when nothing else wants the processor, so a loop of yields
+ * must be bounded by its caller. */
+void plat_thread_yield(void);
+
 /* Run fn exactly once per plat_once, however many threads call at the same
  * time; every caller returns after fn has returned. Initialise a plat_once
  * with PLAT_ONCE_INIT. */

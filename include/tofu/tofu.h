@@ -358,6 +358,25 @@ TOFU_API void tofu_group_destroy(tofu_group *g);
  * are in use). */
 TOFU_API int tofu_post(tofu_group *g, tofu_message **msg, tofu_header *out);
 
+/* Post msgs[0..n) from g in their order, as n calls of tofu_post would, but
+ * with one lock of the engine's inbound queue and at most one wake-up of the
+ * Reactor for the whole batch (e.g. an echo loop that answers everything one
+ * tofu_wait_receive batch brought). Each message is checked as tofu_post
+ * checks it, and the first one that tofu_post would refuse ends the batch:
+ * the messages before it are posted and their entries set to NULL; it and the
+ * ones after it stay with the caller, unchanged (but for the refused one's
+ * status byte, as tofu_post sets it). *posted (may be NULL) receives how many
+ * were posted; out (may be NULL) is an array of n headers, and out[i]
+ * receives message i's header as tofu_post's *out would, for each message
+ * posted. n == 0 posts nothing and returns TOFU_OK.
+ * Returns TOFU_OK when all n were posted; otherwise the error of
+ * msgs[*posted]: TOFU_EINVAL (NULL g; msgs NULL with n > 0; or msgs[*posted]
+ * is NULL), TOFU_EMESSAGE (refused by the checks of tofu_post; its status
+ * byte says why), TOFU_ELIMIT (all channel numbers are in use). A message is
+ * never both posted and left with the caller. */
+TOFU_API int tofu_post_many(tofu_group *g, tofu_message **msgs, size_t n, tofu_header *out,
+                            size_t *posted);
+
 /* Hand *msg to the Reactor to come back, unchanged, to this group's receive
  * queue after delay_ms milliseconds (an application timer). *msg is cleared.
  * A group destroyed first frees it. Errors: TOFU_EINVAL. */

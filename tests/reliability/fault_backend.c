@@ -10,7 +10,9 @@
  *   - delayed reports: a real report is held back and returned by the next
  *     wait;
  *   - failed waits: wait returns TOFU_ESYSTEM, as a broken poller would.
+ * It also counts the engines' notify calls, plan or no plan.
  * It never reports a handle after its deregister, as the contract demands. */
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -211,8 +213,15 @@ static int fb_wait(tofu_poller *tp, tofu_poll_event *events, int max, int timeou
   return k;
 }
 
+static atomic_uint_fast64_t notifies;
+
+uint64_t faults_notify_count(void) {
+  return atomic_load(&notifies);
+}
+
 static int fb_notify(tofu_poller *tp) {
   fb_poller *p = (fb_poller *)tp;
+  atomic_fetch_add(&notifies, 1);
   return p ? real_ops()->notify(p->real) : TOFU_EINVAL;
 }
 

@@ -44,6 +44,10 @@ void faults_exempt_thread(void);
 /* Faults injected since the last faults_start. */
 void faults_counts(fault_counts *out);
 
+/* notify calls made through the wrapping backend since the program started,
+ * every engine together (counted whether or not a plan is active). */
+uint64_t faults_notify_count(void);
+
 /* Whether allocation failures can be injected in this build. */
 int faults_nomem_supported(void);
 

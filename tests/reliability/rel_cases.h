@@ -51,3 +51,7 @@ TOFU_CASE(misuse_oversize, REQ_NONE)
 
 /* fault_wait.c: a poller whose wait fails */
 TOFU_CASE(faults_wait_fails, REQ_NONE)
+
+/* handoff.c: waits that park, batches that notify once */
+TOFU_CASE(idle_engine_cpu, REQ_NONE)
+TOFU_CASE(post_many_one_notify, REQ_NONE)

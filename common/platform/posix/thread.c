@@ -3,6 +3,7 @@
 #include "platform/thread.h"
 
 #include <errno.h>
+#include <sched.h>
 #include <time.h>
 
 #include "platform/clock.h"
@@ -100,6 +101,10 @@ void plat_sleep_ms(int ms) {
   struct timespec ts = {(time_t)(ms / 1000), (long)(ms % 1000) * 1000000L};
   while (nanosleep(&ts, &ts) != 0 && errno == EINTR) {
   }
+}
+
+void plat_thread_yield(void) {
+  sched_yield();
 }
 
 void plat_once_run(plat_once *once, void (*fn)(void)) {

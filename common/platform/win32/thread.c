@@ -85,6 +85,10 @@ void plat_sleep_ms(int ms) {
   Sleep((DWORD)ms);
 }
 
+void plat_thread_yield(void) {
+  SwitchToThread();
+}
+
 static BOOL CALLBACK once_call(PINIT_ONCE once, PVOID fn, PVOID *context) {
   (void)once;
   (void)context;
