@@ -330,8 +330,7 @@ int tofu_post(tofu_group *g, tofu_message **msg, tofu_header *out) {
   return TOFU_OK;
 }
 
-int tofu_post_many(tofu_group *g, tofu_message **msgs, size_t n, tofu_header *out,
-                   size_t *posted) {
+int tofu_post_many(tofu_group *g, tofu_message **msgs, size_t n, tofu_header *out, size_t *posted) {
   if (posted)
     *posted = 0;
   if (!g || (!msgs && n > 0))

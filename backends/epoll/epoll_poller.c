@@ -68,16 +68,16 @@
 struct tofu_poll_handle {
   int fd;
   void *token;
-  unsigned interest;  /* armed; 0 when disarmed */
-  unsigned kmask;     /* the directions the kernel registration watches */
-  int check;          /* index + 1 in the check list, 0 when not in it */
-  uint64_t reported;  /* the wait (p->waits) that last reported it */
+  unsigned interest; /* armed; 0 when disarmed */
+  unsigned kmask;    /* the directions the kernel registration watches */
+  int check;         /* index + 1 in the check list, 0 when not in it */
+  uint64_t reported; /* the wait (p->waits) that last reported it */
 };
 
 struct tofu_poller {
   int ep;
   int wake_fd;
-  atomic_int wake_pending; /* 1 from the first notify until wait returns the wakeup */
+  atomic_int wake_pending;  /* 1 from the first notify until wait returns the wakeup */
   tofu_poll_handle **by_fd; /* registered handles by descriptor */
   int by_fd_cap;
   tofu_poll_handle **check; /* armed handles whose level the next wait checks */
@@ -357,9 +357,8 @@ static int run_check(tofu_poller *p, tofu_poll_event *events, int max, int *woke
   for (int i = 0; i < p->ncheck; i++) {
     tofu_poll_handle *h = p->check[i];
     p->pfds[i + 1].fd = h->fd;
-    p->pfds[i + 1].events =
-        (short)((h->interest & TOFU_POLL_READABLE ? POLLIN : 0) |
-                (h->interest & TOFU_POLL_WRITABLE ? POLLOUT : 0));
+    p->pfds[i + 1].events = (short)((h->interest & TOFU_POLL_READABLE ? POLLIN : 0) |
+                                    (h->interest & TOFU_POLL_WRITABLE ? POLLOUT : 0));
     p->pfds[i + 1].revents = 0;
   }
   int rc;
