@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Run tofu-bench, raw-poll and the libuv/libzmq/nng peers in ONE run,
+# Run tofu-bench, raw-poll, relay-poll and the libuv/libzmq/nng peers in ONE run,
 # interleaved case by case, print the table with the ratio to raw-poll on
 # every line, and plot msgs/s against C for every implementation.
 #
@@ -13,7 +13,8 @@
 #          transports), 3 s windows: about 10 minutes.
 # --replot: no runs, only the table and plot again from the last raw file.
 # Output: build/bench/compare-<mode>.txt (raw lines), the table on stdout
-#         with each line's ratios to raw-poll and to libuv of the same run,
+#         with each line's ratios to raw-poll, to libuv and to relay-poll (the
+#         floor of the Reactor-plus-application-thread shape) of the same run,
 #         build/bench/stream-<mode>.png (the plot).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -50,7 +51,7 @@ cmake -S . -B "$dir" -G Ninja -DCMAKE_BUILD_TYPE=Release -DTOFU_BUILD_TESTS=OFF 
 cmake --build "$dir" >/dev/null
 bin="$dir/bench"
 impls=()
-for p in raw-poll tofu-bench; do
+for p in raw-poll relay-poll tofu-bench; do
   [ -x "$bin/$p" ] && impls+=("$bin/$p")
 done
 if [ "$(uname -s)" = Linux ]; then
@@ -127,13 +128,14 @@ awk '
     if (!($1 in isimpl)) { isimpl[$1] = 1; impl[++ni] = $1 }
   }
   END {
-    fmt = "%-14s %-12s %-9s %5s %5s %10s %8s %7s %7s %9s %9s %8s %8s\n"
+    fmt = "%-14s %-12s %-9s %5s %5s %10s %8s %7s %7s %9s %9s %8s %8s %9s %9s\n"
     printf fmt, "impl", "scenario", "transport", "S", "C", "msgs_per_s", "mb_per_s", "p50_us", \
-      "p99_us", "x_raw_rate", "x_raw_p50", "x_uv_rate", "x_uv_p50"
+      "p99_us", "x_raw_rate", "x_raw_p50", "x_uv_rate", "x_uv_p50", "x_relay", "x_relay_p50"
     for (i = 1; i <= nk; i++) {
       key = order[i]
       base = rate[key, "raw-poll"]; bp50 = p50[key, "raw-poll"]
       uv = rate[key, "libuv"]; up50 = p50[key, "libuv"]
+      rl = rate[key, "relay-poll"]; rp50 = p50[key, "relay-poll"]
       for (j = 1; j <= ni; j++) {
         im = impl[j]
         if (!((key, im) in line)) continue
@@ -142,7 +144,9 @@ awk '
         q = (bp50 != "-" && bp50 > 0 && f[8] != "-") ? sprintf("%.2f", f[8] / bp50) : "-"
         u = (uv > 0) ? sprintf("%.2f", f[6] / uv) : "-"
         v = (up50 != "-" && up50 > 0 && f[8] != "-") ? sprintf("%.2f", f[8] / up50) : "-"
-        printf fmt, f[1], f[2], f[3], f[4], f[5], f[6], f[7], f[8], f[9], r, q, u, v
+        w = (rl > 0) ? sprintf("%.2f", f[6] / rl) : "-"
+        x = (rp50 != "-" && rp50 > 0 && f[8] != "-") ? sprintf("%.2f", f[8] / rp50) : "-"
+        printf fmt, f[1], f[2], f[3], f[4], f[5], f[6], f[7], f[8], f[9], r, q, u, v, w, x
       }
     }
     print ""
