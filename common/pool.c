@@ -39,12 +39,35 @@ static size_t drop_buffers(tofu_message *m) {
 
 /* Release the buffers of free messages until `bytes` more fit. Called with mu
  * held. */
-static void trim_locked(pool *p, size_t bytes) {
-  for (tofu_message *m = p->free_list; m && p->used + bytes > p->limit; m = m->next) {
+static void trim_list(pool *p, tofu_message *m, size_t bytes) {
+  for (; m && p->used + bytes > p->limit; m = m->next) {
     size_t freed = drop_buffers(m);
     m->charged -= freed;
     p->used -= freed;
   }
+}
+
+static void trim_locked(pool *p, size_t bytes) {
+  trim_list(p, p->free_list, bytes);
+  trim_list(p, p->rfree, bytes);
+}
+
+/* Take one free message (free_list first, then what the Reactor spilled);
+ * NULL if none. Called with mu held. */
+static tofu_message *take_free_locked(pool *p) {
+  tofu_message *m = p->free_list;
+  if (m) {
+    p->free_list = m->next;
+  } else if ((m = p->rfree) != NULL) {
+    p->rfree = m->next;
+    if (!p->rfree)
+      p->rfree_tail = NULL;
+    p->nrfree--;
+  } else {
+    return NULL;
+  }
+  p->nfree--;
+  return m;
 }
 
 static int charge_locked(pool *p, size_t bytes) {
@@ -202,8 +225,10 @@ void pool_fini(pool *p) {
   p->all = NULL;
   p->free_list = NULL;
   p->notice_free = NULL;
-  p->rcache = NULL;
+  p->rcache = p->rcache_tail = NULL;
   p->rcache_n = 0;
+  p->rfree = p->rfree_tail = NULL;
+  p->nrfree = 0;
   p->nfree = p->nlive = 0;
   p->used = 0;
   plat_mutex_fini(&p->mu);
@@ -220,10 +245,8 @@ static void clear_message(tofu_message *m) {
 
 tofu_message *pool_get(pool *p, int always) {
   plat_mutex_lock(&p->mu);
-  tofu_message *m = p->free_list;
+  tofu_message *m = take_free_locked(p);
   if (m) {
-    p->free_list = m->next;
-    p->nfree--;
     m->flags &= ~MSG_IN_POOL;
   } else if (always) {
     m = new_locked(p);
@@ -312,21 +335,32 @@ void pool_put(pool *p, tofu_message *m) {
 /* ---- The Reactor's cache ----------------------------------------------- */
 
 static void rcache_push(pool *p, tofu_message *m) {
+  if (!p->rcache)
+    p->rcache_tail = m;
   m->next = p->rcache;
   p->rcache = m;
   p->rcache_n++;
   atomic_store_explicit(&p->ncached, p->rcache_n, memory_order_relaxed);
 }
 
-/* Take up to RCACHE_REFILL free messages into the cache (one lock). They
- * stay marked MSG_IN_POOL: they are free. */
+/* Fill the empty cache (one lock): with everything the spills gave back when
+ * that is at most RCACHE_MAX messages (taken whole, nothing walked), else
+ * with up to RCACHE_REFILL free messages. They stay marked MSG_IN_POOL: they
+ * are free. */
 static void rcache_refill(pool *p) {
   plat_mutex_lock(&p->mu);
-  for (int i = 0; i < RCACHE_REFILL && p->free_list; i++) {
-    tofu_message *m = p->free_list;
-    p->free_list = m->next;
-    p->nfree--;
-    rcache_push(p, m);
+  if (p->rfree && p->nrfree <= RCACHE_MAX) {
+    p->rcache = p->rfree;
+    p->rcache_tail = p->rfree_tail;
+    p->rcache_n = p->nrfree;
+    p->nfree -= p->nrfree;
+    p->rfree = p->rfree_tail = NULL;
+    p->nrfree = 0;
+    atomic_store_explicit(&p->ncached, p->rcache_n, memory_order_relaxed);
+  } else {
+    tofu_message *m;
+    for (int i = 0; i < RCACHE_REFILL && (m = take_free_locked(p)) != NULL; i++)
+      rcache_push(p, m);
   }
   plat_mutex_unlock(&p->mu);
 }
@@ -334,14 +368,14 @@ static void rcache_refill(pool *p) {
 void pool_reactor_spill(pool *p) {
   if (!p->rcache)
     return;
-  tofu_message *last = p->rcache;
-  while (last->next)
-    last = last->next;
   plat_mutex_lock(&p->mu);
-  last->next = p->free_list;
-  p->free_list = p->rcache;
+  p->rcache_tail->next = p->rfree;
+  if (!p->rfree)
+    p->rfree_tail = p->rcache_tail;
+  p->rfree = p->rcache;
+  p->nrfree += p->rcache_n;
   p->nfree += p->rcache_n;
-  p->rcache = NULL;
+  p->rcache = p->rcache_tail = NULL;
   p->rcache_n = 0;
   atomic_store_explicit(&p->ncached, 0, memory_order_relaxed);
   plat_mutex_unlock(&p->mu);
@@ -354,6 +388,8 @@ tofu_message *pool_reactor_get_sized(pool *p, size_t headers_len, size_t body_le
   if (!m) /* nothing free: a new message, if the limit allows */
     return pool_get_sized(p, headers_len, body_len);
   p->rcache = m->next;
+  if (!p->rcache)
+    p->rcache_tail = NULL;
   p->rcache_n--;
   atomic_store_explicit(&p->ncached, p->rcache_n, memory_order_relaxed);
   m->flags &= ~MSG_IN_POOL;

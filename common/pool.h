@@ -15,7 +15,7 @@
 typedef struct pool {
   plat_mutex mu;
   tofu_message *free_list;
-  size_t nfree;
+  size_t nfree; /* free_list and rfree together */
   size_t nlive;
   size_t used;               /* bytes charged */
   size_t limit;              /* hard limit */
@@ -28,8 +28,16 @@ typedef struct pool {
    * the end of every Reactor pass, so that between passes every free message
    * is on free_list, trimmable, and the limit is as exact as without it. */
   tofu_message *rcache;
+  tofu_message *rcache_tail; /* its last message, so that spilling walks nothing */
   size_t rcache_n;
   atomic_size_t ncached; /* rcache_n, readable by pool_counts */
+  /* What the spills gave back, under mu: free like free_list (any thread
+   * takes from it once free_list is empty, trimming walks it too), kept
+   * apart so that the Reactor's next refill takes it back whole in one step
+   * instead of walking message by message through memory that has gone cold
+   * meanwhile. */
+  tofu_message *rfree, *rfree_tail;
+  size_t nrfree;
 
   /* Set by the Reactor when it waits for memory; the next put calls
    * on_release(arg) once. */
