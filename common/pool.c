@@ -343,13 +343,12 @@ static void rcache_push(pool *p, tofu_message *m) {
   atomic_store_explicit(&p->ncached, p->rcache_n, memory_order_relaxed);
 }
 
-/* Fill the empty cache (one lock): with everything the spills gave back when
- * that is at most RCACHE_MAX messages (taken whole, nothing walked), else
- * with up to RCACHE_REFILL free messages. They stay marked MSG_IN_POOL: they
- * are free. */
+/* Fill the empty cache (one lock): with the last spill when it is still
+ * there, taken whole (nothing walked), else with up to RCACHE_REFILL free
+ * messages. They stay marked MSG_IN_POOL: they are free. */
 static void rcache_refill(pool *p) {
   plat_mutex_lock(&p->mu);
-  if (p->rfree && p->nrfree <= RCACHE_MAX) {
+  if (p->rfree) {
     p->rcache = p->rfree;
     p->rcache_tail = p->rfree_tail;
     p->rcache_n = p->nrfree;
@@ -365,15 +364,19 @@ static void rcache_refill(pool *p) {
   plat_mutex_unlock(&p->mu);
 }
 
+/* The cache becomes the last spill; a last spill not taken back since joins
+ * the free list (both in one step: every list end is known). */
 void pool_reactor_spill(pool *p) {
   if (!p->rcache)
     return;
   plat_mutex_lock(&p->mu);
-  p->rcache_tail->next = p->rfree;
-  if (!p->rfree)
-    p->rfree_tail = p->rcache_tail;
+  if (p->rfree) {
+    p->rfree_tail->next = p->free_list;
+    p->free_list = p->rfree;
+  }
   p->rfree = p->rcache;
-  p->nrfree += p->rcache_n;
+  p->rfree_tail = p->rcache_tail;
+  p->nrfree = p->rcache_n;
   p->nfree += p->rcache_n;
   p->rcache = p->rcache_tail = NULL;
   p->rcache_n = 0;

@@ -31,11 +31,11 @@ typedef struct pool {
   tofu_message *rcache_tail; /* its last message, so that spilling walks nothing */
   size_t rcache_n;
   atomic_size_t ncached; /* rcache_n, readable by pool_counts */
-  /* What the spills gave back, under mu: free like free_list (any thread
-   * takes from it once free_list is empty, trimming walks it too), kept
-   * apart so that the Reactor's next refill takes it back whole in one step
-   * instead of walking message by message through memory that has gone cold
-   * meanwhile. */
+  /* The last spill, under mu: free like free_list (any thread takes from
+   * it once free_list is empty, trimming walks it too), kept apart so that
+   * the Reactor's next refill takes it back whole in one step instead of
+   * walking message by message through memory that has gone cold meanwhile.
+   * At most RCACHE_MAX messages; the next spill moves it to free_list. */
   tofu_message *rfree, *rfree_tail;
   size_t nrfree;
 
