@@ -30,9 +30,13 @@ struct tofu_message {
   struct pool *pool;
   size_t charged; /* bytes charged to the pool for this message */
   unsigned flags;
+  /* On the pool's free list, in the message that heads a run of messages
+   * freed together: their count and the last of them (pool.c). */
+  uint32_t run_n;
 
   struct tofu_message *next;                /* queue link (one queue at a time) */
   struct tofu_message *all_prev, *all_next; /* the pool's list of live messages */
+  struct tofu_message *run_end;
 
   /* Set by tofu_post / tofu_post_timer for the Reactor. */
   tofu_group *group;

@@ -5,6 +5,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "platform/cpu.h"
+
 #define MSG_BASE_COST sizeof(tofu_message)
 
 /* Messages moved from the free list to the Reactor's cache at once, and the
@@ -39,32 +41,34 @@ static size_t drop_buffers(tofu_message *m) {
 
 /* Release the buffers of free messages until `bytes` more fit. Called with mu
  * held. */
-static void trim_list(pool *p, tofu_message *m, size_t bytes) {
-  for (; m && p->used + bytes > p->limit; m = m->next) {
+static void trim_locked(pool *p, size_t bytes) {
+  for (tofu_message *m = p->free_list; m && p->used + bytes > p->limit; m = m->next) {
     size_t freed = drop_buffers(m);
     m->charged -= freed;
     p->used -= freed;
   }
 }
 
-static void trim_locked(pool *p, size_t bytes) {
-  trim_list(p, p->free_list, bytes);
-  trim_list(p, p->rfree, bytes);
+/* Put the run first..last of n messages (linked) at the head of the free
+ * list. Called with mu held. */
+static void push_run_locked(pool *p, tofu_message *first, tofu_message *last, size_t n) {
+  last->next = p->free_list;
+  first->run_end = last;
+  first->run_n = (uint32_t)n;
+  p->free_list = first;
+  p->nfree += n;
 }
 
-/* Take one free message (free_list first, then what the Reactor spilled);
- * NULL if none. Called with mu held. */
+/* Take the first free message; NULL if none. The rest of its run, if any,
+ * is headed by the next one. Called with mu held. */
 static tofu_message *take_free_locked(pool *p) {
   tofu_message *m = p->free_list;
-  if (m) {
-    p->free_list = m->next;
-  } else if ((m = p->rfree) != NULL) {
-    p->rfree = m->next;
-    if (!p->rfree)
-      p->rfree_tail = NULL;
-    p->nrfree--;
-  } else {
+  if (!m)
     return NULL;
+  p->free_list = m->next;
+  if (m->run_n > 1) {
+    m->next->run_end = m->run_end;
+    m->next->run_n = m->run_n - 1;
   }
   p->nfree--;
   return m;
@@ -206,9 +210,7 @@ int pool_init(pool *p, size_t initial, size_t limit) {
       return TOFU_ENOMEM;
     }
     m->flags |= MSG_IN_POOL;
-    m->next = p->free_list;
-    p->free_list = m;
-    p->nfree++;
+    push_run_locked(p, m, m, 1);
   }
   plat_mutex_unlock(&p->mu);
   return TOFU_OK;
@@ -227,8 +229,6 @@ void pool_fini(pool *p) {
   p->notice_free = NULL;
   p->rcache = p->rcache_tail = NULL;
   p->rcache_n = 0;
-  p->rfree = p->rfree_tail = NULL;
-  p->nrfree = 0;
   p->nfree = p->nlive = 0;
   p->used = 0;
   plat_mutex_fini(&p->mu);
@@ -265,9 +265,7 @@ static void push_free(pool *p, tofu_message *m) {
   }
   clear_message(m);
   m->flags |= MSG_IN_POOL;
-  m->next = p->free_list;
-  p->free_list = m;
-  p->nfree++;
+  push_run_locked(p, m, m, 1);
   plat_mutex_unlock(&p->mu);
 }
 
@@ -343,41 +341,37 @@ static void rcache_push(pool *p, tofu_message *m) {
   atomic_store_explicit(&p->ncached, p->rcache_n, memory_order_relaxed);
 }
 
-/* Fill the empty cache (one lock): with the last spill when it is still
- * there, taken whole (nothing walked), else with up to RCACHE_REFILL free
- * messages. They stay marked MSG_IN_POOL: they are free. */
+/* Fill the empty cache (one lock) with whole runs from the head of the
+ * free list, at least RCACHE_REFILL messages when there are, at most
+ * RCACHE_MAX unless the first run alone is longer: one step per run. They
+ * stay marked MSG_IN_POOL: they are free. */
 static void rcache_refill(pool *p) {
   plat_mutex_lock(&p->mu);
-  if (p->rfree) {
-    p->rcache = p->rfree;
-    p->rcache_tail = p->rfree_tail;
-    p->rcache_n = p->nrfree;
-    p->nfree -= p->nrfree;
-    p->rfree = p->rfree_tail = NULL;
-    p->nrfree = 0;
-    atomic_store_explicit(&p->ncached, p->rcache_n, memory_order_relaxed);
-  } else {
-    tofu_message *m;
-    for (int i = 0; i < RCACHE_REFILL && (m = take_free_locked(p)) != NULL; i++)
-      rcache_push(p, m);
+  tofu_message *first = p->free_list, *last = NULL, *r = first;
+  size_t n = 0;
+  while (r && n < RCACHE_REFILL && (n == 0 || n + r->run_n <= RCACHE_MAX)) {
+    last = r->run_end;
+    n += r->run_n;
+    r = last->next;
+  }
+  if (n) {
+    p->free_list = r;
+    last->next = NULL;
+    p->nfree -= n;
+    p->rcache = first;
+    p->rcache_tail = last;
+    p->rcache_n = n;
+    atomic_store_explicit(&p->ncached, n, memory_order_relaxed);
   }
   plat_mutex_unlock(&p->mu);
 }
 
-/* The cache becomes the last spill; a last spill not taken back since joins
- * the free list (both in one step: every list end is known). */
+/* The cache goes back as one run. */
 void pool_reactor_spill(pool *p) {
   if (!p->rcache)
     return;
   plat_mutex_lock(&p->mu);
-  if (p->rfree) {
-    p->rfree_tail->next = p->free_list;
-    p->free_list = p->rfree;
-  }
-  p->rfree = p->rcache;
-  p->rfree_tail = p->rcache_tail;
-  p->nrfree = p->rcache_n;
-  p->nfree += p->rcache_n;
+  push_run_locked(p, p->rcache, p->rcache_tail, p->rcache_n);
   p->rcache = p->rcache_tail = NULL;
   p->rcache_n = 0;
   atomic_store_explicit(&p->ncached, 0, memory_order_relaxed);
@@ -391,7 +385,9 @@ tofu_message *pool_reactor_get_sized(pool *p, size_t headers_len, size_t body_le
   if (!m) /* nothing free: a new message, if the limit allows */
     return pool_get_sized(p, headers_len, body_len);
   p->rcache = m->next;
-  if (!p->rcache)
+  if (p->rcache)
+    plat_prefetch(&p->rcache->next); /* the next frame's message, while this one is filled */
+  else
     p->rcache_tail = NULL;
   p->rcache_n--;
   atomic_store_explicit(&p->ncached, p->rcache_n, memory_order_relaxed);

@@ -14,8 +14,12 @@
 
 typedef struct pool {
   plat_mutex mu;
+  /* Runs of free messages: the message heading a run knows the run's
+   * length and last message (run_n, run_end), so the Reactor's cache is
+   * given back and taken again in one step per run, walking no messages. A
+   * message put alone is a run of one. */
   tofu_message *free_list;
-  size_t nfree; /* free_list and rfree together */
+  size_t nfree;
   size_t nlive;
   size_t used;               /* bytes charged */
   size_t limit;              /* hard limit */
@@ -31,13 +35,6 @@ typedef struct pool {
   tofu_message *rcache_tail; /* its last message, so that spilling walks nothing */
   size_t rcache_n;
   atomic_size_t ncached; /* rcache_n, readable by pool_counts */
-  /* The last spill, under mu: free like free_list (any thread takes from
-   * it once free_list is empty, trimming walks it too), kept apart so that
-   * the Reactor's next refill takes it back whole in one step instead of
-   * walking message by message through memory that has gone cold meanwhile.
-   * At most RCACHE_MAX messages; the next spill moves it to free_list. */
-  tofu_message *rfree, *rfree_tail;
-  size_t nrfree;
 
   /* Set by the Reactor when it waits for memory; the next put calls
    * on_release(arg) once. */
