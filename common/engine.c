@@ -301,14 +301,10 @@ static int post_prepare(tofu_group *g, tofu_message *m, tofu_header *out) {
       return TOFU_ELIMIT;
     m->hdr.channel = n;
   }
-  /* Only a HelloRequest or WelcomeRequest has addresses (naddrs is read for
-   * nothing else): the other posts leave that end of the message untouched. */
-  if (op == TOFU_OP_HELLO_REQUEST || op == TOFU_OP_WELCOME_REQUEST) {
-    m->naddrs = 0;
-    if (a.kind == ADDR_TCP) {
-      int n = net_resolve(a.host, a.port, op == TOFU_OP_WELCOME_REQUEST, m->addrs, NET_RESOLVE_MAX);
-      m->naddrs = n > 0 ? n : 0;
-    }
+  m->naddrs = 0;
+  if ((op == TOFU_OP_HELLO_REQUEST || op == TOFU_OP_WELCOME_REQUEST) && a.kind == ADDR_TCP) {
+    int n = net_resolve(a.host, a.port, op == TOFU_OP_WELCOME_REQUEST, m->addrs, NET_RESOLVE_MAX);
+    m->naddrs = n > 0 ? n : 0;
   }
   if (m->hdr.message_id == 0)
     m->hdr.message_id = atomic_fetch_add(&next_message_id, 1);
