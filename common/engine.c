@@ -110,10 +110,11 @@ int tofu_engine_create(const tofu_options *opts, tofu_engine **out) {
     return TOFU_ENOMEM;
   e->opts = o;
   e->ops = tofu_poller_backend();
+  msgq_init(&e->in_q);
   timers_init(&e->timers);
   atomic_init(&e->stop, 0);
   atomic_init(&e->released, 0);
-  atomic_init(&e->in_head, 0);
+  atomic_init(&e->in_pending, 0);
   atomic_init(&e->sleeping, 0);
   int rc = engine_locks_init(e);
   if (rc == TOFU_OK)

@@ -52,22 +52,22 @@ struct tofu_engine {
   int thread_started;
   atomic_int stop;
   /* A message came back while the Reactor waited for memory. Stored by the
-   * putting thread before it loads `sleeping`, as a post pushes in_head. */
+   * putting thread before it loads `sleeping`, like in_pending below. */
   atomic_int released;
 
-  /* The inbound queue: posts, timers, group destruction. A stack of
-   * messages linked through `next`, newest first, pushed by any thread with
-   * one compare-and-swap and taken whole by the Reactor with one exchange
-   * (then put back in posting order): a post takes no lock. Not empty (not
-   * 0) is what lets a post skip the poller's notify while the Reactor is
-   * awake and will see the queue anyway, with `sleeping` (the Reactor is in,
-   * or about to enter, a wait that may block). Both are sequentially
-   * consistent: the poster pushes (a put that frees memory: stores
-   * released) then loads sleeping, the Reactor stores sleeping then loads
-   * in_head and released, so at least one of them sees the other. */
-  atomic_uintptr_t in_head;
-  plat_mutex in_mu; /* with ctl_cv: group destruction */
+  /* The inbound queue: posts, timers, group destruction. */
+  plat_mutex in_mu;
   plat_cond ctl_cv; /* group destruction done */
+  msgq in_q;
+  /* in_q is not empty: set by a post after it queued, cleared by the Reactor
+   * when it takes the queue. With `sleeping` (the Reactor is in, or about to
+   * enter, a wait that may block) it lets a post skip the poller's notify
+   * while the Reactor is awake and will see the queue anyway. Both are
+   * sequentially consistent: the poster stores in_pending (a put that
+   * frees memory: released) then loads sleeping, the Reactor stores sleeping
+   * then loads in_pending and released, so at least one of them sees the
+   * other. */
+  atomic_int in_pending;
   atomic_int sleeping;
 
   chan_nums nums;

@@ -111,55 +111,42 @@ void reactor_remove_group(tofu_engine *e, tofu_group *g) {
 
 /* ---- The inbound queue ------------------------------------------------- */
 
-/* Push the chain first..last (linked newest first) on the inbound stack;
- * the push that finds the stack empty wakes the Reactor if it may sleep. */
-static void push_inbound(tofu_engine *e, tofu_message *first, tofu_message *last) {
-  uintptr_t old = atomic_load(&e->in_head);
-  do
-    last->next = (tofu_message *)old;
-  while (!atomic_compare_exchange_weak(&e->in_head, &old, (uintptr_t)first));
-  if (old)
+void reactor_submit(tofu_engine *e, tofu_message *m) {
+  plat_mutex_lock(&e->in_mu);
+  int was_empty = msgq_empty(&e->in_q);
+  msgq_push(&e->in_q, m);
+  plat_mutex_unlock(&e->in_mu);
+  if (!was_empty)
     return; /* the post that made the queue non-empty did what is needed */
+  atomic_store(&e->in_pending, 1);
   if (atomic_load(&e->sleeping))
     e->ops->notify(e->poller);
-}
-
-void reactor_submit(tofu_engine *e, tofu_message *m) {
-  push_inbound(e, m, m);
 }
 
 void reactor_submit_all(tofu_engine *e, msgq *q) {
   if (msgq_empty(q))
     return;
-  /* Link q newest first: the stack's order. */
-  tofu_message *oldest = q->head, *newest = NULL;
-  for (tofu_message *m = q->head, *next; m; m = next) {
-    next = m->next;
-    m->next = newest;
-    newest = m;
-  }
-  msgq_init(q);
-  push_inbound(e, newest, oldest);
-}
-
-static int inbound_waiting(tofu_engine *e) {
-  return atomic_load(&e->in_head) != 0;
+  plat_mutex_lock(&e->in_mu);
+  int was_empty = msgq_empty(&e->in_q);
+  msgq_take_all(&e->in_q, q);
+  plat_mutex_unlock(&e->in_mu);
+  if (!was_empty)
+    return;
+  atomic_store(&e->in_pending, 1);
+  if (atomic_load(&e->sleeping))
+    e->ops->notify(e->poller);
 }
 
 static void drain_inbound(tofu_engine *e) {
-  if (!inbound_waiting(e))
-    return; /* nothing posted since the last take: no exchange */
-  /* Take the stack and turn it into posting order. */
-  tofu_message *m = (tofu_message *)atomic_exchange(&e->in_head, 0), *batch = NULL;
-  while (m) {
-    tofu_message *next = m->next;
-    m->next = batch;
-    batch = m;
-    m = next;
-  }
-  while ((m = batch) != NULL) {
-    batch = m->next;
-    m->next = NULL;
+  msgq batch;
+  if (!atomic_exchange(&e->in_pending, 0))
+    return; /* nothing posted since the last take: no lock */
+  msgq_init(&batch);
+  plat_mutex_lock(&e->in_mu);
+  msgq_take_all(&batch, &e->in_q);
+  plat_mutex_unlock(&e->in_mu);
+  tofu_message *m;
+  while ((m = msgq_pop(&batch)) != NULL) {
     switch (m->cmd) {
     case MSG_CMD_TIMER:
       if (timers_add(&e->timers, m->due_ms, TIMER_APP, m, 0) != TOFU_OK)
@@ -275,7 +262,7 @@ static void on_release(void *arg) {
 /* 1 when a post (or a put that frees memory) came during the yields. */
 static int yield_before_park(tofu_engine *e) {
   for (int i = 0; i < TOFU_REACTOR_YIELDS; i++) {
-    if (inbound_waiting(e) || (e->paused && atomic_load(&e->released)))
+    if (atomic_load(&e->in_pending) || (e->paused && atomic_load(&e->released)))
       return 1;
     plat_thread_yield();
   }
@@ -301,7 +288,7 @@ static void reactor_main(void *arg) {
       /* From here a post (or a put that frees memory) must notify; one that
        * came before is seen now. */
       atomic_store(&e->sleeping, 1);
-      if (inbound_waiting(e) || (e->paused && atomic_load(&e->released)))
+      if (atomic_load(&e->in_pending) || (e->paused && atomic_load(&e->released)))
         timeout = 0;
     }
     int n = skip ? 0 : e->ops->wait(e->poller, ev, EVENTS_PER_WAIT, timeout);

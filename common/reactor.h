@@ -21,7 +21,7 @@ void reactor_teardown(tofu_engine *e);
  * it if it may be blocked. Any thread. */
 void reactor_submit(tofu_engine *e, tofu_message *m);
 
-/* The same for a whole queue, in its order, with one atomic push and at most one
+/* The same for a whole queue, in its order, with one lock and at most one
  * notify; q is left empty. Any thread. */
 void reactor_submit_all(tofu_engine *e, msgq *q);
 
