@@ -359,7 +359,7 @@ TOFU_API void tofu_group_destroy(tofu_group *g);
 TOFU_API int tofu_post(tofu_group *g, tofu_message **msg, tofu_header *out);
 
 /* Post msgs[0..n) from g in their order, as n calls of tofu_post would, but
- * with one push onto the engine's inbound queue and at most one wake-up of the
+ * with one lock of the engine's inbound queue and at most one wake-up of the
  * Reactor for the whole batch (e.g. an echo loop that answers everything one
  * tofu_wait_receive batch brought). Each message is checked as tofu_post
  * checks it, and the first one that tofu_post would refuse ends the batch:
