@@ -352,6 +352,37 @@ void case_pool_runs(void) {
     ck_assert_ptr_nonnull(pool_get(&p, 0));
   ck_assert_ptr_null(pool_get(&p, 0));
   pool_fini(&p);
+
+  /* Two spills of 20: a refill takes the newer run alone (16 or more), the
+   * older stays on the free list, and 40 gets give 40 messages, each once. */
+  ck_assert_int_eq(pool_init(&p, 0, 1u << 20), TOFU_OK);
+  tofu_message *got[40];
+  for (int i = 0; i < 40; i++)
+    ck_assert_ptr_nonnull(got[i] = pool_reactor_get_sized(&p, 0, 10));
+  for (int r = 0; r < 2; r++) {
+    for (int i = 0; i < 20; i++)
+      pool_reactor_put(&p, got[20 * r + i]);
+    pool_reactor_spill(&p);
+  }
+  for (int i = 0; i < 20; i++)
+    ck_assert_ptr_nonnull(got[i] = pool_reactor_get_sized(&p, 0, 10));
+  pool_counts(&p, &used, &lim, &live, &nfree);
+  ck_assert_uint_eq(live, 40);
+  ck_assert_uint_eq(nfree, 20);
+  for (int i = 20; i < 40; i++)
+    ck_assert_ptr_nonnull(got[i] = pool_reactor_get_sized(&p, 0, 10));
+  ck_assert_ptr_null(pool_get(&p, 0)); /* all 40 are out */
+  for (int i = 0; i < 40; i++)
+    for (int j = i + 1; j < 40; j++)
+      ck_assert_ptr_ne(got[i], got[j]);
+  pool_counts(&p, &used, &lim, &live, &nfree);
+  ck_assert_uint_eq(live, 40);
+  for (int i = 0; i < 40; i++)
+    pool_reactor_put(&p, got[i]);
+  pool_reactor_spill(&p);
+  pool_counts(&p, &used, &lim, &live, &nfree);
+  ck_assert_uint_eq(nfree, 40);
+  pool_fini(&p);
 }
 
 /* tofu_options_default fills every field, 0 means the default, a max_frame
