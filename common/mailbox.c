@@ -1,6 +1,7 @@
 #include "mailbox.h"
 
 #include "platform/clock.h"
+#include "platform/cpu.h"
 #include "tofu/error.h"
 
 int mailbox_init(mailbox *mb) {
@@ -100,8 +101,11 @@ tofu_message *mailbox_wait(mailbox *mb, int timeout_ms) {
     plat_mutex_unlock(&mb->mu);
     m = msgq_pop(&mb->taken);
   }
-  if (m)
+  if (m) {
+    if (mb->taken.head)
+      plat_prefetch(&mb->taken.head->next); /* the next receive's, while this one is used */
     after_take(mb);
+  }
   return m;
 }
 

@@ -30,6 +30,9 @@ struct tofu_message {
   struct pool *pool;
   size_t charged; /* bytes charged to the pool for this message */
   unsigned flags;
+  /* On the pool's free list, in the message that heads a run of messages
+   * freed together: their count (and run_end below, the last of them). */
+  uint32_t run_n;
 
   struct tofu_message *next;                /* queue link (one queue at a time) */
   struct tofu_message *all_prev, *all_next; /* the pool's list of live messages */
@@ -37,7 +40,12 @@ struct tofu_message {
   /* Set by tofu_post / tofu_post_timer for the Reactor. */
   tofu_group *group;
   int cmd;
-  int64_t due_ms;
+  union {
+    int64_t due_ms; /* a timer's, while it travels */
+    /* On the pool's free list, in the message heading a run: the run's
+     * last message (the two are never needed at once). */
+    struct tofu_message *run_end;
+  };
   /* A TCP HelloRequest's or WelcomeRequest's address, looked up by tofu_post
    * on the posting thread so that the Reactor never blocks on a name lookup:
    * naddrs addresses, tried in order; 0 when the name did not resolve (the

@@ -5,6 +5,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "platform/cpu.h"
+
 #define MSG_BASE_COST sizeof(tofu_message)
 
 /* Messages moved from the free list to the Reactor's cache at once, and the
@@ -45,6 +47,31 @@ static void trim_locked(pool *p, size_t bytes) {
     m->charged -= freed;
     p->used -= freed;
   }
+}
+
+/* Put the run first..last of n messages (linked) at the head of the free
+ * list. Called with mu held. */
+static void push_run_locked(pool *p, tofu_message *first, tofu_message *last, size_t n) {
+  last->next = p->free_list;
+  first->run_end = last;
+  first->run_n = (uint32_t)n;
+  p->free_list = first;
+  p->nfree += n;
+}
+
+/* Take the first free message; NULL if none. The rest of its run, if any,
+ * is headed by the next one. Called with mu held. */
+static tofu_message *take_free_locked(pool *p) {
+  tofu_message *m = p->free_list;
+  if (!m)
+    return NULL;
+  p->free_list = m->next;
+  if (m->run_n > 1) {
+    m->next->run_end = m->run_end;
+    m->next->run_n = m->run_n - 1;
+  }
+  p->nfree--;
+  return m;
 }
 
 static int charge_locked(pool *p, size_t bytes) {
@@ -183,9 +210,7 @@ int pool_init(pool *p, size_t initial, size_t limit) {
       return TOFU_ENOMEM;
     }
     m->flags |= MSG_IN_POOL;
-    m->next = p->free_list;
-    p->free_list = m;
-    p->nfree++;
+    push_run_locked(p, m, m, 1);
   }
   plat_mutex_unlock(&p->mu);
   return TOFU_OK;
@@ -202,7 +227,7 @@ void pool_fini(pool *p) {
   p->all = NULL;
   p->free_list = NULL;
   p->notice_free = NULL;
-  p->rcache = NULL;
+  p->rcache = p->rcache_tail = NULL;
   p->rcache_n = 0;
   p->nfree = p->nlive = 0;
   p->used = 0;
@@ -220,10 +245,8 @@ static void clear_message(tofu_message *m) {
 
 tofu_message *pool_get(pool *p, int always) {
   plat_mutex_lock(&p->mu);
-  tofu_message *m = p->free_list;
+  tofu_message *m = take_free_locked(p);
   if (m) {
-    p->free_list = m->next;
-    p->nfree--;
     m->flags &= ~MSG_IN_POOL;
   } else if (always) {
     m = new_locked(p);
@@ -242,9 +265,7 @@ static void push_free(pool *p, tofu_message *m) {
   }
   clear_message(m);
   m->flags |= MSG_IN_POOL;
-  m->next = p->free_list;
-  p->free_list = m;
-  p->nfree++;
+  push_run_locked(p, m, m, 1);
   plat_mutex_unlock(&p->mu);
 }
 
@@ -312,36 +333,46 @@ void pool_put(pool *p, tofu_message *m) {
 /* ---- The Reactor's cache ----------------------------------------------- */
 
 static void rcache_push(pool *p, tofu_message *m) {
+  if (!p->rcache)
+    p->rcache_tail = m;
   m->next = p->rcache;
   p->rcache = m;
   p->rcache_n++;
   atomic_store_explicit(&p->ncached, p->rcache_n, memory_order_relaxed);
 }
 
-/* Take up to RCACHE_REFILL free messages into the cache (one lock). They
+/* Fill the empty cache (one lock) with whole runs from the head of the
+ * free list, at least RCACHE_REFILL messages when there are, at most
+ * RCACHE_MAX unless the first run alone is longer: one step per run. They
  * stay marked MSG_IN_POOL: they are free. */
 static void rcache_refill(pool *p) {
   plat_mutex_lock(&p->mu);
-  for (int i = 0; i < RCACHE_REFILL && p->free_list; i++) {
-    tofu_message *m = p->free_list;
-    p->free_list = m->next;
-    p->nfree--;
-    rcache_push(p, m);
+  tofu_message *first = p->free_list, *last = NULL, *r = first;
+  size_t n = 0;
+  while (r && n < RCACHE_REFILL && (n == 0 || n + r->run_n <= RCACHE_MAX)) {
+    last = r->run_end;
+    n += r->run_n;
+    r = last->next;
+  }
+  if (n) {
+    p->free_list = r;
+    last->next = NULL;
+    p->nfree -= n;
+    p->rcache = first;
+    p->rcache_tail = last;
+    p->rcache_n = n;
+    atomic_store_explicit(&p->ncached, n, memory_order_relaxed);
   }
   plat_mutex_unlock(&p->mu);
 }
 
+/* The cache goes back as one run. */
 void pool_reactor_spill(pool *p) {
   if (!p->rcache)
     return;
-  tofu_message *last = p->rcache;
-  while (last->next)
-    last = last->next;
   plat_mutex_lock(&p->mu);
-  last->next = p->free_list;
-  p->free_list = p->rcache;
-  p->nfree += p->rcache_n;
-  p->rcache = NULL;
+  push_run_locked(p, p->rcache, p->rcache_tail, p->rcache_n);
+  p->rcache = p->rcache_tail = NULL;
   p->rcache_n = 0;
   atomic_store_explicit(&p->ncached, 0, memory_order_relaxed);
   plat_mutex_unlock(&p->mu);
@@ -354,6 +385,10 @@ tofu_message *pool_reactor_get_sized(pool *p, size_t headers_len, size_t body_le
   if (!m) /* nothing free: a new message, if the limit allows */
     return pool_get_sized(p, headers_len, body_len);
   p->rcache = m->next;
+  if (p->rcache)
+    plat_prefetch(&p->rcache->next); /* the next frame's message, while this one is filled */
+  else
+    p->rcache_tail = NULL;
   p->rcache_n--;
   atomic_store_explicit(&p->ncached, p->rcache_n, memory_order_relaxed);
   m->flags &= ~MSG_IN_POOL;

@@ -14,6 +14,10 @@
 
 typedef struct pool {
   plat_mutex mu;
+  /* Runs of free messages: the message heading a run knows the run's
+   * length and last message (run_n, run_end), so the Reactor's cache is
+   * given back and taken again in one step per run, walking no messages. A
+   * message put alone is a run of one. */
   tofu_message *free_list;
   size_t nfree;
   size_t nlive;
@@ -28,6 +32,7 @@ typedef struct pool {
    * the end of every Reactor pass, so that between passes every free message
    * is on free_list, trimmable, and the limit is as exact as without it. */
   tofu_message *rcache;
+  tofu_message *rcache_tail; /* its last message, so that spilling walks nothing */
   size_t rcache_n;
   atomic_size_t ncached; /* rcache_n, readable by pool_counts */
 

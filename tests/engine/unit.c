@@ -295,6 +295,96 @@ void case_pool_frame_all_or_nothing(void) {
   pool_fini(&p);
 }
 
+/* The Reactor's cache goes back to the pool as one run of messages and is
+ * taken again run by run: the message put last comes first, a thread that
+ * takes the head of a run leaves the rest a run, trimming reaches inside a
+ * run, and nothing is lost or counted twice. */
+void case_pool_runs(void) {
+  pool p;
+  /* Room for three 16 KiB bodies (16000 rounds to 16384) and eight structs. */
+  size_t limit = 8 * sizeof(tofu_message) + 3 * 16384;
+  ck_assert_int_eq(pool_init(&p, 0, limit), TOFU_OK);
+  size_t used, lim, live, nfree;
+  tofu_message *m[3];
+  for (int i = 0; i < 3; i++)
+    ck_assert_ptr_nonnull(m[i] = pool_reactor_get_sized(&p, 0, 16000));
+  /* The limit: a fourth struct is made but gets no body, and stays free. */
+  ck_assert_ptr_null(pool_reactor_get_sized(&p, 0, 16000));
+  for (int i = 0; i < 3; i++)
+    pool_reactor_put(&p, m[i]);
+  pool_reactor_spill(&p);
+  pool_counts(&p, &used, &lim, &live, &nfree);
+  ck_assert_uint_eq(live, 4);
+  ck_assert_uint_eq(nfree, 4);
+  /* The refill takes the spill back, the message put last first. */
+  tofu_message *a = pool_reactor_get_sized(&p, 0, 16000);
+  ck_assert_ptr_eq(a, m[2]);
+  pool_counts(&p, &used, &lim, &live, &nfree);
+  ck_assert_uint_eq(nfree, 3); /* the ones left in the cache count as free */
+  pool_reactor_put(&p, a);
+  pool_reactor_spill(&p);
+  /* Another thread takes the head of the run, then the next one. */
+  tofu_message *b1 = pool_get(&p, 0), *b2 = pool_get(&p, 0);
+  ck_assert_ptr_eq(b1, m[2]);
+  ck_assert_ptr_eq(b2, m[1]);
+  /* 32 KiB for b1 fit only once m[0], inside the rest of the run, gives up
+   * its buffer. */
+  static uint8_t big[30000];
+  ck_assert_int_eq(tofu_msg_set_body(b1, big, sizeof big), TOFU_OK);
+  ck_assert_uint_eq(m[0]->body_cap, 0);
+  pool_counts(&p, &used, &lim, &live, &nfree);
+  ck_assert_uint_le(used, lim);
+  ck_assert_uint_eq(nfree, 2);
+  /* The rest of the run is still a run: the Reactor takes it whole. */
+  tofu_message *c = pool_reactor_get_sized(&p, 0, 100);
+  ck_assert_ptr_eq(c, m[0]);
+  pool_counts(&p, &used, &lim, &live, &nfree);
+  ck_assert_uint_eq(nfree, 1); /* the struct without a body, in the cache */
+  pool_put(&p, b1);
+  pool_put(&p, b2);
+  pool_reactor_put(&p, c);
+  pool_reactor_spill(&p);
+  pool_counts(&p, &used, &lim, &live, &nfree);
+  ck_assert_uint_eq(live, 4);
+  ck_assert_uint_eq(nfree, 4);
+  ck_assert_uint_le(used, lim);
+  for (int i = 0; i < 4; i++)
+    ck_assert_ptr_nonnull(pool_get(&p, 0));
+  ck_assert_ptr_null(pool_get(&p, 0));
+  pool_fini(&p);
+
+  /* Two spills of 20: a refill takes the newer run alone (16 or more), the
+   * older stays on the free list, and 40 gets give 40 messages, each once. */
+  ck_assert_int_eq(pool_init(&p, 0, 1u << 20), TOFU_OK);
+  tofu_message *got[40];
+  for (int i = 0; i < 40; i++)
+    ck_assert_ptr_nonnull(got[i] = pool_reactor_get_sized(&p, 0, 10));
+  for (int r = 0; r < 2; r++) {
+    for (int i = 0; i < 20; i++)
+      pool_reactor_put(&p, got[20 * r + i]);
+    pool_reactor_spill(&p);
+  }
+  for (int i = 0; i < 20; i++)
+    ck_assert_ptr_nonnull(got[i] = pool_reactor_get_sized(&p, 0, 10));
+  pool_counts(&p, &used, &lim, &live, &nfree);
+  ck_assert_uint_eq(live, 40);
+  ck_assert_uint_eq(nfree, 20);
+  for (int i = 20; i < 40; i++)
+    ck_assert_ptr_nonnull(got[i] = pool_reactor_get_sized(&p, 0, 10));
+  ck_assert_ptr_null(pool_get(&p, 0)); /* all 40 are out */
+  for (int i = 0; i < 40; i++)
+    for (int j = i + 1; j < 40; j++)
+      ck_assert_ptr_ne(got[i], got[j]);
+  pool_counts(&p, &used, &lim, &live, &nfree);
+  ck_assert_uint_eq(live, 40);
+  for (int i = 0; i < 40; i++)
+    pool_reactor_put(&p, got[i]);
+  pool_reactor_spill(&p);
+  pool_counts(&p, &used, &lim, &live, &nfree);
+  ck_assert_uint_eq(nfree, 40);
+  pool_fini(&p);
+}
+
 /* tofu_options_default fills every field, 0 means the default, a max_frame
  * no frame fits is refused, and a program built before the frame deadline
  * and the limits existed (a shorter size) gets their defaults, whatever its

@@ -1,0 +1,14 @@
+/* platform/cpu — hints to the processor, no effect on what the code does.
+ * A compiler without the builtin gets a no-op. */
+#ifndef TOFU_PLATFORM_CPU_H
+#define TOFU_PLATFORM_CPU_H
+
+/* Start loading the cache line at address a, for reading: for a message the
+ * caller will touch soon, while it works on another one. */
+#if defined(__GNUC__) || defined(__clang__)
+#define plat_prefetch(a) __builtin_prefetch(a)
+#else
+#define plat_prefetch(a) ((void)(a))
+#endif
+
+#endif /* TOFU_PLATFORM_CPU_H */
