@@ -28,6 +28,7 @@
 #include <unistd.h>
 
 #include "bench.h"
+#include "bench_sock.h"
 
 #define IOV_MAX_BATCH 64
 
@@ -70,43 +71,6 @@ static int buf_flush(buf *b, int fd) {
 static size_t in_cap_for(size_t size) {
   size_t need = 2 * (BENCH_HDR + size);
   return need < 65536 ? 65536 : need;
-}
-
-static void set_nonblock_nodelay(int fd, int tcp) {
-  fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK);
-  if (tcp) {
-    int one = 1;
-    setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
-  }
-}
-
-/* ---- Sockets ------------------------------------------------------------- */
-
-static int listen_on(const bench_case *c, struct sockaddr_storage *ss, socklen_t *sl) {
-  int tcp = c->transport == BENCH_TCP;
-  int fd = socket(tcp ? AF_INET : AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  if (fd < 0)
-    return -1;
-  memset(ss, 0, sizeof *ss);
-  if (tcp) {
-    struct sockaddr_in *in = (struct sockaddr_in *)ss;
-    in->sin_family = AF_INET;
-    in->sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    *sl = sizeof *in;
-  } else {
-    struct sockaddr_un *un = (struct sockaddr_un *)ss;
-    un->sun_family = AF_UNIX;
-    snprintf(un->sun_path, sizeof un->sun_path, "%s", c->uds_path);
-    unlink(c->uds_path);
-    *sl = sizeof *un;
-  }
-  if (bind(fd, (struct sockaddr *)ss, *sl) != 0 || listen(fd, 4096) != 0 ||
-      getsockname(fd, (struct sockaddr *)ss, sl) != 0) {
-    close(fd);
-    return -1;
-  }
-  set_nonblock_nodelay(fd, 0);
-  return fd;
 }
 
 /* ---- The echo thread ----------------------------------------------------- */
@@ -192,7 +156,7 @@ static void *echo_main(void *arg) {
           pf = npf;
           ec = nec;
         }
-        set_nonblock_nodelay(fd, s->tcp);
+        bench_sock_setup(fd, s->tcp);
         n++;
         memset(&ec[n], 0, sizeof ec[n]);
         ec[n].fd = fd;
@@ -335,18 +299,6 @@ static int load_read(load_conn *lc, const bench_case *c, size_t in_cap, int phas
   return back;
 }
 
-static int connect_to(const struct sockaddr_storage *ss, socklen_t sl, int tcp) {
-  int fd = socket(tcp ? AF_INET : AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  if (fd < 0)
-    return -1;
-  if (connect(fd, (const struct sockaddr *)ss, sl) != 0) {
-    close(fd);
-    return -1;
-  }
-  set_nonblock_nodelay(fd, tcp);
-  return fd;
-}
-
 static int load_run(const bench_case *c, const struct sockaddr_storage *ss, socklen_t sl,
                     bench_result *r) {
   int tcp = c->transport == BENCH_TCP;
@@ -358,7 +310,7 @@ static int load_run(const bench_case *c, const struct sockaddr_storage *ss, sock
   int opened = 0;
   for (; rc == 0 && opened < c->conns; opened++) {
     load_conn *l = &lc[opened];
-    l->fd = connect_to(ss, sl, tcp);
+    l->fd = bench_sock_connect(ss, sl, tcp);
     l->in.p = malloc(in_cap);
     l->slots = malloc((size_t)(IOV_MAX_BATCH / 2) * sizeof *l->slots);
     if (l->fd < 0 || !l->in.p || !l->slots) {
@@ -428,7 +380,7 @@ static int run_case(const bench_case *c, bench_result *r) {
   memset(&es, 0, sizeof es);
   es.tcp = c->transport == BENCH_TCP;
   es.in_cap = in_cap_for(c->size);
-  es.lfd = listen_on(c, &ss, &sl);
+  es.lfd = bench_sock_listen(c, &ss, &sl);
   if (es.lfd < 0)
     return -1;
   atomic_init(&es.stop, 0);

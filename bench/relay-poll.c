@@ -35,6 +35,7 @@
 #include <unistd.h>
 
 #include "bench.h"
+#include "bench_sock.h"
 
 /* ---- Batches: one read's complete frames, or frames to write ------------- */
 
@@ -177,14 +178,6 @@ static void side_fini(side *s) {
   pthread_mutex_destroy(&s->in_mu);
   pthread_cond_destroy(&s->in_cv);
   pthread_mutex_destroy(&s->out_mu);
-}
-
-static void set_nonblock_nodelay(int fd, int tcp) {
-  fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK);
-  if (tcp) {
-    int one = 1;
-    setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
-  }
 }
 
 static int side_add_conn(side *s, int fd) {
@@ -401,7 +394,7 @@ static void *io_main(void *arg) {
     if (s->lfd >= 0 && (pf[1].revents & POLLIN)) {
       int fd;
       while ((fd = accept4(s->lfd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC)) >= 0) {
-        set_nonblock_nodelay(fd, s->tcp);
+        bench_sock_setup(fd, s->tcp);
         if (side_add_conn(s, fd) != 0) {
           close(fd);
           break;
@@ -561,33 +554,6 @@ static int load_app(const bench_case *c, side *s, bench_result *r) {
 
 /* ---- One case -------------------------------------------------------------- */
 
-static int listen_on(const bench_case *c, struct sockaddr_storage *ss, socklen_t *sl) {
-  int tcp = c->transport == BENCH_TCP;
-  int fd = socket(tcp ? AF_INET : AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  if (fd < 0)
-    return -1;
-  memset(ss, 0, sizeof *ss);
-  if (tcp) {
-    struct sockaddr_in *in = (struct sockaddr_in *)ss;
-    in->sin_family = AF_INET;
-    in->sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    *sl = sizeof *in;
-  } else {
-    struct sockaddr_un *un = (struct sockaddr_un *)ss;
-    un->sun_family = AF_UNIX;
-    snprintf(un->sun_path, sizeof un->sun_path, "%s", c->uds_path);
-    unlink(c->uds_path);
-    *sl = sizeof *un;
-  }
-  if (bind(fd, (struct sockaddr *)ss, *sl) != 0 || listen(fd, 4096) != 0 ||
-      getsockname(fd, (struct sockaddr *)ss, sl) != 0) {
-    close(fd);
-    return -1;
-  }
-  set_nonblock_nodelay(fd, 0);
-  return fd;
-}
-
 static int run_case(const bench_case *c, bench_result *r) {
   const char *y = getenv("RELAY_YIELDS"), *ay = getenv("RELAY_APP_YIELDS");
   io_yields = y ? atoi(y) : c->scenario == BENCH_STREAM ? 16 : 0;
@@ -597,7 +563,7 @@ static int run_case(const bench_case *c, bench_result *r) {
   size_t in_cap = need < 65536 ? 65536 : need;
   struct sockaddr_storage ss;
   socklen_t sl = sizeof ss;
-  int lfd = listen_on(c, &ss, &sl);
+  int lfd = bench_sock_listen(c, &ss, &sl);
   if (lfd < 0)
     return -1;
   side echo, load;
@@ -607,14 +573,11 @@ static int run_case(const bench_case *c, bench_result *r) {
   }
   int rc = 0;
   for (int i = 0; rc == 0 && i < c->conns; i++) {
-    int fd = socket(tcp ? AF_INET : AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    if (fd < 0 || connect(fd, (struct sockaddr *)&ss, sl) != 0) {
-      if (fd >= 0)
-        close(fd);
+    int fd = bench_sock_connect(&ss, sl, tcp);
+    if (fd < 0) {
       rc = -1;
       break;
     }
-    set_nonblock_nodelay(fd, tcp);
     if (side_add_conn(&load, fd) != 0) {
       close(fd);
       rc = -1;
