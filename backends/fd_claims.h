@@ -1,5 +1,6 @@
-/* fd_claims — the descriptors that some poller of this process holds, shared
- * by the POSIX backends (poll, epoll).
+/* fd_claims — the descriptors that some poller of this process holds, and
+ * each poller's table of its own handles by descriptor, shared by the POSIX
+ * backends (poll, epoll).
  *
  * The contract (docs/backend-contract.md, "Ownership") has every backend
  * refuse a socket that another poller holds, with TOFU_EUNSERVABLE. iocp_afd
@@ -7,9 +8,11 @@
  * nothing in the kernel knows which poller a descriptor belongs to, so the
  * backends keep one process-wide set, claimed by register_socket and released
  * by deregister and close. A poller's own second registration of a socket is
- * TOFU_EEXIST, found by the backend before it asks here. */
+ * TOFU_EEXIST, found in its fd_table before the claim is asked for. */
 #ifndef TOFU_FD_CLAIMS_H
 #define TOFU_FD_CLAIMS_H
+
+#include <stddef.h>
 
 /* Claim fd for the calling poller: TOFU_OK, TOFU_EUNSERVABLE when a poller
  * holds it already, TOFU_ENOMEM. fd >= 0. Any thread. */
@@ -17,5 +20,31 @@ int fd_claim(int fd);
 
 /* Give fd back (a no-op if it is not claimed). Any thread. */
 void fd_release(int fd);
+
+/* The handles one poller holds, by descriptor: how a POSIX backend finds its
+ * own second registration of a socket (TOFU_EEXIST) and tells a handle of
+ * its own from any other pointer. A handle is the backend's own struct,
+ * allocated here zeroed; the table owns it and the claim of its descriptor.
+ * Used by the poller's owning thread only. */
+typedef struct fd_table {
+  void **slot; /* slot[fd]: the handle registered for fd, or NULL */
+  int cap;
+} fd_table;
+
+/* A new zeroed handle of `size` bytes for fd, stored in t, with fd claimed:
+ * TOFU_OK, TOFU_EINVAL (fd < 0), TOFU_EEXIST (t holds fd already),
+ * TOFU_EUNSERVABLE (another poller holds it), TOFU_ENOMEM. */
+int fd_table_add(fd_table *t, int fd, size_t size, void **handle);
+
+/* Whether handle is the one t holds for fd (inline: every arm asks). */
+static inline int fd_table_holds(const fd_table *t, int fd, const void *handle) {
+  return handle != NULL && fd >= 0 && fd < t->cap && t->slot[fd] == handle;
+}
+
+/* Take fd's handle out of t: the claim released, the handle freed. */
+void fd_table_remove(fd_table *t, int fd);
+
+/* Remove every handle, then free the table itself. */
+void fd_table_fini(fd_table *t);
 
 #endif /* TOFU_FD_CLAIMS_H */

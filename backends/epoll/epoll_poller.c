@@ -78,8 +78,7 @@ struct tofu_poller {
   int ep;
   int wake_fd;
   atomic_int wake_pending;  /* 1 from the first notify until wait returns the wakeup */
-  tofu_poll_handle **by_fd; /* registered handles by descriptor */
-  int by_fd_cap;
+  fd_table handles;         /* registered handles by descriptor (fd_claims.h) */
   tofu_poll_handle **check; /* armed handles whose level the next wait checks */
   int ncheck, check_cap;
   struct pollfd *pfds; /* the check's poll() array: [0] the wakeup, then check[] */
@@ -202,12 +201,7 @@ static void ep_close(tofu_poller *p) {
   if (p == NULL)
     return;
   /* Closing the epoll descriptor drops every registration with it. */
-  for (int fd = 0; fd < p->by_fd_cap; fd++) {
-    if (p->by_fd[fd] != NULL)
-      fd_release(fd);
-    free(p->by_fd[fd]);
-  }
-  free(p->by_fd);
+  fd_table_fini(&p->handles);
   free(p->check);
   free(p->pfds);
   close(p->ep);
@@ -217,37 +211,14 @@ static void ep_close(tofu_poller *p) {
 
 /* --- registration ---------------------------------------------------------- */
 
-static int grow_by_fd(tofu_poller *p, int fd) {
-  if (fd < p->by_fd_cap)
-    return TOFU_OK;
-  int cap = p->by_fd_cap ? p->by_fd_cap : 64;
-  while (cap <= fd)
-    cap = cap > INT32_MAX / 2 ? fd + 1 : cap * 2;
-  tofu_poll_handle **by_fd = realloc(p->by_fd, (size_t)cap * sizeof *by_fd);
-  if (by_fd == NULL)
-    return TOFU_ENOMEM;
-  memset(by_fd + p->by_fd_cap, 0, (size_t)(cap - p->by_fd_cap) * sizeof *by_fd);
-  p->by_fd = by_fd;
-  p->by_fd_cap = cap;
-  return TOFU_OK;
-}
-
 static int ep_register(tofu_poller *p, tofu_socket sock, void *token, tofu_poll_handle **out) {
-  if (p == NULL || out == NULL || sock < 0)
+  if (p == NULL || out == NULL)
     return TOFU_EINVAL;
-  if (sock < p->by_fd_cap && p->by_fd[sock] != NULL)
-    return TOFU_EEXIST;
-  int rc = grow_by_fd(p, sock);
+  void *mem;
+  int rc = fd_table_add(&p->handles, sock, sizeof(tofu_poll_handle), &mem);
   if (rc != TOFU_OK)
     return rc;
-  tofu_poll_handle *h = calloc(1, sizeof *h);
-  if (h == NULL)
-    return TOFU_ENOMEM;
-  rc = fd_claim(sock);
-  if (rc != TOFU_OK) {
-    free(h);
-    return rc;
-  }
+  tofu_poll_handle *h = mem;
   h->fd = sock;
   h->token = token;
   /* No direction yet: only a hang-up or an error would wake the wait, and
@@ -258,20 +229,18 @@ static int ep_register(tofu_poller *p, tofu_socket sock, void *token, tofu_poll_
   ev.data.ptr = h;
   if (epoll_ctl(p->ep, EPOLL_CTL_ADD, sock, &ev) < 0) {
     int err = errno;
-    fd_release(sock);
-    free(h);
+    fd_table_remove(&p->handles, sock);
     if (err == EBADF || err == EPERM)
       return TOFU_EINVAL; /* not an open descriptor, or one epoll cannot watch */
     errno = err;
     return err == ENOMEM ? TOFU_ENOMEM : TOFU_ESYSTEM;
   }
-  p->by_fd[sock] = h;
   *out = h;
   return TOFU_OK;
 }
 
 static int is_registered(const tofu_poller *p, const tofu_poll_handle *h) {
-  return h != NULL && h->fd >= 0 && h->fd < p->by_fd_cap && p->by_fd[h->fd] == h;
+  return h != NULL && fd_table_holds(&p->handles, h->fd, h);
 }
 
 static int ep_deregister(tofu_poller *p, tofu_poll_handle *h) {
@@ -281,9 +250,7 @@ static int ep_deregister(tofu_poller *p, tofu_poll_handle *h) {
   /* Also takes the socket off the kernel's ready list: no later wait can
    * see it. */
   epoll_ctl(p->ep, EPOLL_CTL_DEL, h->fd, NULL);
-  p->by_fd[h->fd] = NULL;
-  fd_release(h->fd);
-  free(h);
+  fd_table_remove(&p->handles, h->fd);
   return TOFU_OK;
 }
 

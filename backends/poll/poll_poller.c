@@ -8,7 +8,8 @@
  * exactly the contract's one-shot rule, and re-arming appends it at the end, so
  * a busy socket cannot starve the ones behind it when max is small.
  *
- * by_fd maps a descriptor to its handle to refuse a second registration.
+ * The fd_table (../fd_claims.h) maps a descriptor to its handle to refuse a
+ * second registration.
  * The process-wide set of claimed descriptors (../fd_claims.h, shared with
  * the epoll backend) refuses a socket that another poller holds
  * (TOFU_EUNSERVABLE), as iocp_afd must: the contract says one thing for all.
@@ -45,9 +46,8 @@ struct tofu_poller {
   struct pollfd *pfds;      /* [0] wakeup, [1..narmed] armed sockets */
   tofu_poll_handle **armed; /* armed[i] owns pfds[i]; armed[0] unused */
   int narmed;
-  int cap;                  /* capacity of pfds and armed, slot 0 included */
-  tofu_poll_handle **by_fd; /* registered handles by descriptor */
-  int by_fd_cap;
+  int cap;          /* capacity of pfds and armed, slot 0 included */
+  fd_table handles; /* registered handles by descriptor (fd_claims.h) */
   poll_wakeup wakeup;
   atomic_int wake_pending; /* 1 from the first notify until wait returns the wakeup */
 };
@@ -85,12 +85,7 @@ static int pp_open(tofu_poller **out) {
 static void pp_close(tofu_poller *p) {
   if (p == NULL)
     return;
-  for (int fd = 0; fd < p->by_fd_cap; fd++) {
-    if (p->by_fd[fd] != NULL)
-      fd_release(fd);
-    free(p->by_fd[fd]);
-  }
-  free(p->by_fd);
+  fd_table_fini(&p->handles);
   free(p->pfds);
   free(p->armed);
   wakeup_close(&p->wakeup);
@@ -99,40 +94,16 @@ static void pp_close(tofu_poller *p) {
 
 /* --- registration -------------------------------------------------------- */
 
-static int grow_by_fd(tofu_poller *p, int fd) {
-  if (fd < p->by_fd_cap)
-    return TOFU_OK;
-  int cap = p->by_fd_cap ? p->by_fd_cap : 64;
-  while (cap <= fd)
-    cap = cap > INT32_MAX / 2 ? fd + 1 : cap * 2;
-  tofu_poll_handle **by_fd = realloc(p->by_fd, (size_t)cap * sizeof *by_fd);
-  if (by_fd == NULL)
-    return TOFU_ENOMEM;
-  memset(by_fd + p->by_fd_cap, 0, (size_t)(cap - p->by_fd_cap) * sizeof *by_fd);
-  p->by_fd = by_fd;
-  p->by_fd_cap = cap;
-  return TOFU_OK;
-}
-
 static int pp_register(tofu_poller *p, tofu_socket sock, void *token, tofu_poll_handle **out) {
-  if (p == NULL || out == NULL || sock < 0)
+  if (p == NULL || out == NULL)
     return TOFU_EINVAL;
-  if (sock < p->by_fd_cap && p->by_fd[sock] != NULL)
-    return TOFU_EEXIST;
-  int rc = grow_by_fd(p, sock);
+  void *mem;
+  int rc = fd_table_add(&p->handles, sock, sizeof(tofu_poll_handle), &mem);
   if (rc != TOFU_OK)
     return rc;
-  tofu_poll_handle *h = calloc(1, sizeof *h);
-  if (h == NULL)
-    return TOFU_ENOMEM;
-  rc = fd_claim(sock);
-  if (rc != TOFU_OK) {
-    free(h);
-    return rc;
-  }
+  tofu_poll_handle *h = mem;
   h->fd = sock;
   h->token = token;
-  p->by_fd[sock] = h;
   *out = h;
   return TOFU_OK;
 }
@@ -153,16 +124,14 @@ static void unarm(tofu_poller *p, tofu_poll_handle *h) {
 }
 
 static int is_registered(const tofu_poller *p, const tofu_poll_handle *h) {
-  return h != NULL && h->fd >= 0 && h->fd < p->by_fd_cap && p->by_fd[h->fd] == h;
+  return h != NULL && fd_table_holds(&p->handles, h->fd, h);
 }
 
 static int pp_deregister(tofu_poller *p, tofu_poll_handle *h) {
   if (p == NULL || !is_registered(p, h))
     return TOFU_EINVAL;
   unarm(p, h);
-  p->by_fd[h->fd] = NULL;
-  fd_release(h->fd);
-  free(h);
+  fd_table_remove(&p->handles, h->fd);
   return TOFU_OK;
 }
 
