@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Validate the GitHub Actions workflow, which cannot run on this machine:
-# YAML style (yamllint), the workflow schema (action-validator), that it runs
+# YAML style (yamllint); actionlint, which checks the schema, expressions,
+# `needs`, runner labels, action versions, and the shell of every `run:` step
+# through shellcheck (installed here so that it always does); that it runs
 # every leg that ci/test.sh runs here, and that it runs each leg only GitHub's
 # runners can run (listed below, in github_only).
 set -euo pipefail
@@ -10,20 +12,14 @@ workflow=.github/workflows/ci.yml
 # The legs that need a machine this one is not (real Windows, macOS): only the
 # workflow runs them, so it must run every one.
 github_only=(ci/test-windows-native.sh ci/test-windows-msvc.sh ci/test-macos.sh)
-tools=build/lint-tools
-validator_version=0.6.0
-
-need=(yamllint)
-command -v npm >/dev/null 2>&1 || need+=(npm)
-bash ci/setup-debian.sh "${need[@]}"
+bash ci/setup-debian.sh yamllint shellcheck
+tools=$(bash ci/setup-pytools.sh actionlint)
 
 yamllint -s "$workflow"
 
-if [ ! -x "$tools/node_modules/.bin/action-validator" ]; then
-  mkdir -p "$tools"
-  npm install --loglevel=error --no-audit --no-fund --prefix "$tools" "@action-validator/cli@$validator_version"
-fi
-"$tools/node_modules/.bin/action-validator" "$workflow"
+# -shellcheck names the binary explicitly: actionlint would silently skip the
+# shell checks if it found none on PATH.
+"$tools/actionlint" -shellcheck "$(command -v shellcheck)" "$workflow"
 
 # The legs a file runs: every ci/<name>.sh it names, except the helpers the
 # legs call themselves and ci/test.sh itself.
