@@ -33,7 +33,7 @@ static void on_connected(channel *ch) {
 static void retry_later(channel *ch) {
   if (ch->state != CH_BACKLOG)
     channel_set_state(ch, CH_BACKLOG);
-  if (timers_add(&ch->engine->timers, clock_now_ms() + ch->retry_ms, TIMER_RETRY,
+  if (timers_add(&ch->engine->reactor.timers, clock_now_ms() + ch->retry_ms, TIMER_RETRY,
                  (void *)(uintptr_t)ch->number, ch->serial) != TOFU_OK) {
     channel_close(ch, TOFU_STATUS_ALLOCATION_FAILED, NULL);
     return;
@@ -165,7 +165,7 @@ void chan_io_connect(tofu_engine *e, tofu_message *hello) {
   }
   if (rc != NET_OK && e->opts.connect_timeout_ms >= 0) {
     int64_t due = clock_now_ms() + e->opts.connect_timeout_ms;
-    if (timers_add(&e->timers, due, TIMER_CONNECT, (void *)(uintptr_t)ch->number, ch->serial) !=
+    if (timers_add(&e->reactor.timers, due, TIMER_CONNECT, (void *)(uintptr_t)ch->number, ch->serial) !=
         TOFU_OK) {
       channel_close(ch, TOFU_STATUS_ALLOCATION_FAILED, NULL);
       return;
@@ -227,7 +227,7 @@ static int advance(channel *ch, size_t n) {
     if (m->hdr.opcode == TOFU_OP_BYE_RESPONSE)
       bye_done = 1;
     pool_reactor_put(&e->pool, m);
-    if (e->paused)
+    if (e->reactor.paused)
       atomic_store(&e->released, 1); /* retry the paused channels this pass */
     if (bye_done)
       break;
@@ -238,7 +238,7 @@ static int advance(channel *ch, size_t n) {
 /* After our ByeResponse: read what the peer still sent (so that closing does
  * not reset the connection under it), then close. */
 static void close_after_bye(channel *ch) {
-  uint8_t *buf = ch->engine->rbuf;
+  uint8_t *buf = ch->engine->reactor.rbuf;
   for (int i = 0; i < READS_PER_EVENT; i++)
     if (net_recv(ch->sock, buf, ENGINE_READ_BUF) <= 0)
       break;
@@ -309,14 +309,14 @@ static int frame_allowed(const channel *ch, unsigned op) {
 static void pause_reading(channel *ch, const uint8_t *rest, size_t n) {
   tofu_engine *e = ch->engine;
   if (n) {
-    TOFU_ASSERT(e->stash_owner == NULL);
-    if (e->stash_owner) {
+    TOFU_ASSERT(e->reactor.stash_owner == NULL);
+    if (e->reactor.stash_owner) {
       channel_close(ch, TOFU_STATUS_ALLOCATION_FAILED, NULL);
       return;
     }
-    memmove(e->stash, rest, n); /* rest may point into the stash itself */
-    e->stash_len = n;
-    e->stash_owner = ch;
+    memmove(e->reactor.stash, rest, n); /* rest may point into the stash itself */
+    e->reactor.stash_len = n;
+    e->reactor.stash_owner = ch;
   }
   ch->frame_due = 0; /* waiting for memory is not the peer's time */
   channel_pause(ch);
@@ -325,11 +325,11 @@ static void pause_reading(channel *ch, const uint8_t *rest, size_t n) {
    * the attempt); after that only a put wakes the retry. */
   atomic_store(&e->released, 1);
   tofu_group *g = ch->group;
-  if (!g->pool_notice_out && ch->state != CH_ACCEPTED) {
+  if (!g->reactor.pool_notice_out && ch->state != CH_ACCEPTED) {
     tofu_message *note = msg_signal_notice(&e->pool, ch->number, TOFU_STATUS_POOL_EMPTY);
     if (note) {
       outbox_deliver(e, g, note);
-      g->pool_notice_out = 1;
+      g->reactor.pool_notice_out = 1;
     }
   }
 }
@@ -443,14 +443,14 @@ static int recv_result(channel *ch, ptrdiff_t r) {
  * part: a channel that then finds no memory for its next frame pauses with
  * nothing read ahead, so read-ahead never takes more than the one stash. */
 static size_t read_cap(const channel *ch) {
-  return ch->engine->stash_owner ? wire_decoder_part_rest(&ch->dec) : ENGINE_READ_BUF;
+  return ch->engine->reactor.stash_owner ? wire_decoder_part_rest(&ch->dec) : ENGINE_READ_BUF;
 }
 
 /* Read until the socket has no more (a read shorter than asked means the
  * socket's buffer is drained: no further recv only to learn EAGAIN), at most
  * READS_PER_EVENT times so that other channels get their turn. */
 static void read_some(channel *ch) {
-  uint8_t *buf = ch->engine->rbuf;
+  uint8_t *buf = ch->engine->reactor.rbuf;
   for (int i = 0; i < READS_PER_EVENT && !ch->closed && !ch->paused; i++) {
     uint8_t *dst;
     size_t want = wire_decoder_body_span(&ch->dec, &dst);
@@ -487,10 +487,10 @@ static void watch_frame(channel *ch) {
   tofu_engine *e = ch->engine;
   if (e->opts.frame_timeout_ms < 0)
     return;
-  ch->frame_due = e->now_ms + e->opts.frame_timeout_ms;
+  ch->frame_due = e->reactor.now_ms + e->opts.frame_timeout_ms;
   if (ch->frame_timer)
     return;
-  if (timers_add(&e->timers, ch->frame_due, TIMER_FRAME, (void *)(uintptr_t)ch->number,
+  if (timers_add(&e->reactor.timers, ch->frame_due, TIMER_FRAME, (void *)(uintptr_t)ch->number,
                  ch->serial) != TOFU_OK) {
     channel_close(ch, TOFU_STATUS_ALLOCATION_FAILED, NULL);
     return;
@@ -503,8 +503,8 @@ void chan_io_frame_timer(channel *ch) {
   ch->frame_timer = 0;
   if (!ch->frame_due)
     return; /* the frame was finished, or the channel waits for memory */
-  if (ch->frame_due > e->now_ms) {
-    if (timers_add(&e->timers, ch->frame_due, TIMER_FRAME, (void *)(uintptr_t)ch->number,
+  if (ch->frame_due > e->reactor.now_ms) {
+    if (timers_add(&e->reactor.timers, ch->frame_due, TIMER_FRAME, (void *)(uintptr_t)ch->number,
                    ch->serial) != TOFU_OK) {
       channel_close(ch, TOFU_STATUS_ALLOCATION_FAILED, NULL);
       return;
@@ -529,14 +529,14 @@ int chan_io_resume(channel *ch, size_t *too_big) {
   }
   /* The bytes it read ahead, if any, are fed first; feed() may pause it again
    * and keep the rest in the stash once more. */
-  size_t len = e->stash_owner == ch ? e->stash_len : 0;
+  size_t len = e->reactor.stash_owner == ch ? e->reactor.stash_len : 0;
   channel_unpause(ch);
-  ch->group->pool_notice_out = 0;
+  ch->group->reactor.pool_notice_out = 0;
   ch->rx = m;
   wire_decoder_set_dest(&ch->dec, m->th, m->body);
   if (len)
-    e->stash_len = 0;
-  feed(ch, e->stash, len);
+    e->reactor.stash_len = 0;
+  feed(ch, e->reactor.stash, len);
   if (!ch->closed && !ch->paused)
     read_some(ch);
   watch_frame(ch);

@@ -132,7 +132,7 @@ static void accept_one(channel *lch, tofu_socket s) {
    * too. Until its HelloRequest is delivered the group knows nothing of it,
    * so the close is silent. */
   if (e->opts.connect_timeout_ms >= 0 &&
-      timers_add(&e->timers, clock_now_ms() + e->opts.connect_timeout_ms, TIMER_CONNECT,
+      timers_add(&e->reactor.timers, clock_now_ms() + e->opts.connect_timeout_ms, TIMER_CONNECT,
                  (void *)(uintptr_t)ch->number, ch->serial) != TOFU_OK) {
     channel_close(ch, TOFU_STATUS_ALLOCATION_FAILED, NULL);
     return;
@@ -153,7 +153,7 @@ void chan_listen_event(channel *ch, unsigned events) {
     if (rc != NET_OK) {
       /* Out of descriptors or similar: do not spin on a listener that stays
        * readable; look again a little later. */
-      if (timers_add(&ch->engine->timers, clock_now_ms() + 100, TIMER_LISTEN,
+      if (timers_add(&ch->engine->reactor.timers, clock_now_ms() + 100, TIMER_LISTEN,
                      (void *)(uintptr_t)ch->number, ch->serial) != TOFU_OK)
         channel_rearm(ch);
       return;

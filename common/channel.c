@@ -19,17 +19,17 @@ channel *channel_new(tofu_engine *e, uint16_t number, chan_kind kind, tofu_group
   }
   ch->engine = e;
   ch->number = number;
-  ch->serial = ++e->serial;
+  ch->serial = ++e->reactor.serial;
   ch->kind = kind;
   ch->group = g;
   ch->sock = TOFU_INVALID_SOCKET;
   msgq_init(&ch->sendq);
   wire_decoder_init(&ch->dec);
-  channel **block = e->slots[number >> 8];
+  channel **block = e->reactor.slots[number >> 8];
   if (!block)
-    block = e->slots[number >> 8] = calloc(256, sizeof(*block));
+    block = e->reactor.slots[number >> 8] = calloc(256, sizeof(*block));
   if (block)
-    HASH_ADD(hh, e->table, number, sizeof(ch->number), ch);
+    HASH_ADD(hh, e->reactor.table, number, sizeof(ch->number), ch);
   if (!block || !ch->hh.tbl) { /* the tables could not grow: not added */
     pool_put(&e->pool, ch->notice);
     free(ch);
@@ -42,14 +42,14 @@ channel *channel_new(tofu_engine *e, uint16_t number, chan_kind kind, tofu_group
 
 /* By array, not by hash: one lookup per post, so it is on the hot path. */
 channel *channel_find(tofu_engine *e, uint16_t number) {
-  channel **block = e->slots[number >> 8];
+  channel **block = e->reactor.slots[number >> 8];
   return block ? block[number & 255] : NULL;
 }
 
 void channel_table_free(tofu_engine *e) {
   for (int i = 0; i < 256; i++) {
-    free(e->slots[i]);
-    e->slots[i] = NULL;
+    free(e->reactor.slots[i]);
+    e->reactor.slots[i] = NULL;
   }
 }
 
@@ -127,8 +127,8 @@ void channel_mark_dirty(channel *ch) {
   if (ch->in_dirty || ch->closed)
     return;
   ch->in_dirty = 1;
-  ch->next_dirty = ch->engine->dirty;
-  ch->engine->dirty = ch;
+  ch->next_dirty = ch->engine->reactor.dirty;
+  ch->engine->reactor.dirty = ch;
 }
 
 void channel_pause(channel *ch) {
@@ -136,12 +136,12 @@ void channel_pause(channel *ch) {
   TOFU_ASSERT(!ch->paused);
   ch->paused = 1;
   ch->next_paused = NULL;
-  ch->prev_paused = e->paused_tail;
-  if (e->paused_tail)
-    e->paused_tail->next_paused = ch;
+  ch->prev_paused = e->reactor.paused_tail;
+  if (e->reactor.paused_tail)
+    e->reactor.paused_tail->next_paused = ch;
   else
-    e->paused = ch;
-  e->paused_tail = ch;
+    e->reactor.paused = ch;
+  e->reactor.paused_tail = ch;
 }
 
 void channel_unpause(channel *ch) {
@@ -151,17 +151,17 @@ void channel_unpause(channel *ch) {
   if (ch->prev_paused)
     ch->prev_paused->next_paused = ch->next_paused;
   else
-    e->paused = ch->next_paused;
+    e->reactor.paused = ch->next_paused;
   if (ch->next_paused)
     ch->next_paused->prev_paused = ch->prev_paused;
   else
-    e->paused_tail = ch->prev_paused;
+    e->reactor.paused_tail = ch->prev_paused;
   ch->next_paused = ch->prev_paused = NULL;
   ch->paused = 0;
   /* Whatever it read ahead is its own no more: a resume feeds it from the
    * stash first, a close drops it. */
-  if (e->stash_owner == ch)
-    e->stash_owner = NULL;
+  if (e->reactor.stash_owner == ch)
+    e->reactor.stash_owner = NULL;
 }
 
 /* The group learns of the channel only once its HelloRequest is delivered
@@ -211,17 +211,17 @@ void channel_close(channel *ch, int cause, tofu_message *closing) {
     pool_put(&e->pool, note);
   }
 
-  HASH_DEL(e->table, ch);
-  e->slots[ch->number >> 8][ch->number & 255] = NULL;
+  HASH_DEL(e->reactor.table, ch);
+  e->reactor.slots[ch->number >> 8][ch->number & 255] = NULL;
   chan_num_free(&e->nums, ch->number);
   atomic_fetch_sub(&e->channels_open, 1);
-  ch->next_zombie = e->zombies;
-  e->zombies = ch;
+  ch->next_zombie = e->reactor.zombies;
+  e->reactor.zombies = ch;
 }
 
 void channel_reap(tofu_engine *e) {
-  channel *ch = e->zombies;
-  e->zombies = NULL;
+  channel *ch = e->reactor.zombies;
+  e->reactor.zombies = NULL;
   while (ch) {
     channel *next = ch->next_zombie;
     if (ch->notice)

@@ -12,7 +12,7 @@
 #include <uthash.h>
 
 #include "address.h"
-#include "engine.h"
+#include "engine_state.h"
 #include "wire.h"
 
 typedef enum chan_kind { CH_LISTENER = 1, CH_IO = 2 } chan_kind;

@@ -111,7 +111,7 @@ int tofu_engine_create(const tofu_options *opts, tofu_engine **out) {
   e->opts = o;
   e->ops = tofu_poller_backend();
   msgq_init(&e->in_q);
-  timers_init(&e->timers);
+  timers_init(&e->reactor.timers);
   atomic_init(&e->stop, 0);
   atomic_init(&e->released, 0);
   atomic_init(&e->in_pending, 0);
@@ -216,7 +216,7 @@ int tofu_group_create(tofu_engine *e, tofu_group **out) {
   if (!g)
     return TOFU_ENOMEM;
   g->engine = e;
-  msgq_init(&g->outbox);
+  msgq_init(&g->reactor.outbox);
   atomic_init(&g->update_pending, 0);
   g->destroy_cmd = pool_notice_new(&e->pool);
   if (!g->destroy_cmd) {

@@ -17,8 +17,13 @@ enum {
   MSG_NOTICE = 1u << 0, /* made outside the pool's limit; freed when put */
 };
 
-/* What a message asks of the Reactor when it travels the inbound queue. */
-enum { MSG_CMD_POST = 0, MSG_CMD_TIMER = 1 };
+/* What a message asks of the Reactor when it travels the inbound queue (its
+ * `cmd`): every command code there is. */
+typedef enum msg_cmd {
+  MSG_CMD_POST = 0,      /* tofu_post: to a channel, or a Welcome/HelloRequest */
+  MSG_CMD_TIMER,         /* tofu_post_timer: back to its group at due_ms */
+  MSG_CMD_DESTROY_GROUP, /* tofu_group_destroy: the group's destroy_cmd */
+} msg_cmd;
 
 struct tofu_message {
   tofu_header hdr;
@@ -39,7 +44,7 @@ struct tofu_message {
 
   /* Set by tofu_post / tofu_post_timer for the Reactor. */
   tofu_group *group;
-  int cmd;
+  msg_cmd cmd;
   union {
     int64_t due_ms; /* a timer's, while it travels */
     /* On the pool's free list, in the message heading a run: the run's

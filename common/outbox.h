@@ -5,7 +5,7 @@
 #ifndef TOFU_OUTBOX_H
 #define TOFU_OUTBOX_H
 
-#include "engine.h"
+#include "engine_state.h"
 
 /* Hand a message to a group, or back to the pool when the group is gone or
  * being destroyed (g NULL or dead). */

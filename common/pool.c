@@ -239,7 +239,7 @@ static void clear_message(tofu_message *m) {
   m->th_len = m->body_len = 0;
   m->next = NULL;
   m->group = NULL;
-  m->cmd = 0;
+  m->cmd = MSG_CMD_POST;
   m->due_ms = 0;
 }
 

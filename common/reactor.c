@@ -84,12 +84,12 @@ static void destroy_group(tofu_engine *e, tofu_group *g) {
   /* What was delivered before goes to the receive queue (freed with the
    * group); the group leaves the outbox list before it is freed. */
   outbox_flush(e);
-  g->dead = 1;
-  HASH_ITER(hh, e->table, ch, tmp) {
+  g->reactor.dead = 1;
+  HASH_ITER(hh, e->reactor.table, ch, tmp) {
     if (ch->group == g)
       channel_close(ch, TOFU_STATUS_CHANNEL_CLOSED, NULL);
   }
-  timers_remove_if(&e->timers, timer_of_group, drop_timer, g);
+  timers_remove_if(&e->reactor.timers, timer_of_group, drop_timer, g);
   plat_mutex_lock(&e->in_mu);
   g->destroyed = 1;
   plat_cond_broadcast(&e->ctl_cv);
@@ -149,7 +149,7 @@ static void drain_inbound(tofu_engine *e) {
   while ((m = msgq_pop(&batch)) != NULL) {
     switch (m->cmd) {
     case MSG_CMD_TIMER:
-      if (timers_add(&e->timers, m->due_ms, TIMER_APP, m, 0) != TOFU_OK)
+      if (timers_add(&e->reactor.timers, m->due_ms, TIMER_APP, m, 0) != TOFU_OK)
         hand_back(e, m, TOFU_STATUS_ALLOCATION_FAILED);
       break;
     case MSG_CMD_DESTROY_GROUP:
@@ -164,7 +164,7 @@ static void drain_inbound(tofu_engine *e) {
 
 static void fire_timers(tofu_engine *e) {
   timer_entry t;
-  while (timers_pop_due(&e->timers, e->now_ms, &t)) {
+  while (timers_pop_due(&e->reactor.timers, e->reactor.now_ms, &t)) {
     if (t.kind == TIMER_APP) {
       tofu_message *m = t.ptr;
       outbox_deliver(e, m->group, m);
@@ -191,13 +191,13 @@ static void fire_timers(tofu_engine *e) {
  * (a newcomer's HelloRequest) is not held up behind a large one. Channels
  * that pause again during the walk join the end and wait for the next. */
 static void resume_paused(tofu_engine *e) {
-  if (!e->paused || !atomic_exchange(&e->released, 0))
+  if (!e->reactor.paused || !atomic_exchange(&e->released, 0))
     return;
   /* Ask to be woken by the next put before trying, so none is missed. */
   pool_want_release(&e->pool);
-  channel *last = e->paused_tail;
+  channel *last = e->reactor.paused_tail;
   size_t too_big = (size_t)-1;
-  for (channel *ch = e->paused; ch;) {
+  for (channel *ch = e->reactor.paused; ch;) {
     channel *next = ch->next_paused;
     int end = ch == last;
     (void)chan_io_resume(ch, &too_big);
@@ -208,9 +208,9 @@ static void resume_paused(tofu_engine *e) {
 }
 
 static void flush_dirty(tofu_engine *e) {
-  while (e->dirty) {
-    channel *ch = e->dirty;
-    e->dirty = ch->next_dirty;
+  while (e->reactor.dirty) {
+    channel *ch = e->reactor.dirty;
+    e->reactor.dirty = ch->next_dirty;
     ch->in_dirty = 0;
     if (!ch->closed)
       chan_io_flush(ch);
@@ -232,7 +232,7 @@ static void tell_groups(tofu_engine *e, int status) {
 
 static void wait_failed(tofu_engine *e) {
   atomic_fetch_add(&e->wait_failures, 1);
-  int row = ++e->wait_fails_row;
+  int row = ++e->reactor.wait_fails_row;
   if (row == WAIT_FAILS_NOTICE)
     tell_groups(e, TOFU_STATUS_COMMUNICATION_FAILED);
   /* 1, 2, 4, ..., 64 ms, then WAIT_BACKOFF_MAX_MS. */
@@ -262,7 +262,7 @@ static void on_release(void *arg) {
 /* 1 when a post (or a put that frees memory) came during the yields. */
 static int yield_before_park(tofu_engine *e) {
   for (int i = 0; i < TOFU_REACTOR_YIELDS; i++) {
-    if (atomic_load(&e->in_pending) || (e->paused && atomic_load(&e->released)))
+    if (atomic_load(&e->in_pending) || (e->reactor.paused && atomic_load(&e->released)))
       return 1;
     plat_thread_yield();
   }
@@ -274,7 +274,7 @@ static void reactor_main(void *arg) {
   tofu_poll_event ev[EVENTS_PER_WAIT];
   int delivered = 0, waited = 1;
   while (!atomic_load(&e->stop)) {
-    int timeout = timers_timeout(&e->timers, clock_now_ms());
+    int timeout = timers_timeout(&e->reactor.timers, clock_now_ms());
     /* Work that came while yielding is taken at once, without asking the
      * poller (a system call that would find nothing, most of the time); the
      * next pass asks it, so sockets wait one pass at most. */
@@ -288,17 +288,17 @@ static void reactor_main(void *arg) {
       /* From here a post (or a put that frees memory) must notify; one that
        * came before is seen now. */
       atomic_store(&e->sleeping, 1);
-      if (atomic_load(&e->in_pending) || (e->paused && atomic_load(&e->released)))
+      if (atomic_load(&e->in_pending) || (e->reactor.paused && atomic_load(&e->released)))
         timeout = 0;
     }
     int n = skip ? 0 : e->ops->wait(e->poller, ev, EVENTS_PER_WAIT, timeout);
     atomic_store(&e->sleeping, 0);
-    e->now_ms = clock_now_ms();
+    e->reactor.now_ms = clock_now_ms();
     if (n < 0) {
       wait_failed(e);
       n = 0;
     } else {
-      e->wait_fails_row = 0;
+      e->reactor.wait_fails_row = 0;
     }
     atomic_fetch_add(&e->loops, 1);
     for (int i = 0; i < n; i++) {
@@ -316,17 +316,17 @@ static void reactor_main(void *arg) {
     flush_dirty(e);
     channel_reap(e);
     pool_reactor_spill(&e->pool);
-    delivered = e->outboxes != NULL;
+    delivered = e->reactor.outboxes != NULL;
     outbox_flush(e);
   }
 }
 
 int reactor_start(tofu_engine *e) {
-  e->rbuf = malloc(ENGINE_READ_BUF);
-  e->stash = malloc(ENGINE_READ_BUF);
-  if (!e->rbuf || !e->stash)
+  e->reactor.rbuf = malloc(ENGINE_READ_BUF);
+  e->reactor.stash = malloc(ENGINE_READ_BUF);
+  if (!e->reactor.rbuf || !e->reactor.stash)
     return TOFU_ENOMEM; /* freed by reactor_teardown */
-  e->now_ms = clock_now_ms();
+  e->reactor.now_ms = clock_now_ms();
   e->pool.on_release = on_release;
   e->pool.release_arg = e;
   int rc = plat_thread_start(&e->thread, reactor_main, e);
@@ -361,22 +361,22 @@ void reactor_teardown(tofu_engine *e) {
   e->pool.on_release = NULL;
   outbox_flush(e); /* into the receive queues, freed with the groups */
   /* Messages still in the inbound queue: freed with the pool. */
-  HASH_ITER(hh, e->table, ch, tmp) {
+  HASH_ITER(hh, e->reactor.table, ch, tmp) {
     if (ch->group)
-      ch->group->dead = 1;
+      ch->group->reactor.dead = 1;
     channel_close(ch, TOFU_STATUS_SHUTDOWN_STARTED, NULL);
   }
-  e->dirty = NULL;
-  e->paused = e->paused_tail = NULL;
-  e->stash_owner = NULL;
+  e->reactor.dirty = NULL;
+  e->reactor.paused = e->reactor.paused_tail = NULL;
+  e->reactor.stash_owner = NULL;
   channel_reap(e);
   outbox_flush(e); /* hand-backs to groups that were not closing */
   pool_reactor_spill(&e->pool);
-  timers_remove_if(&e->timers, any_timer, free_timer, e);
-  timers_fini(&e->timers);
+  timers_remove_if(&e->reactor.timers, any_timer, free_timer, e);
+  timers_fini(&e->reactor.timers);
   channel_table_free(e);
-  free(e->rbuf);
-  e->rbuf = NULL;
-  free(e->stash);
-  e->stash = NULL;
+  free(e->reactor.rbuf);
+  e->reactor.rbuf = NULL;
+  free(e->reactor.stash);
+  e->reactor.stash = NULL;
 }

@@ -5,7 +5,7 @@
 #ifndef TOFU_REACTOR_H
 #define TOFU_REACTOR_H
 
-#include "engine.h"
+#include "engine_state.h"
 
 /* Start the Reactor thread. TOFU_OK, TOFU_ENOMEM or TOFU_ESYSTEM. */
 int reactor_start(tofu_engine *e);

@@ -2,7 +2,13 @@
  * sockets and Winsock2: options, binding, listening, connecting by address,
  * pending errors, name lookup. The platform's net_sys.h supplies the system
  * declarations, the address-length type and the last error. */
-#include "net_sys.h" /* first: it may set feature macros for the system headers */
+/* First: the platform's net_sys.h may set feature macros for the system
+ * headers. */
+#ifdef _WIN32
+#include "win32/net_sys.h"
+#else
+#include "posix/net_sys.h"
+#endif
 
 #include <string.h>
 

@@ -5,8 +5,8 @@
  * One implementation per platform: posix/thread.c (pthreads) and
  * win32/thread.c (SRWLOCK, CONDITION_VARIABLE, _beginthreadex,
  * InitOnceExecuteOnce). The types are the platform's own, declared in the
- * plat_types.h of the platform folder that the build puts on the include
- * path, so that a mutex lives inside the struct that it guards.
+ * plat_types.h of each platform folder (included below by its path), so that
+ * a mutex lives inside the struct that it guards.
  *
  * Locking never fails once a lock is initialised; the calls that can fail
  * return TOFU_OK or TOFU_ESYSTEM. */
@@ -15,7 +15,11 @@
 
 #include <stdint.h>
 
-#include "plat_types.h"
+#ifdef _WIN32
+#include "win32/plat_types.h"
+#else
+#include "posix/plat_types.h"
+#endif
 
 typedef void (*plat_thread_fn)(void *arg);
 
