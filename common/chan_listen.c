@@ -54,13 +54,9 @@ static int open_socket(channel *ch, address *a, const tofu_message *welcome) {
 void chan_listen_open(tofu_engine *e, tofu_message *welcome) {
   address a;
   tofu_group *g = welcome->group;
-  channel *ch = channel_new(e, welcome->hdr.channel, CH_LISTENER, g);
-  if (!ch) {
-    chan_num_free(&e->nums, welcome->hdr.channel);
-    msg_hand_back(welcome, TOFU_STATUS_ALLOCATION_FAILED);
-    outbox_deliver(e, g, welcome);
+  channel *ch = channel_new_for(e, welcome, CH_LISTENER);
+  if (!ch)
     return;
-  }
   channel_set_state(ch, CH_LISTENING);
   ch->first_id = welcome->hdr.message_id;
   int status = TOFU_STATUS_SUCCESS;
@@ -73,8 +69,7 @@ void chan_listen_open(tofu_engine *e, tofu_message *welcome) {
   else if (channel_register(ch) != TOFU_OK)
     status = TOFU_STATUS_LISTEN_FAILED;
   if (status != TOFU_STATUS_SUCCESS) {
-    msg_hand_back(welcome, status);
-    outbox_deliver(e, g, welcome);
+    outbox_hand_back(e, g, welcome, status);
     channel_close(ch, status, NULL);
     return;
   }
@@ -132,11 +127,8 @@ static void accept_one(channel *lch, tofu_socket s) {
    * too. Until its HelloRequest is delivered the group knows nothing of it,
    * so the close is silent. */
   if (e->opts.connect_timeout_ms >= 0 &&
-      timers_add(&e->reactor.timers, clock_now_ms() + e->opts.connect_timeout_ms, TIMER_CONNECT,
-                 (void *)(uintptr_t)ch->number, ch->serial) != TOFU_OK) {
-    channel_close(ch, TOFU_STATUS_ALLOCATION_FAILED, NULL);
+      !channel_add_timer_or_close(ch, clock_now_ms() + e->opts.connect_timeout_ms, TIMER_CONNECT))
     return;
-  }
   channel_rearm(ch);
 }
 
@@ -153,8 +145,7 @@ void chan_listen_event(channel *ch, unsigned events) {
     if (rc != NET_OK) {
       /* Out of descriptors or similar: do not spin on a listener that stays
        * readable; look again a little later. */
-      if (timers_add(&ch->engine->reactor.timers, clock_now_ms() + 100, TIMER_LISTEN,
-                     (void *)(uintptr_t)ch->number, ch->serial) != TOFU_OK)
+      if (channel_add_timer(ch, clock_now_ms() + 100, TIMER_LISTEN) != TOFU_OK)
         channel_rearm(ch);
       return;
     }

@@ -40,6 +40,15 @@ channel *channel_new(tofu_engine *e, uint16_t number, chan_kind kind, tofu_group
   return ch;
 }
 
+channel *channel_new_for(tofu_engine *e, tofu_message *request, chan_kind kind) {
+  channel *ch = channel_new(e, request->hdr.channel, kind, request->group);
+  if (!ch) {
+    chan_num_free(&e->nums, request->hdr.channel);
+    outbox_hand_back(e, request->group, request, TOFU_STATUS_ALLOCATION_FAILED);
+  }
+  return ch;
+}
+
 /* By array, not by hash: one lookup per post, so it is on the hot path. */
 channel *channel_find(tofu_engine *e, uint16_t number) {
   channel **block = e->reactor.slots[number >> 8];
@@ -123,6 +132,23 @@ void channel_rearm(channel *ch) {
     channel_close(ch, TOFU_STATUS_COMMUNICATION_FAILED, NULL);
 }
 
+int channel_status_of_net(int net_err, int fallback) {
+  return (net_err == NET_ECONNRESET || net_err == NET_EPIPE) ? TOFU_STATUS_PEER_DISCONNECTED
+                                                             : fallback;
+}
+
+int channel_add_timer(channel *ch, int64_t due_ms, int kind) {
+  timer_entry t = {.due_ms = due_ms, .kind = kind, .of.channel = {ch->number, ch->serial}};
+  return timers_add(&ch->engine->reactor.timers, &t);
+}
+
+int channel_add_timer_or_close(channel *ch, int64_t due_ms, int kind) {
+  if (channel_add_timer(ch, due_ms, kind) == TOFU_OK)
+    return 1;
+  channel_close(ch, TOFU_STATUS_ALLOCATION_FAILED, NULL);
+  return 0;
+}
+
 void channel_mark_dirty(channel *ch) {
   if (ch->in_dirty || ch->closed)
     return;
@@ -181,10 +207,8 @@ void channel_close(channel *ch, int cause, tofu_message *closing) {
   channel_unpause(ch);
 
   tofu_message *m;
-  while ((m = msgq_pop(&ch->sendq)) != NULL) {
-    msg_hand_back(m, cause);
-    outbox_deliver(e, m->group ? m->group : ch->group, m);
-  }
+  while ((m = msgq_pop(&ch->sendq)) != NULL)
+    outbox_hand_back(e, m->group ? m->group : ch->group, m, cause);
   if (ch->rx) {
     pool_put(&e->pool, ch->rx);
     ch->rx = NULL;

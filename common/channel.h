@@ -1,8 +1,8 @@
 /* channel — one listener or one connection, in the Reactor's table (indexed
  * by local channel number; a uthash list to walk them all): what every kind
  * of channel shares — making, finding, arming, closing. A connection's I/O is
- * chan_io.h, a listener's chan_listen.h. Everything here runs on the Reactor
- * thread. */
+ * chan_connect.h, chan_send.h and chan_recv.h; a listener's, chan_listen.h. Everything here runs on
+ * the Reactor thread. */
 #ifndef TOFU_CHANNEL_H
 #define TOFU_CHANNEL_H
 
@@ -74,6 +74,10 @@ typedef struct channel {
 
 /* Make a channel, put it in the table (number already allocated). */
 channel *channel_new(tofu_engine *e, uint16_t number, chan_kind kind, tofu_group *g);
+/* The channel a posted Welcome/HelloRequest opens, on the number tofu_post
+ * took for it; NULL if it cannot be made, and then the number is freed and
+ * the request handed back to its group (allocation_failed). */
+channel *channel_new_for(tofu_engine *e, tofu_message *request, chan_kind kind);
 channel *channel_find(tofu_engine *e, uint16_t number);
 /* Free the number index (teardown, once every channel is gone). */
 void channel_table_free(tofu_engine *e);
@@ -95,6 +99,17 @@ void channel_close(channel *ch, int cause, tofu_message *closing);
  * reading), or take it off the list (it reads again). */
 void channel_pause(channel *ch);
 void channel_unpause(channel *ch);
+
+/* Add one of the channel's timers (TIMER_CONNECT, _RETRY, _LISTEN, _FRAME)
+ * to the Reactor's heap. Returns TOFU_OK or TOFU_ENOMEM. */
+int channel_add_timer(channel *ch, int64_t due_ms, int kind);
+/* The same, for a timer the channel cannot go on without: when it cannot be
+ * added the channel is closed (allocation_failed). Returns 1 if added. */
+int channel_add_timer_or_close(channel *ch, int64_t due_ms, int kind);
+
+/* The status a failed send or recv closes a channel with: peer_disconnected
+ * for a reset or a broken pipe, else the fallback. */
+int channel_status_of_net(int net_err, int fallback);
 
 /* Free the zombies of this pass. */
 void channel_reap(tofu_engine *e);

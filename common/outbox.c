@@ -23,3 +23,8 @@ void outbox_flush(tofu_engine *e) {
     mailbox_put_all(&g->mb, &g->reactor.outbox);
   }
 }
+
+void outbox_hand_back(tofu_engine *e, tofu_group *g, tofu_message *m, int status) {
+  msg_hand_back(m, status);
+  outbox_deliver(e, g, m);
+}

@@ -11,6 +11,10 @@
  * being destroyed (g NULL or dead). */
 void outbox_deliver(tofu_engine *e, tofu_group *g, tofu_message *m);
 
+/* Hand a message back to a group with a status (msg_hand_back), as
+ * outbox_deliver. */
+void outbox_hand_back(tofu_engine *e, tofu_group *g, tofu_message *m, int status);
+
 /* Move every outbox to its group's receive queue. */
 void outbox_flush(tofu_engine *e);
 

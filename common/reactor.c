@@ -4,8 +4,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "chan_io.h"
+#include "chan_connect.h"
 #include "chan_listen.h"
+#include "chan_recv.h"
+#include "chan_send.h"
 #include "channel.h"
 #include "outbox.h"
 #include "platform/clock.h"
@@ -22,24 +24,19 @@
 
 /* ---- Posts -------------------------------------------------------------- */
 
-static void hand_back(tofu_engine *e, tofu_message *m, int status) {
-  msg_hand_back(m, status);
-  outbox_deliver(e, m->group, m);
-}
-
 static void post_to_channel(tofu_engine *e, tofu_message *m) {
   channel *ch = channel_find(e, m->hdr.channel);
   unsigned op = m->hdr.opcode;
   if (!ch) {
-    hand_back(e, m, TOFU_STATUS_INVALID_CHANNEL_NUMBER);
+    outbox_hand_back(e, m->group, m, TOFU_STATUS_INVALID_CHANNEL_NUMBER);
     return;
   }
   if (ch->group != m->group) {
-    hand_back(e, m, TOFU_STATUS_INVALID_GROUP);
+    outbox_hand_back(e, m->group, m, TOFU_STATUS_INVALID_GROUP);
     return;
   }
   if (op == TOFU_OP_BYE_SIGNAL && ch->kind == CH_IO) {
-    chan_io_abort(ch, m);
+    chan_send_abort(ch, m);
     return;
   }
   if (op == TOFU_OP_BYE_SIGNAL || (ch->kind == CH_LISTENER && op == TOFU_OP_BYE_REQUEST)) {
@@ -47,7 +44,7 @@ static void post_to_channel(tofu_engine *e, tofu_message *m) {
     return;
   }
   if (ch->kind == CH_LISTENER) {
-    hand_back(e, m, TOFU_STATUS_NOT_ALLOWED);
+    outbox_hand_back(e, m->group, m, TOFU_STATUS_NOT_ALLOWED);
     return;
   }
   msgq_push(&ch->sendq, m);
@@ -60,7 +57,7 @@ static void dispatch_post(tofu_engine *e, tofu_message *m) {
     chan_listen_open(e, m);
     break;
   case TOFU_OP_HELLO_REQUEST:
-    chan_io_connect(e, m);
+    chan_connect_start(e, m);
     break;
   default:
     post_to_channel(e, m);
@@ -68,15 +65,37 @@ static void dispatch_post(tofu_engine *e, tofu_message *m) {
   }
 }
 
+/* ---- Readiness --------------------------------------------------------- */
+
+/* An open connection's report: read, then write, then arm it again. */
+static void connection_event(channel *ch, unsigned events) {
+  ch->armed = 0;
+  if (events & (TOFU_POLL_READABLE | TOFU_POLL_HANGUP | TOFU_POLL_ERROR))
+    chan_recv_event(ch);
+  if (!ch->closed && (events & TOFU_POLL_WRITABLE))
+    chan_send_flush(ch);
+  if (!ch->closed)
+    channel_rearm(ch);
+}
+
+static void channel_event(channel *ch, unsigned events) {
+  if (ch->kind == CH_LISTENER)
+    chan_listen_event(ch, events);
+  else if (ch->state == CH_CONNECTING)
+    chan_connect_event(ch, events);
+  else
+    connection_event(ch, events);
+}
+
 /* ---- Groups ------------------------------------------------------------- */
 
 static int timer_of_group(const timer_entry *t, void *arg) {
-  return t->kind == TIMER_APP && ((tofu_message *)t->ptr)->group == arg;
+  return t->kind == TIMER_APP && t->of.msg->group == arg;
 }
 
 static void drop_timer(const timer_entry *t, void *arg) {
   tofu_group *g = arg;
-  pool_put(&g->engine->pool, t->ptr);
+  pool_put(&g->engine->pool, t->of.msg);
 }
 
 static void destroy_group(tofu_engine *e, tofu_group *g) {
@@ -148,10 +167,12 @@ static void drain_inbound(tofu_engine *e) {
   tofu_message *m;
   while ((m = msgq_pop(&batch)) != NULL) {
     switch (m->cmd) {
-    case MSG_CMD_TIMER:
-      if (timers_add(&e->reactor.timers, m->due_ms, TIMER_APP, m, 0) != TOFU_OK)
-        hand_back(e, m, TOFU_STATUS_ALLOCATION_FAILED);
+    case MSG_CMD_TIMER: {
+      timer_entry t = {.due_ms = m->due_ms, .kind = TIMER_APP, .of.msg = m};
+      if (timers_add(&e->reactor.timers, &t) != TOFU_OK)
+        outbox_hand_back(e, m->group, m, TOFU_STATUS_ALLOCATION_FAILED);
       break;
+    }
     case MSG_CMD_DESTROY_GROUP:
       destroy_group(e, m->group);
       break;
@@ -166,22 +187,21 @@ static void fire_timers(tofu_engine *e) {
   timer_entry t;
   while (timers_pop_due(&e->reactor.timers, e->reactor.now_ms, &t)) {
     if (t.kind == TIMER_APP) {
-      tofu_message *m = t.ptr;
-      outbox_deliver(e, m->group, m);
+      outbox_deliver(e, t.of.msg->group, t.of.msg);
       continue;
     }
-    channel *ch = channel_find(e, (uint16_t)(uintptr_t)t.ptr);
-    if (!ch || ch->serial != t.key)
+    channel *ch = channel_find(e, t.of.channel.number);
+    if (!ch || ch->serial != t.of.channel.serial)
       continue; /* that channel is gone */
     if (t.kind == TIMER_CONNECT &&
         (ch->state == CH_CONNECTING || ch->state == CH_BACKLOG || ch->state == CH_ACCEPTED))
       channel_close(ch, TOFU_STATUS_CONNECT_FAILED, NULL); /* silent for CH_ACCEPTED */
     else if (t.kind == TIMER_RETRY && ch->state == CH_BACKLOG)
-      chan_io_retry_connect(ch);
+      chan_connect_retry(ch);
     else if (t.kind == TIMER_LISTEN)
       channel_rearm(ch);
     else if (t.kind == TIMER_FRAME)
-      chan_io_frame_timer(ch);
+      chan_recv_frame_timer(ch);
   }
 }
 
@@ -200,7 +220,7 @@ static void resume_paused(tofu_engine *e) {
   for (channel *ch = e->reactor.paused; ch;) {
     channel *next = ch->next_paused;
     int end = ch == last;
-    (void)chan_io_resume(ch, &too_big);
+    (void)chan_recv_resume(ch, &too_big);
     if (end)
       break;
     ch = next;
@@ -213,7 +233,7 @@ static void flush_dirty(tofu_engine *e) {
     e->reactor.dirty = ch->next_dirty;
     ch->in_dirty = 0;
     if (!ch->closed)
-      chan_io_flush(ch);
+      chan_send_flush(ch);
   }
 }
 
@@ -303,12 +323,8 @@ static void reactor_main(void *arg) {
     atomic_fetch_add(&e->loops, 1);
     for (int i = 0; i < n; i++) {
       channel *ch = ev[i].token;
-      if (!ch || ch->closed)
-        continue;
-      if (ch->kind == CH_LISTENER)
-        chan_listen_event(ch, ev[i].events);
-      else
-        chan_io_event(ch, ev[i].events);
+      if (ch && !ch->closed)
+        channel_event(ch, ev[i].events);
     }
     drain_inbound(e);
     fire_timers(e);
@@ -353,7 +369,7 @@ static int any_timer(const timer_entry *t, void *arg) {
 static void free_timer(const timer_entry *t, void *arg) {
   tofu_engine *e = arg;
   if (t->kind == TIMER_APP)
-    pool_put(&e->pool, t->ptr);
+    pool_put(&e->pool, t->of.msg);
 }
 
 void reactor_teardown(tofu_engine *e) {

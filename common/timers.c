@@ -49,7 +49,7 @@ static void sift_down(timers *t, size_t i) {
   }
 }
 
-int timers_add(timers *t, int64_t due_ms, int kind, void *ptr, uint64_t key) {
+int timers_add(timers *t, const timer_entry *entry) {
   if (t->n == t->cap) {
     size_t ncap = t->cap ? t->cap * 2 : 16;
     timer_entry *nv = realloc(t->v, ncap * sizeof(*nv));
@@ -59,11 +59,8 @@ int timers_add(timers *t, int64_t due_ms, int kind, void *ptr, uint64_t key) {
     t->cap = ncap;
   }
   timer_entry *e = &t->v[t->n];
-  e->due_ms = due_ms;
+  *e = *entry;
   e->seq = t->seq++;
-  e->kind = kind;
-  e->ptr = ptr;
-  e->key = key;
   sift_up(t, t->n++);
   return TOFU_OK;
 }

@@ -9,12 +9,21 @@
 
 enum { TIMER_CONNECT = 1, TIMER_APP = 2, TIMER_LISTEN = 3, TIMER_RETRY = 4, TIMER_FRAME = 5 };
 
+struct tofu_message;
+
 typedef struct timer_entry {
   int64_t due_ms;
   uint64_t seq; /* ties fire in insertion order */
-  int kind;
-  void *ptr;    /* TIMER_APP: the message */
-  uint64_t key; /* the channel timers (all but TIMER_APP): the channel's serial */
+  int kind;     /* TIMER_*: which member of `of` is set */
+  union {
+    struct tofu_message *msg; /* TIMER_APP: the message to deliver */
+    /* Every other kind: the channel's number and serial (a number is reused,
+     * a serial is not: an entry whose channel has another serial is stale). */
+    struct {
+      uint16_t number;
+      uint64_t serial;
+    } channel;
+  } of;
 } timer_entry;
 
 typedef struct timers {
@@ -26,8 +35,9 @@ typedef struct timers {
 void timers_init(timers *t);
 void timers_fini(timers *t);
 
-/* Returns TOFU_OK or TOFU_ENOMEM. */
-int timers_add(timers *t, int64_t due_ms, int kind, void *ptr, uint64_t key);
+/* Add the entry (its due_ms, kind and `of`; seq is given here). Returns
+ * TOFU_OK or TOFU_ENOMEM. */
+int timers_add(timers *t, const timer_entry *entry);
 
 /* Milliseconds until the nearest deadline (0 if passed), or -1 if none. */
 int timers_timeout(const timers *t, int64_t now_ms);

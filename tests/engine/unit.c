@@ -534,8 +534,10 @@ void case_timers_order(void) {
   timers t;
   timers_init(&t);
   ck_assert_int_eq(timers_timeout(&t, 0), -1);
-  for (int i = 0; i < 100; i++)
-    ck_assert_int_eq(timers_add(&t, (i * 37) % 50, TIMER_APP, NULL, (uint64_t)i), TOFU_OK);
+  for (int i = 0; i < 100; i++) {
+    timer_entry add = {.due_ms = (i * 37) % 50, .kind = TIMER_APP};
+    ck_assert_int_eq(timers_add(&t, &add), TOFU_OK);
+  }
   ck_assert_int_eq(timers_timeout(&t, -10), 10);
   timer_entry e;
   int64_t last = -1;

@@ -1,0 +1,262 @@
+/* chan_recv — see chan_recv.h. */
+#include "chan_recv.h"
+
+#include <string.h>
+
+#include "outbox.h"
+#include "platform/net.h"
+#include "tofu_assert.h"
+
+/* Reads per readiness report before the channel yields to the others. */
+#define READS_PER_EVENT 8
+
+/* The first frame of an accepted connection is the peer's HelloRequest (or
+ * its ByeSignal, if it gives up at once); a HelloRequest comes only first. A
+ * connecting channel takes anything else that travels, as a Zig peer may send
+ * a Signal or a ByeSignal before (or instead of) its HelloResponse. */
+static int frame_allowed(const channel *ch, unsigned op) {
+  if (ch->state == CH_ACCEPTED)
+    return op == TOFU_OP_HELLO_REQUEST || op == TOFU_OP_BYE_SIGNAL;
+  return op != TOFU_OP_HELLO_REQUEST;
+}
+
+/* No memory for the frame whose header was just read: stop reading. The n
+ * bytes read past the header (rest) go to the engine's stash, which no other
+ * channel holds (see read_cap). */
+static void pause_reading(channel *ch, const uint8_t *rest, size_t n) {
+  tofu_engine *e = ch->engine;
+  if (n) {
+    TOFU_ASSERT(e->reactor.stash_owner == NULL);
+    if (e->reactor.stash_owner) {
+      channel_close(ch, TOFU_STATUS_ALLOCATION_FAILED, NULL);
+      return;
+    }
+    memmove(e->reactor.stash, rest, n); /* rest may point into the stash itself */
+    e->reactor.stash_len = n;
+    e->reactor.stash_owner = ch;
+  }
+  ch->frame_due = 0; /* waiting for memory is not the peer's time */
+  channel_pause(ch);
+  atomic_fetch_add(&e->reads_paused, 1);
+  /* Retry once at the end of this pass (a message may have come back since
+   * the attempt); after that only a put wakes the retry. */
+  atomic_store(&e->released, 1);
+  tofu_group *g = ch->group;
+  if (!g->reactor.pool_notice_out && ch->state != CH_ACCEPTED) {
+    tofu_message *note = msg_signal_notice(&e->pool, ch->number, TOFU_STATUS_POOL_EMPTY);
+    if (note) {
+      outbox_deliver(e, g, note);
+      g->reactor.pool_notice_out = 1;
+    }
+  }
+}
+
+/* max_frame: the status a frame is refused with, or 0 if it is taken. */
+static int frame_refused(channel *ch, const wire_header *h) {
+  size_t max = ch->engine->opts.max_frame;
+  size_t hl = WIRE_HEADER_SIZE + (size_t)h->headers_len;
+  if (hl + h->body_len <= max)
+    return 0;
+  atomic_fetch_add(&ch->engine->frames_refused, 1);
+  return hl > max ? TOFU_STATUS_INVALID_HEADERS_LEN : TOFU_STATUS_INVALID_BODY_LEN;
+}
+
+/* A frame is complete: give it to the group. Returns 0 if the channel
+ * closed. */
+static int frame_done(channel *ch) {
+  tofu_engine *e = ch->engine;
+  tofu_message *m = ch->rx;
+  const wire_header *h = &ch->dec.header;
+  ch->rx = NULL;
+  ch->frame_due = 0; /* its deadline ends with it */
+  m->hdr.channel = ch->number;
+  m->hdr.opcode = (uint8_t)wire_opcode(h->proto);
+  m->hdr.origin = TOFU_ORIGIN_APPLICATION;
+  m->hdr.more = (uint8_t)wire_more(h->proto);
+  m->hdr.status = h->status;
+  m->hdr.message_id = h->message_id;
+  m->th_len = h->headers_len;
+  m->body_len = h->body_len;
+  unsigned op = m->hdr.opcode;
+  if (ch->state == CH_ACCEPTED && op == TOFU_OP_BYE_SIGNAL) {
+    /* The peer gave up before its hello: the group never knew the channel. */
+    pool_put(&e->pool, m);
+    channel_close(ch, TOFU_STATUS_CHANNEL_CLOSED, NULL);
+    return 0;
+  }
+  if (ch->state == CH_ACCEPTED)
+    ch->first_id = m->hdr.message_id;
+  if (ch->state == CH_ACCEPTED || ch->state == CH_HELLO_SENT)
+    channel_set_state(ch, CH_OPEN);
+  outbox_deliver(e, ch->group, m);
+  /* ByeResponse ends the bye; ByeSignal is the peer aborting the channel. */
+  if (op == TOFU_OP_BYE_RESPONSE || op == TOFU_OP_BYE_SIGNAL) {
+    channel_close(ch, TOFU_STATUS_CHANNEL_CLOSED, NULL);
+    return 0;
+  }
+  return 1;
+}
+
+/* Feed bytes to the decoder. Returns the bytes consumed; stops early when the
+ * channel pauses or closes. */
+static size_t feed(channel *ch, const uint8_t *buf, size_t n) {
+  size_t pos = 0;
+  for (;;) {
+    size_t used = 0;
+    wire_event ev = wire_decoder_feed(&ch->dec, buf + pos, n - pos, &used);
+    pos += used;
+    if (ev == WIRE_NEED_MORE)
+      return pos;
+    if (ev == WIRE_INVALID) {
+      channel_close(ch, TOFU_STATUS_INVALID_MESSAGE, NULL);
+      return pos;
+    }
+    if (ev == WIRE_HEADER) {
+      const wire_header *h = &ch->dec.header;
+      if (!frame_allowed(ch, wire_opcode(h->proto))) {
+        channel_close(ch, TOFU_STATUS_INVALID_MESSAGE, NULL);
+        return pos;
+      }
+      int refused = frame_refused(ch, h);
+      if (refused) {
+        channel_close(ch, refused, NULL);
+        return pos;
+      }
+      tofu_message *m = pool_reactor_get_sized(&ch->engine->pool, h->headers_len, h->body_len);
+      if (!m) {
+        pause_reading(ch, buf + pos, n - pos);
+        return n;
+      }
+      ch->rx = m;
+      wire_decoder_set_dest(&ch->dec, m->th, m->body);
+      continue;
+    }
+    /* WIRE_FRAME */
+    if (!frame_done(ch))
+      return pos;
+  }
+}
+
+/* A body part at least this long is read straight into the message instead
+ * of through the read buffer (one copy fewer); shorter ones come with the
+ * frames around them in one recv. */
+#define DIRECT_READ_MIN 4096
+
+/* Returns 0 if the channel closed. */
+static int recv_result(channel *ch, ptrdiff_t r) {
+  if (r == 0) {
+    channel_close(ch, TOFU_STATUS_PEER_DISCONNECTED, NULL);
+    return 0;
+  }
+  if (r < 0) {
+    channel_close(ch, channel_status_of_net((int)r, TOFU_STATUS_RECV_FAILED), NULL);
+    return 0;
+  }
+  return 1;
+}
+
+/* How much one recv into the read buffer may take. While a paused channel
+ * holds the engine's stash, no further than the end of the current frame
+ * part: a channel that then finds no memory for its next frame pauses with
+ * nothing read ahead, so read-ahead never takes more than the one stash. */
+static size_t read_cap(const channel *ch) {
+  return ch->engine->reactor.stash_owner ? wire_decoder_part_rest(&ch->dec) : ENGINE_READ_BUF;
+}
+
+/* Read until the socket has no more (a read shorter than asked means the
+ * socket's buffer is drained: no further recv only to learn EAGAIN), at most
+ * READS_PER_EVENT times so that other channels get their turn. */
+static void read_some(channel *ch) {
+  uint8_t *buf = ch->engine->reactor.rbuf;
+  for (int i = 0; i < READS_PER_EVENT && !ch->closed && !ch->paused; i++) {
+    uint8_t *dst;
+    size_t want = wire_decoder_body_span(&ch->dec, &dst);
+    if (want >= DIRECT_READ_MIN) {
+      ptrdiff_t r = net_recv(ch->sock, dst, want);
+      if (r == NET_EWOULDBLOCK || !recv_result(ch, r))
+        return;
+      if (wire_decoder_body_filled(&ch->dec, (size_t)r) == WIRE_FRAME && !frame_done(ch))
+        return;
+      if ((size_t)r < want)
+        return;
+      continue;
+    }
+    size_t cap = read_cap(ch);
+    if (cap == 0)
+      return;
+    ptrdiff_t r = net_recv(ch->sock, buf, cap);
+    if (r == NET_EWOULDBLOCK || !recv_result(ch, r))
+      return;
+    feed(ch, buf, (size_t)r);
+    if ((size_t)r < cap)
+      return;
+  }
+}
+
+/* A frame begun and not finished has a deadline (frame_timeout_ms), set here
+ * once per readiness report, not per byte: a frame that ends within the
+ * report costs nothing, frame_done clears it. One TIMER_FRAME entry at most
+ * is in the heap per channel; when it fires early (the deadline moved on to
+ * a later frame) it is put back at the new deadline. */
+static void watch_frame(channel *ch) {
+  if (ch->frame_due || ch->closed || ch->paused || wire_decoder_idle(&ch->dec))
+    return;
+  tofu_engine *e = ch->engine;
+  if (e->opts.frame_timeout_ms < 0)
+    return;
+  ch->frame_due = e->reactor.now_ms + e->opts.frame_timeout_ms;
+  if (ch->frame_timer)
+    return;
+  if (channel_add_timer_or_close(ch, ch->frame_due, TIMER_FRAME))
+    ch->frame_timer = 1;
+}
+
+void chan_recv_frame_timer(channel *ch) {
+  tofu_engine *e = ch->engine;
+  ch->frame_timer = 0;
+  if (!ch->frame_due)
+    return; /* the frame was finished, or the channel waits for memory */
+  if (ch->frame_due > e->reactor.now_ms) {
+    if (channel_add_timer_or_close(ch, ch->frame_due, TIMER_FRAME))
+      ch->frame_timer = 1;
+    return;
+  }
+  atomic_fetch_add(&e->frame_timeouts, 1);
+  channel_close(ch, TOFU_STATUS_RECV_FAILED, NULL);
+}
+
+int chan_recv_resume(channel *ch, size_t *too_big) {
+  tofu_engine *e = ch->engine;
+  const wire_header *h = &ch->dec.header;
+  size_t need = (size_t)h->headers_len + h->body_len;
+  if (need >= *too_big)
+    return 0; /* a frame this large did not fit a moment ago */
+  tofu_message *m = pool_reactor_get_sized(&e->pool, h->headers_len, h->body_len);
+  if (!m) {
+    *too_big = need;
+    return 0;
+  }
+  /* The bytes it read ahead, if any, are fed first; feed() may pause it again
+   * and keep the rest in the stash once more. */
+  size_t len = e->reactor.stash_owner == ch ? e->reactor.stash_len : 0;
+  channel_unpause(ch);
+  ch->group->reactor.pool_notice_out = 0;
+  ch->rx = m;
+  wire_decoder_set_dest(&ch->dec, m->th, m->body);
+  if (len)
+    e->reactor.stash_len = 0;
+  feed(ch, e->reactor.stash, len);
+  if (!ch->closed && !ch->paused)
+    read_some(ch);
+  watch_frame(ch);
+  if (!ch->closed) {
+    channel_rearm(ch);
+    channel_mark_dirty(ch);
+  }
+  return 1;
+}
+
+void chan_recv_event(channel *ch) {
+  read_some(ch);
+  watch_frame(ch);
+}

@@ -1,0 +1,122 @@
+/* chan_send — see chan_send.h. */
+#include "chan_send.h"
+
+#include "platform/net.h"
+
+/* Reads made after a ByeResponse went out, before the close. */
+#define BYE_DRAIN_READS 8
+
+static uint8_t frame_proto(const tofu_message *m) {
+  return wire_proto(m->hdr.opcode, TOFU_ORIGIN_APPLICATION, m->hdr.more);
+}
+
+/* Describe up to NET_IOV_MAX buffers of the queued frames, starting `skip`
+ * bytes into the first. */
+static int gather(channel *ch, net_iov *iov, uint8_t (*hdrs)[WIRE_HEADER_SIZE], size_t *total) {
+  int n = 0, f = 0;
+  size_t skip = ch->sent;
+  *total = 0;
+  for (tofu_message *m = ch->sendq.head; m && n + 3 <= NET_IOV_MAX && f < NET_IOV_MAX / 3;
+       m = m->next, f++) {
+    wire_header h = {ch->number,        frame_proto(m),      m->hdr.status,
+                     m->hdr.message_id, (uint16_t)m->th_len, (uint16_t)m->body_len};
+    wire_encode_header(&h, hdrs[f]);
+    const void *bases[3] = {hdrs[f], m->th, m->body};
+    size_t lens[3] = {WIRE_HEADER_SIZE, m->th_len, m->body_len};
+    for (int i = 0; i < 3; i++) {
+      size_t len = lens[i];
+      const uint8_t *base = bases[i];
+      if (skip >= len) {
+        skip -= len;
+        continue;
+      }
+      iov[n].base = base + skip;
+      iov[n].len = len - skip;
+      *total += len - skip;
+      skip = 0;
+      n++;
+    }
+    if (m->hdr.opcode == TOFU_OP_BYE_RESPONSE)
+      break; /* nothing goes out after it */
+  }
+  return n;
+}
+
+static size_t frame_size(const tofu_message *m) {
+  return WIRE_HEADER_SIZE + m->th_len + m->body_len;
+}
+
+/* Drop the frames fully written; returns 1 if a ByeResponse went out. */
+static int advance(channel *ch, size_t n) {
+  tofu_engine *e = ch->engine;
+  int bye_done = 0;
+  ch->sent += n;
+  while (ch->sendq.head && ch->sent >= frame_size(ch->sendq.head)) {
+    tofu_message *m = msgq_pop(&ch->sendq);
+    ch->sent -= frame_size(m);
+    if (m->hdr.opcode == TOFU_OP_BYE_RESPONSE)
+      bye_done = 1;
+    pool_reactor_put(&e->pool, m);
+    if (e->reactor.paused)
+      atomic_store(&e->released, 1); /* retry the paused channels this pass */
+    if (bye_done)
+      break;
+  }
+  return bye_done;
+}
+
+/* After our ByeResponse: read what the peer still sent (so that closing does
+ * not reset the connection under it), then close. */
+static void close_after_bye(channel *ch) {
+  uint8_t *buf = ch->engine->reactor.rbuf;
+  for (int i = 0; i < BYE_DRAIN_READS; i++)
+    if (net_recv(ch->sock, buf, ENGINE_READ_BUF) <= 0)
+      break;
+  channel_close(ch, TOFU_STATUS_CHANNEL_CLOSED, NULL);
+}
+
+void chan_send_flush(channel *ch) {
+  net_iov iov[NET_IOV_MAX];
+  uint8_t hdrs[NET_IOV_MAX / 3][WIRE_HEADER_SIZE];
+  if (ch->closed || ch->state == CH_CONNECTING || ch->state == CH_BACKLOG)
+    return;
+  while (!msgq_empty(&ch->sendq)) {
+    size_t total;
+    int n = gather(ch, iov, hdrs, &total);
+    ptrdiff_t w = net_sendv(ch->sock, iov, n);
+    if (w == NET_EWOULDBLOCK)
+      break;
+    if (w < 0) {
+      channel_close(ch, channel_status_of_net((int)w, TOFU_STATUS_SEND_FAILED), NULL);
+      return;
+    }
+    if (advance(ch, (size_t)w)) {
+      close_after_bye(ch);
+      return;
+    }
+    if ((size_t)w < total)
+      break; /* the socket buffer is full */
+  }
+  channel_rearm(ch);
+}
+
+void chan_send_abort(channel *ch, tofu_message *bye) {
+  /* Tell the peer, if that costs no wait: a connected socket, no frame half
+   * written, and one write that the socket takes now (whatever it does not
+   * take is lost with the connection, which closes anyway). */
+  int connected = ch->state == CH_HELLO_SENT || ch->state == CH_OPEN;
+  if (connected && ch->sent == 0) {
+    uint8_t hdr[WIRE_HEADER_SIZE];
+    wire_header h = {ch->number,          frame_proto(bye),      TOFU_STATUS_SUCCESS,
+                     bye->hdr.message_id, (uint16_t)bye->th_len, (uint16_t)bye->body_len};
+    wire_encode_header(&h, hdr);
+    net_iov iov[3] = {{hdr, sizeof hdr}};
+    int n = 1;
+    if (bye->th_len)
+      iov[n++] = (net_iov){bye->th, bye->th_len};
+    if (bye->body_len)
+      iov[n++] = (net_iov){bye->body, bye->body_len};
+    (void)net_sendv(ch->sock, iov, n);
+  }
+  channel_close(ch, TOFU_STATUS_CHANNEL_CLOSED, bye);
+}
