@@ -150,7 +150,8 @@ void chan_connect_start(tofu_engine *e, tofu_message *hello) {
     channel_close(ch, TOFU_STATUS_CONNECT_FAILED, NULL);
     return;
   }
-  if (rc != NET_OK && e->opts.connect_timeout_ms >= 0 &&
+  /* One deadline for the connect and the hello (reactor.c, connect_pending). */
+  if (e->opts.connect_timeout_ms >= 0 &&
       !channel_add_timer_or_close(ch, clock_now_ms() + e->opts.connect_timeout_ms, TIMER_CONNECT))
     return;
   connect_going(ch, rc);

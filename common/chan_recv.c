@@ -5,6 +5,7 @@
 
 #include "outbox.h"
 #include "platform/net.h"
+#include "requests.h"
 #include "tofu_assert.h"
 
 /* Reads per readiness report before the channel yields to the others. */
@@ -61,6 +62,10 @@ static int frame_refused(channel *ch, const wire_header *h) {
   return hl > max ? TOFU_STATUS_INVALID_HEADERS_LEN : TOFU_STATUS_INVALID_BODY_LEN;
 }
 
+static int answers(unsigned op) {
+  return op == TOFU_OP_RESPONSE || op == TOFU_OP_HELLO_RESPONSE || op == TOFU_OP_BYE_RESPONSE;
+}
+
 /* A frame is complete: give it to the group. Returns 0 if the channel
  * closed. */
 static int frame_done(channel *ch) {
@@ -84,6 +89,12 @@ static int frame_done(channel *ch) {
     channel_close(ch, TOFU_STATUS_CHANNEL_CLOSED, NULL);
     return 0;
   }
+  if (answers(op) && requests_answer(ch, m->hdr.message_id, m->hdr.more) == REQ_LATE) {
+    pool_reactor_put(&e->pool, m); /* its request went back at its deadline */
+    return 1;
+  }
+  if (op == TOFU_OP_BYE_SIGNAL)
+    requests_refused(ch);
   if (ch->state == CH_ACCEPTED)
     ch->first_id = m->hdr.message_id;
   if (ch->state == CH_ACCEPTED || ch->state == CH_HELLO_SENT)

@@ -2,6 +2,7 @@
 #include "chan_send.h"
 
 #include "platform/net.h"
+#include "requests.h"
 
 /* Reads made after a ByeResponse went out, before the close. */
 #define BYE_DRAIN_READS 8
@@ -46,23 +47,31 @@ static size_t frame_size(const tofu_message *m) {
   return WIRE_HEADER_SIZE + m->th_len + m->body_len;
 }
 
-/* Drop the frames fully written; returns 1 if a ByeResponse went out. */
+enum { ADVANCED, BYE_WRITTEN, ADVANCE_FAILED };
+
+/* Take the frames fully written off the queue: a request stays open until
+ * its answer (requests.h), anything else goes back to the pool. Returns
+ * BYE_WRITTEN once a ByeResponse went out, ADVANCE_FAILED when a request
+ * could not be kept (the channel must close). */
 static int advance(channel *ch, size_t n) {
   tofu_engine *e = ch->engine;
-  int bye_done = 0;
   ch->sent += n;
   while (ch->sendq.head && ch->sent >= frame_size(ch->sendq.head)) {
     tofu_message *m = msgq_pop(&ch->sendq);
     ch->sent -= frame_size(m);
-    if (m->hdr.opcode == TOFU_OP_BYE_RESPONSE)
-      bye_done = 1;
+    if (requests_opens(m)) {
+      if (requests_keep(ch, m) != TOFU_OK)
+        return ADVANCE_FAILED;
+      continue;
+    }
+    int bye = m->hdr.opcode == TOFU_OP_BYE_RESPONSE;
     pool_reactor_put(&e->pool, m);
     if (e->reactor.paused)
       atomic_store(&e->released, 1); /* retry the paused channels this pass */
-    if (bye_done)
-      break;
+    if (bye)
+      return BYE_WRITTEN;
   }
-  return bye_done;
+  return ADVANCED;
 }
 
 /* After our ByeResponse: read what the peer still sent (so that closing does
@@ -90,8 +99,13 @@ void chan_send_flush(channel *ch) {
       channel_close(ch, channel_status_of_net((int)w, TOFU_STATUS_SEND_FAILED), NULL);
       return;
     }
-    if (advance(ch, (size_t)w)) {
+    int done = advance(ch, (size_t)w);
+    if (done == BYE_WRITTEN) {
       close_after_bye(ch);
+      return;
+    }
+    if (done == ADVANCE_FAILED) {
+      channel_close(ch, TOFU_STATUS_ALLOCATION_FAILED, NULL);
       return;
     }
     if ((size_t)w < total)

@@ -6,6 +6,7 @@
 
 #include "outbox.h"
 #include "platform/net.h"
+#include "requests.h"
 #include "tofu_assert.h"
 
 channel *channel_new(tofu_engine *e, uint16_t number, chan_kind kind, tofu_group *g) {
@@ -206,6 +207,7 @@ void channel_close(channel *ch, int cause, tofu_message *closing) {
   ch->closed = 1;
   channel_unpause(ch);
 
+  requests_close(ch, cause); /* written before anything still queued */
   tofu_message *m;
   while ((m = msgq_pop(&ch->sendq)) != NULL)
     outbox_hand_back(e, m->group ? m->group : ch->group, m, cause);

@@ -67,6 +67,10 @@ typedef struct channel {
   int64_t frame_due; /* a frame begun must be done by then (0: none running) */
   int frame_timer;   /* a TIMER_FRAME entry for this channel is in the heap */
 
+  /* Requests (requests.h). */
+  req_node *req_first, *req_last; /* open requests and tombstones, oldest first */
+  int64_t req_timer_at;           /* the newest TIMER_REQUEST entry's due time (0: none) */
+
   tofu_message *notice; /* becomes the channel_closed notice */
   int closed;
   struct channel *next_zombie;

@@ -9,6 +9,7 @@
 #include "platform/clock.h"
 #include "platform/net.h"
 #include "reactor.h"
+#include "requests.h"
 
 #define DEFAULT_INITIAL_MESSAGES 16
 #define DEFAULT_MAX_MEMORY (64u * 1024u * 1024u)
@@ -112,6 +113,7 @@ int tofu_engine_create(const tofu_options *opts, tofu_engine **out) {
   e->ops = tofu_poller_backend();
   msgq_init(&e->in_q);
   timers_init(&e->reactor.timers);
+  requests_init(&e->reactor.requests);
   atomic_init(&e->stop, 0);
   atomic_init(&e->released, 0);
   atomic_init(&e->in_pending, 0);
@@ -183,6 +185,9 @@ int tofu_engine_get_stats(tofu_engine *e, tofu_engine_stats *out) {
   s.channels_refused = atomic_load(&e->channels_refused);
   s.frame_timeouts = atomic_load(&e->frame_timeouts);
   s.frames_refused = atomic_load(&e->frames_refused);
+  s.requests_open = atomic_load(&e->requests_open);
+  s.requests_expired = atomic_load(&e->requests_expired);
+  s.responses_late = atomic_load(&e->responses_late);
   s.size = n;
   memcpy(out, &s, n);
   return TOFU_OK;
@@ -309,6 +314,12 @@ static int post_prepare(tofu_group *g, tofu_message *m, tofu_header *out) {
   }
   if (m->hdr.message_id == 0)
     m->hdr.message_id = atomic_fetch_add(&next_message_id, 1);
+  m->due_ms = 0;
+  if (op == TOFU_OP_REQUEST || op == TOFU_OP_BYE_REQUEST) {
+    int t = m->timeout_ms ? m->timeout_ms : e->opts.request_timeout_ms;
+    if (t > 0)
+      m->due_ms = clock_now_ms() + t;
+  }
   m->hdr.status = TOFU_STATUS_SUCCESS;
   m->hdr.origin = TOFU_ORIGIN_APPLICATION; /* a message handed back may be posted again */
   m->group = g;

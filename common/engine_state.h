@@ -26,6 +26,18 @@ struct channel;
 /* Bytes the Reactor reads from a socket at once. */
 #define ENGINE_READ_BUF 65536
 
+/* The index of open requests and tombstones (requests.h): hash chains of
+ * req_node by (channel, id). */
+#define REQ_SMALL_BUCKETS 64
+typedef struct req_index {
+  req_node **buckets; /* `small`, or a larger array charged to the pool */
+  size_t nbuckets;    /* a power of two */
+  size_t count;       /* records: open requests and tombstones */
+  size_t tombstones;
+  size_t grow_refused; /* count when the pool last refused a larger table */
+  req_node *small[REQ_SMALL_BUCKETS];
+} req_index;
+
 /* A group's Reactor-only state. */
 typedef struct group_reactor {
   int dead;            /* destroy started: nothing more is delivered */
@@ -69,6 +81,7 @@ typedef struct engine_reactor {
   uint8_t *stash;
   size_t stash_len;
   struct channel *stash_owner;
+  req_index requests; /* requests.h */
   int64_t now_ms;     /* the clock when this Reactor pass began */
   int wait_fails_row; /* failed waits since the last one that worked */
 } engine_reactor;
@@ -118,6 +131,9 @@ struct tofu_engine {
   atomic_uint_fast64_t channels_refused;
   atomic_uint_fast64_t frame_timeouts;
   atomic_uint_fast64_t frames_refused;
+  atomic_size_t requests_open; /* stored by the Reactor, not added to */
+  atomic_uint_fast64_t requests_expired;
+  atomic_uint_fast64_t responses_late;
 
   engine_reactor reactor;
 };

@@ -32,6 +32,14 @@ void tofu_msg_reset(tofu_message *m) {
     return;
   memset(&m->hdr, 0, sizeof(m->hdr));
   m->th_len = m->body_len = 0;
+  m->timeout_ms = 0;
+}
+
+int tofu_msg_set_timeout(tofu_message *m, int timeout_ms) {
+  if (!m)
+    return TOFU_EINVAL;
+  m->timeout_ms = timeout_ms;
+  return TOFU_OK;
 }
 
 const void *tofu_msg_body(const tofu_message *m, size_t *len) {

@@ -13,6 +13,18 @@
 
 struct pool;
 
+/* A request's entry in the engine's index of the requests its channels
+ * wrote and have not seen answered (requests.h): inside the request's own
+ * message while it is open, or a tombstone of its own once its deadline
+ * handed the request back. */
+typedef struct req_node {
+  struct req_node *hnext;       /* the index's hash chain */
+  struct req_node *prev, *next; /* the channel's list, oldest first */
+  uint64_t id;
+  uint16_t channel;
+  uint8_t tombstone; /* handed back at its deadline: its Response would be late */
+} req_node;
+
 enum {
   MSG_NOTICE = 1u << 0, /* made outside the pool's limit; freed when put */
 };
@@ -45,8 +57,11 @@ struct tofu_message {
   /* Set by tofu_post / tofu_post_timer for the Reactor. */
   tofu_group *group;
   msg_cmd cmd;
+  int timeout_ms; /* tofu_msg_set_timeout: 0 = the engine's request_timeout_ms */
   union {
-    int64_t due_ms; /* a timer's, while it travels */
+    /* A timer's due time while it travels; a posted request's deadline (0:
+     * none) from its post until it is answered or handed back. */
+    int64_t due_ms;
     /* On the pool's free list, in the message heading a run: the run's
      * last message (the two are never needed at once). */
     struct tofu_message *run_end;
@@ -57,6 +72,8 @@ struct tofu_message {
    * Reactor then hands the request back with invalid_address). */
   net_addr addrs[NET_RESOLVE_MAX];
   int naddrs;
+
+  req_node req; /* while the request is open (requests.h) */
 };
 
 /* A Signal from the engine (origin engine) with a status, for a channel (0

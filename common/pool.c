@@ -241,6 +241,7 @@ static void clear_message(tofu_message *m) {
   m->group = NULL;
   m->cmd = MSG_CMD_POST;
   m->due_ms = 0;
+  m->timeout_ms = 0;
 }
 
 tofu_message *pool_get(pool *p, int always) {
@@ -427,5 +428,18 @@ void pool_counts(pool *p, size_t *used, size_t *limit, size_t *live, size_t *nfr
   *limit = p->limit;
   *live = p->nlive;
   *nfree = p->nfree + atomic_load_explicit(&p->ncached, memory_order_relaxed);
+  plat_mutex_unlock(&p->mu);
+}
+
+int pool_charge(pool *p, size_t bytes) {
+  plat_mutex_lock(&p->mu);
+  int rc = charge_locked(p, bytes);
+  plat_mutex_unlock(&p->mu);
+  return rc;
+}
+
+void pool_uncharge(pool *p, size_t bytes) {
+  plat_mutex_lock(&p->mu);
+  p->used -= bytes;
   plat_mutex_unlock(&p->mu);
 }

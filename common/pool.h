@@ -89,4 +89,11 @@ void pool_want_release(pool *p);
 
 void pool_counts(pool *p, size_t *used, size_t *limit, size_t *live, size_t *nfree);
 
+/* Charge bytes of memory that is not a message's (the index of open
+ * requests, their tombstones: requests.h) to the limit, trimming free
+ * messages' buffers to make room; TOFU_OK or TOFU_ELIMIT. pool_uncharge
+ * gives them back. */
+int pool_charge(pool *p, size_t bytes);
+void pool_uncharge(pool *p, size_t bytes);
+
 #endif /* TOFU_POOL_H */

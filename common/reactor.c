@@ -10,6 +10,7 @@
 #include "chan_send.h"
 #include "channel.h"
 #include "outbox.h"
+#include "requests.h"
 #include "platform/clock.h"
 
 #define EVENTS_PER_WAIT 256
@@ -48,6 +49,10 @@ static void post_to_channel(tofu_engine *e, tofu_message *m) {
     return;
   }
   msgq_push(&ch->sendq, m);
+  if (m->due_ms && requests_watch(ch, m->due_ms) != TOFU_OK) {
+    channel_close(ch, TOFU_STATUS_ALLOCATION_FAILED, NULL);
+    return;
+  }
   channel_mark_dirty(ch);
 }
 
@@ -183,6 +188,23 @@ static void drain_inbound(tofu_engine *e) {
   }
 }
 
+/* The connect timeout covers the connect and the hello: a channel this
+ * engine connects is done once its HelloRequest is answered; an accepted one
+ * once the peer's HelloRequest came. */
+static int connect_pending(channel *ch) {
+  switch (ch->state) {
+  case CH_CONNECTING:
+  case CH_BACKLOG:
+  case CH_ACCEPTED:
+  case CH_HELLO_SENT:
+    return 1;
+  case CH_OPEN: /* a Zig peer may send other frames before its HelloResponse */
+    return requests_hello_open(ch);
+  default:
+    return 0;
+  }
+}
+
 static void fire_timers(tofu_engine *e) {
   timer_entry t;
   while (timers_pop_due(&e->reactor.timers, e->reactor.now_ms, &t)) {
@@ -193,9 +215,10 @@ static void fire_timers(tofu_engine *e) {
     channel *ch = channel_find(e, t.of.channel.number);
     if (!ch || ch->serial != t.of.channel.serial)
       continue; /* that channel is gone */
-    if (t.kind == TIMER_CONNECT &&
-        (ch->state == CH_CONNECTING || ch->state == CH_BACKLOG || ch->state == CH_ACCEPTED))
+    if (t.kind == TIMER_CONNECT && connect_pending(ch))
       channel_close(ch, TOFU_STATUS_CONNECT_FAILED, NULL); /* silent for CH_ACCEPTED */
+    else if (t.kind == TIMER_REQUEST && requests_deadline(ch, t.due_ms) != TOFU_OK)
+      channel_close(ch, TOFU_STATUS_ALLOCATION_FAILED, NULL);
     else if (t.kind == TIMER_RETRY && ch->state == CH_BACKLOG)
       chan_connect_retry(ch);
     else if (t.kind == TIMER_LISTEN)
@@ -391,6 +414,7 @@ void reactor_teardown(tofu_engine *e) {
   timers_remove_if(&e->reactor.timers, any_timer, free_timer, e);
   timers_fini(&e->reactor.timers);
   channel_table_free(e);
+  requests_fini(e);
   free(e->reactor.rbuf);
   e->reactor.rbuf = NULL;
   free(e->reactor.stash);

@@ -34,10 +34,11 @@ static const char *const status_names[] = {
     "setsockopt_failed",
     "processing_failed",
     "unknown_error",
+    "timeout",
 };
 
 const char *tofu_status_name(int status) {
-  if (status < 0 || status >= TOFU_STATUS_UNKNOWN_ERROR)
+  if (status < 0 || status > TOFU_STATUS_TIMEOUT)
     return "unknown_error";
   return status_names[status];
 }

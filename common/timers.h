@@ -7,7 +7,14 @@
 #include <stddef.h>
 #include <stdint.h>
 
-enum { TIMER_CONNECT = 1, TIMER_APP = 2, TIMER_LISTEN = 3, TIMER_RETRY = 4, TIMER_FRAME = 5 };
+enum {
+  TIMER_CONNECT = 1,
+  TIMER_APP = 2,
+  TIMER_LISTEN = 3,
+  TIMER_RETRY = 4,
+  TIMER_FRAME = 5,
+  TIMER_REQUEST = 6
+};
 
 struct tofu_message;
 

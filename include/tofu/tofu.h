@@ -77,8 +77,8 @@ typedef enum tofu_opcode {
 typedef enum tofu_origin { TOFU_ORIGIN_APPLICATION = 0, TOFU_ORIGIN_ENGINE = 1 } tofu_origin;
 
 /* Message statuses: tofu's AmpeStatus list, in tofu's order (the byte on the
- * wire and in tofu_header.status). Values at or above TOFU_STATUS_UNKNOWN_ERROR
- * read as unknown. */
+ * wire and in tofu_header.status), then the local ones this engine hands
+ * messages back with (TOFU_STATUS_TIMEOUT). Other values read as unknown. */
 typedef enum tofu_status {
   TOFU_STATUS_SUCCESS = 0,
   TOFU_STATUS_NOT_IMPLEMENTED_YET = 1,
@@ -111,7 +111,10 @@ typedef enum tofu_status {
   TOFU_STATUS_RECV_FAILED = 28,
   TOFU_STATUS_SETSOCKOPT_FAILED = 29,
   TOFU_STATUS_PROCESSING_FAILED = 30, /* free for applications to use */
-  TOFU_STATUS_UNKNOWN_ERROR = 31
+  TOFU_STATUS_UNKNOWN_ERROR = 31,
+  /* This engine's own, never on the wire (it only hands messages back with
+   * it): a request's deadline passed before its answer came. */
+  TOFU_STATUS_TIMEOUT = 32
 } tofu_status;
 
 /* The readiness backend compiled in (-DTOFU_BACKEND=...): "poll" or
@@ -210,6 +213,14 @@ typedef struct tofu_options {
    * can carry; larger values mean the same); values from 1 to
    * TOFU_HEADER_SIZE - 1 make tofu_engine_create fail with TOFU_EINVAL. */
   size_t max_frame;
+  /* How long a Request or ByeRequest may wait for its answer, from its post:
+   * when it passes, the request comes back to its group with status timeout
+   * (origin engine), whether it was still queued or already written, and
+   * the channel stays open. A Response that comes for it later is dropped,
+   * not delivered (tofu_engine_stats.responses_late counts it). A message
+   * may set its own (tofu_msg_set_timeout). 0 = default (none); negative =
+   * none. The HelloRequest has connect_timeout_ms instead. */
+  int request_timeout_ms;
 } tofu_options;
 
 /* Memory outside max_memory. The engine's other memory does not grow with
@@ -278,6 +289,12 @@ TOFU_API tofu_header *tofu_msg_header(tofu_message *m);
 /* Empty the message: zero header, no text headers, empty body (buffers are
  * kept for reuse). */
 TOFU_API void tofu_msg_reset(tofu_message *m);
+
+/* This request's deadline, from its post, in place of the engine's
+ * request_timeout_ms: positive = milliseconds, negative = none, 0 = the
+ * engine's (also what tofu_get and tofu_msg_reset leave). Read when a
+ * Request or ByeRequest is posted. Errors: TOFU_EINVAL (NULL message). */
+TOFU_API int tofu_msg_set_timeout(tofu_message *m, int timeout_ms);
 
 /* The body and its length (the pointer may be NULL when the length is 0). */
 TOFU_API const void *tofu_msg_body(const tofu_message *m, size_t *len);
@@ -485,6 +502,9 @@ typedef struct tofu_engine_stats {
                               * reached, or no channel number or memory was left for them */
   uint64_t frame_timeouts;   /* channels closed: a frame not finished in frame_timeout_ms */
   uint64_t frames_refused;   /* channels closed: a frame claimed more than max_frame */
+  size_t requests_open;      /* requests written and waiting for their answer now */
+  uint64_t requests_expired; /* requests handed back with status timeout */
+  uint64_t responses_late;   /* answers dropped: their request had gone back at its deadline */
 } tofu_engine_stats;
 
 /* A snapshot of the engine's counters: the fields that fit in out->size

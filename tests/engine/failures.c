@@ -419,10 +419,11 @@ void case_peer_vanishes_tcp(void) {
   ck_assert_int_eq(tofu_post_timer(g, &marker, 0), TOFU_OK);
   net_set_linger_abort(peer);
   net_close(peer);
-  /* Every request not written comes back with peer_disconnected, in order,
-   * then channel_closed; requests the Reactor took after the close come
-   * back with invalid_channel_number. */
-  int back = 0, closed = 0, marked = 0;
+  /* Every request comes back, written or not: the HelloRequest (the peer
+   * never answered it) and the requests with peer_disconnected, in the order
+   * they were posted, then channel_closed; requests the Reactor took after
+   * the close come back with invalid_channel_number. */
+  int back = 0, closed = 0, marked = 0, hello = 0;
   uint64_t last_id = 0;
   while (!closed || !marked) {
     m = et_recv(g);
@@ -433,6 +434,11 @@ void case_peer_vanishes_tcp(void) {
     } else if (r->opcode == TOFU_OP_SIGNAL) {
       ck_assert_uint_eq(r->status, TOFU_STATUS_CHANNEL_CLOSED);
       closed = 1;
+    } else if (r->opcode == TOFU_OP_HELLO_REQUEST) {
+      ck_assert(!closed && !hello && back == 0);
+      ck_assert_uint_eq(r->status, TOFU_STATUS_PEER_DISCONNECTED);
+      ck_assert(r->message_id == h.message_id);
+      hello = 1;
     } else {
       ck_assert_uint_eq(r->opcode, TOFU_OP_REQUEST);
       ck_assert_uint_eq(r->status, closed ? TOFU_STATUS_INVALID_CHANNEL_NUMBER
@@ -443,7 +449,8 @@ void case_peer_vanishes_tcp(void) {
     }
     tofu_put(e, &m);
   }
-  ck_assert_int_gt(back, 0); /* the socket buffers cannot hold 13 MB */
+  ck_assert_int_eq(back, N);
+  ck_assert_int_eq(hello, 1);
   ck_assert_ptr_null(tofu_wait_receive(g, 0));
   et_assert_all_returned(e);
   pair_unlisten(&l);
