@@ -1,6 +1,9 @@
 /* chan_send — see chan_send.h. */
 #include "chan_send.h"
 
+#include <string.h>
+
+#include "outbox.h"
 #include "platform/net.h"
 #include "requests.h"
 
@@ -11,6 +14,12 @@ static uint8_t frame_proto(const tofu_message *m) {
   return wire_proto(m->hdr.opcode, TOFU_ORIGIN_APPLICATION, m->hdr.more);
 }
 
+static void encode_header(const channel *ch, const tofu_message *m, uint8_t out[WIRE_HEADER_SIZE]) {
+  wire_header h = {ch->number,        frame_proto(m),      m->hdr.status,
+                   m->hdr.message_id, (uint16_t)m->th_len, (uint16_t)m->body_len};
+  wire_encode_header(&h, out);
+}
+
 /* Describe up to NET_IOV_MAX buffers of the queued frames, starting `skip`
  * bytes into the first. */
 static int gather(channel *ch, net_iov *iov, uint8_t (*hdrs)[WIRE_HEADER_SIZE], size_t *total) {
@@ -19,11 +28,11 @@ static int gather(channel *ch, net_iov *iov, uint8_t (*hdrs)[WIRE_HEADER_SIZE], 
   *total = 0;
   for (tofu_message *m = ch->sendq.head; m && n + 3 <= NET_IOV_MAX && f < NET_IOV_MAX / 3;
        m = m->next, f++) {
-    wire_header h = {ch->number,        frame_proto(m),      m->hdr.status,
-                     m->hdr.message_id, (uint16_t)m->th_len, (uint16_t)m->body_len};
-    wire_encode_header(&h, hdrs[f]);
+    encode_header(ch, m, hdrs[f]);
     const void *bases[3] = {hdrs[f], m->th, m->body};
     size_t lens[3] = {WIRE_HEADER_SIZE, m->th_len, m->body_len};
+    if (m->flags & MSG_RAW)
+      lens[0] = lens[1] = 0; /* the rest of a frame, as bytes */
     for (int i = 0; i < 3; i++) {
       size_t len = lens[i];
       const uint8_t *base = bases[i];
@@ -44,7 +53,7 @@ static int gather(channel *ch, net_iov *iov, uint8_t (*hdrs)[WIRE_HEADER_SIZE], 
 }
 
 static size_t frame_size(const tofu_message *m) {
-  return WIRE_HEADER_SIZE + m->th_len + m->body_len;
+  return (m->flags & MSG_RAW) ? m->body_len : WIRE_HEADER_SIZE + m->th_len + m->body_len;
 }
 
 enum { ADVANCED, BYE_WRITTEN, ADVANCE_FAILED };
@@ -65,6 +74,7 @@ static int advance(channel *ch, size_t n) {
       continue;
     }
     int bye = m->hdr.opcode == TOFU_OP_BYE_RESPONSE;
+    m->flags &= ~(unsigned)MSG_RAW;
     pool_reactor_put(&e->pool, m);
     if (e->reactor.paused)
       atomic_store(&e->released, 1); /* retry the paused channels this pass */
@@ -133,4 +143,70 @@ void chan_send_abort(channel *ch, tofu_message *bye) {
     (void)net_sendv(ch->sock, iov, n);
   }
   channel_close(ch, TOFU_STATUS_CHANNEL_CLOSED, bye);
+}
+
+/* The request at the head of the queue is half written and its deadline
+ * passed: it goes back, and the bytes of its frame still to write stay
+ * behind in a message of their own (MSG_RAW) that goes out as it is, so the
+ * stream stays framed. Returns it, or NULL when no memory is left for the
+ * rest. */
+static tofu_message *cut_head(channel *ch) {
+  tofu_message *m = ch->sendq.head;
+  size_t rest = frame_size(m) - ch->sent;
+  tofu_message *raw = pool_reactor_get_sized(&ch->engine->pool, 0, rest);
+  if (!raw)
+    return NULL;
+  uint8_t hdr[WIRE_HEADER_SIZE];
+  encode_header(ch, m, hdr);
+  const uint8_t *parts[3] = {hdr, m->th, m->body};
+  size_t lens[3] = {WIRE_HEADER_SIZE, m->th_len, m->body_len}, skip = ch->sent, at = 0;
+  for (int i = 0; i < 3; i++) {
+    if (skip >= lens[i]) {
+      skip -= lens[i];
+      continue;
+    }
+    memcpy(raw->body + at, parts[i] + skip, lens[i] - skip);
+    at += lens[i] - skip;
+    skip = 0;
+  }
+  raw->body_len = (uint32_t)rest;
+  raw->hdr.opcode = TOFU_OP_SIGNAL; /* inert: not a request, not a bye */
+  raw->flags |= MSG_RAW;
+  (void)msgq_pop(&ch->sendq);
+  msgq_push_front(&ch->sendq, raw);
+  ch->sent = 0;
+  return m;
+}
+
+static void expired(channel *ch, tofu_message *m) {
+  atomic_fetch_add(&ch->engine->requests_expired, 1);
+  outbox_hand_back(ch->engine, m->group ? m->group : ch->group, m, TOFU_STATUS_TIMEOUT);
+}
+
+int chan_send_expire(channel *ch, int64_t now, int64_t *next) {
+  msgq keep;
+  msgq_init(&keep);
+  tofu_message *m = ch->sendq.head;
+  if (m && ch->sent > 0 && m->due_ms && m->due_ms <= now) {
+    if (requests_opens(m) && requests_tombstone(ch, m->hdr.message_id) != TOFU_OK)
+      return TOFU_ENOMEM;
+    m = cut_head(ch);
+    if (!m)
+      return TOFU_ENOMEM;
+    expired(ch, m);
+  }
+  if (ch->sent > 0 && (m = msgq_pop(&ch->sendq)) != NULL) {
+    *next = deadline_min(*next, m->due_ms); /* half written: stays first */
+    msgq_push(&keep, m);
+  }
+  while ((m = msgq_pop(&ch->sendq)) != NULL) {
+    if (m->due_ms && m->due_ms <= now) {
+      expired(ch, m);
+      continue;
+    }
+    *next = deadline_min(*next, m->due_ms);
+    msgq_push(&keep, m);
+  }
+  msgq_take_all(&ch->sendq, &keep);
+  return TOFU_OK;
 }

@@ -15,4 +15,11 @@ void chan_send_flush(channel *ch);
  * channel with channel_closed; bye becomes the channel_closed notice. */
 void chan_send_abort(channel *ch, tofu_message *bye);
 
+/* Hand back the queued requests of ch past their deadline (status timeout),
+ * a frame already half written too: the rest of its bytes stay queued on
+ * their own. *next becomes the nearest deadline of those left, if nearer.
+ * TOFU_OK, or TOFU_ENOMEM when no memory was left for such a rest (close the
+ * channel). */
+int chan_send_expire(channel *ch, int64_t now, int64_t *next);
+
 #endif /* TOFU_CHAN_SEND_H */

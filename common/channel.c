@@ -209,8 +209,14 @@ void channel_close(channel *ch, int cause, tofu_message *closing) {
 
   requests_close(ch, cause); /* written before anything still queued */
   tofu_message *m;
-  while ((m = msgq_pop(&ch->sendq)) != NULL)
+  while ((m = msgq_pop(&ch->sendq)) != NULL) {
+    if (m->flags & MSG_RAW) { /* the rest of a frame handed back already */
+      m->flags &= ~(unsigned)MSG_RAW;
+      pool_put(&e->pool, m);
+      continue;
+    }
     outbox_hand_back(e, m->group ? m->group : ch->group, m, cause);
+  }
   if (ch->rx) {
     pool_put(&e->pool, ch->rx);
     ch->rx = NULL;

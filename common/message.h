@@ -27,6 +27,7 @@ typedef struct req_node {
 
 enum {
   MSG_NOTICE = 1u << 0, /* made outside the pool's limit; freed when put */
+  MSG_RAW = 1u << 1,    /* on a send queue: the rest of a frame, its body written as it is */
 };
 
 /* What a message asks of the Reactor when it travels the inbound queue (its

@@ -205,6 +205,15 @@ static int connect_pending(channel *ch) {
   }
 }
 
+/* Every request of ch past its deadline goes back (timeout), written or
+ * queued; the timer is set again for the nearest deadline left. */
+static void deadlines_passed(channel *ch) {
+  int64_t now = ch->engine->reactor.now_ms, next = 0;
+  if (requests_expire(ch, now, &next) != TOFU_OK || chan_send_expire(ch, now, &next) != TOFU_OK ||
+      (next && requests_watch(ch, next) != TOFU_OK))
+    channel_close(ch, TOFU_STATUS_ALLOCATION_FAILED, NULL);
+}
+
 static void fire_timers(tofu_engine *e) {
   timer_entry t;
   while (timers_pop_due(&e->reactor.timers, e->reactor.now_ms, &t)) {
@@ -217,8 +226,8 @@ static void fire_timers(tofu_engine *e) {
       continue; /* that channel is gone */
     if (t.kind == TIMER_CONNECT && connect_pending(ch))
       channel_close(ch, TOFU_STATUS_CONNECT_FAILED, NULL); /* silent for CH_ACCEPTED */
-    else if (t.kind == TIMER_REQUEST && requests_deadline(ch, t.due_ms) != TOFU_OK)
-      channel_close(ch, TOFU_STATUS_ALLOCATION_FAILED, NULL);
+    else if (t.kind == TIMER_REQUEST && requests_timer_fired(ch, t.due_ms))
+      deadlines_passed(ch);
     else if (t.kind == TIMER_RETRY && ch->state == CH_BACKLOG)
       chan_connect_retry(ch);
     else if (t.kind == TIMER_LISTEN)

@@ -145,21 +145,37 @@ static void hand_back(tofu_engine *e, channel *ch, tofu_message *m, int status) 
   outbox_hand_back(e, m->group ? m->group : ch->group, m, status);
 }
 
-/* A written request's deadline passed: a tombstone takes its place in the
- * index, and it goes back with status timeout. */
-static int expire_written(channel *ch, req_node *r) {
-  tofu_engine *e = ch->engine;
+static req_node *tombstone_new(tofu_engine *e) {
   req_node *t = NULL;
   if (pool_charge(&e->pool, sizeof(*t)) == TOFU_OK) {
     t = malloc(sizeof(*t));
     if (!t)
       pool_uncharge(&e->pool, sizeof(*t));
   }
+  if (t)
+    t->tombstone = 1;
+  return t;
+}
+
+int requests_tombstone(channel *ch, uint64_t id) {
+  req_node *t = tombstone_new(ch->engine);
+  if (!t)
+    return TOFU_ENOMEM;
+  t->id = id;
+  t->channel = ch->number;
+  index_add(ch->engine, ch, t);
+  return TOFU_OK;
+}
+
+/* A written request's deadline passed: a tombstone takes its place in the
+ * index, and it goes back with status timeout. */
+static int expire_written(channel *ch, req_node *r) {
+  tofu_engine *e = ch->engine;
+  req_node *t = tombstone_new(e);
   if (!t)
     return TOFU_ENOMEM;
   t->id = r->id;
   t->channel = r->channel;
-  t->tombstone = 1;
   index_remove(e, ch, r);
   index_add(e, ch, t);
   atomic_fetch_add(&e->requests_expired, 1);
@@ -223,7 +239,9 @@ void requests_refused(channel *ch) {
   }
 }
 
-static int set_timer(channel *ch, int64_t due_ms) {
+int requests_watch(channel *ch, int64_t due_ms) {
+  if (ch->req_timer_at && ch->req_timer_at <= due_ms)
+    return TOFU_OK; /* a timer fires before it, and then looks again */
   timer_entry t = {.due_ms = due_ms, .kind = TIMER_REQUEST, .of.channel = {ch->number, ch->serial}};
   if (timers_add(&ch->engine->reactor.timers, &t) != TOFU_OK)
     return TOFU_ENOMEM;
@@ -231,48 +249,14 @@ static int set_timer(channel *ch, int64_t due_ms) {
   return TOFU_OK;
 }
 
-int requests_watch(channel *ch, int64_t due_ms) {
-  if (ch->req_timer_at && ch->req_timer_at <= due_ms)
-    return TOFU_OK; /* a timer fires before it, and then looks again */
-  return set_timer(ch, due_ms);
-}
-
-static int64_t earlier(int64_t next, int64_t due) {
-  return due && (!next || due < next) ? due : next;
-}
-
-/* Hand back the queued requests past their deadline (all but a frame half
- * written, which must go out whole: it goes back once written, in
- * requests_keep). Returns the nearest deadline of those left (0: none). */
-static int64_t expire_queued(channel *ch, int64_t now) {
-  msgq keep;
-  msgq_init(&keep);
-  int64_t next = 0;
-  tofu_message *m;
-  if (ch->sent > 0 && (m = msgq_pop(&ch->sendq)) != NULL) {
-    msgq_push(&keep, m);
-    if (m->due_ms > now)
-      next = m->due_ms;
-  }
-  while ((m = msgq_pop(&ch->sendq)) != NULL) {
-    if (m->due_ms && m->due_ms <= now) {
-      atomic_fetch_add(&ch->engine->requests_expired, 1);
-      hand_back(ch->engine, ch, m, TOFU_STATUS_TIMEOUT);
-      continue;
-    }
-    next = earlier(next, m->due_ms);
-    msgq_push(&keep, m);
-  }
-  msgq_take_all(&ch->sendq, &keep);
-  return next;
-}
-
-int requests_deadline(channel *ch, int64_t due_ms) {
+int requests_timer_fired(channel *ch, int64_t due_ms) {
   if (due_ms != ch->req_timer_at)
-    return TOFU_OK; /* stale: a nearer deadline set another entry since */
+    return 0; /* stale: a nearer deadline set another entry since */
   ch->req_timer_at = 0;
-  int64_t now = ch->engine->reactor.now_ms;
-  int64_t next = 0;
+  return 1;
+}
+
+int requests_expire(channel *ch, int64_t now, int64_t *next) {
   for (req_node *r = ch->req_first; r;) {
     req_node *following = r->next;
     if (!r->tombstone) {
@@ -281,14 +265,13 @@ int requests_deadline(channel *ch, int64_t due_ms) {
         if (expire_written(ch, r) != TOFU_OK)
           return TOFU_ENOMEM;
       } else {
-        next = earlier(next, due);
+        *next = deadline_min(*next, due);
       }
     }
     r = following;
   }
   publish_open(ch->engine);
-  next = earlier(next, expire_queued(ch, now));
-  return next ? set_timer(ch, next) : TOFU_OK;
+  return TOFU_OK;
 }
 
 void requests_close(channel *ch, int cause) {

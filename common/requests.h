@@ -51,16 +51,31 @@ int requests_hello_open(channel *ch);
  * its answer (a refusal, the way a Zig server refuses), and it ends. */
 void requests_refused(channel *ch);
 
-/* A posted request with a deadline (due_ms) joined ch's send queue: make sure
- * a TIMER_REQUEST fires for it. TOFU_OK or TOFU_ENOMEM (close the channel). */
+/* A request of ch has a deadline at due_ms (posted, or the nearest one left
+ * after a pass of deadlines): make sure a TIMER_REQUEST fires by then.
+ * TOFU_OK or TOFU_ENOMEM (close the channel). */
 int requests_watch(channel *ch, int64_t due_ms);
 
-/* ch's TIMER_REQUEST due at due_ms fired: every request of ch past its
- * deadline, written or still queued (but the frame half written), goes back
- * with status timeout, and the timer is set for the next deadline. Stale
- * entries (a later one was set since) do nothing. TOFU_OK or TOFU_ENOMEM (a
- * tombstone or the timer could not be made: close the channel). */
-int requests_deadline(channel *ch, int64_t due_ms);
+/* ch's TIMER_REQUEST due at due_ms fired: 1 if it is the one in force (the
+ * caller then expires what is due and watches the next deadline), 0 if a
+ * nearer deadline set another entry since. */
+int requests_timer_fired(channel *ch, int64_t due_ms);
+
+/* Every written request of ch past its deadline goes back with status
+ * timeout, a tombstone keeping its id; *next becomes the nearest deadline of
+ * those left, if nearer. TOFU_OK or TOFU_ENOMEM (a tombstone could not be
+ * charged: close the channel). The queued ones are chan_send_expire's. */
+int requests_expire(channel *ch, int64_t now, int64_t *next);
+
+/* A request whose frame is on its way to the peer went back at its deadline
+ * before it was written whole: a tombstone keeps its id, as for a written
+ * one. TOFU_OK or TOFU_ENOMEM. */
+int requests_tombstone(channel *ch, uint64_t id);
+
+/* The nearer of two deadlines (0: none). */
+static inline int64_t deadline_min(int64_t a, int64_t b) {
+  return b && (!a || b < a) ? b : a;
+}
 
 /* ch closes: every open request goes back to its group with cause, oldest
  * first; its tombstones are dropped. */

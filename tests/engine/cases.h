@@ -53,6 +53,15 @@ TOFU_CASE(unknown_channel, REQ_NONE)
 TOFU_CASE(peer_vanishes_tcp, REQ_NONE)
 TOFU_CASE(invalid_frame_closes_one, REQ_NONE)
 
+/* requests.c: every request ends, answered or handed back, written or not */
+TOFU_CASE(requests_peer_killed_tcp, REQ_SIGNALS)
+TOFU_CASE(requests_peer_killed_uds, REQ_SIGNALS | REQ_UDS)
+TOFU_CASE(requests_peer_reset_tcp, REQ_NONE)
+TOFU_CASE(requests_peer_frozen, REQ_SIGNALS)
+TOFU_CASE(requests_late_response_dropped, REQ_NONE)
+TOFU_CASE(requests_hello_unanswered, REQ_NONE)
+TOFU_CASE(requests_wait_reply_channel_dies, REQ_NONE)
+
 /* zig.c: parity with tofu (Zig): its frames byte for byte, both ways */
 TOFU_CASE(zig_golden_frames, REQ_NONE)
 TOFU_CASE(zig_server_flow, REQ_NONE)
