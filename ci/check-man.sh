@@ -70,8 +70,8 @@ for f in "$mandir"/man3/tofu*.3 "$mandir"/man7/tofu*.7; do
   if ! head -n1 "$f" | grep -q '^\.so '; then
     synopsis_functions | tee -a "$tmp/declared" >"$tmp/synopsis"
     sed -n '/^NAME$/,/^[A-Z][A-Z ]*$/p' "$tmp/out" | tr -s ' ,\n' '\n' | sort -u >"$tmp/name"
-    unnamed=$(comm -23 "$tmp/synopsis" "$tmp/name")
-    [ -z "$unnamed" ] || fail "$rel: its NAME line does not list" $unnamed
+    unnamed=$(comm -23 "$tmp/synopsis" "$tmp/name" | tr '\n' ' ')
+    [ -z "$unnamed" ] || fail "$rel: its NAME line does not list: $unnamed"
   fi
 done
 [ -e "$mandir/man7/tofu.7" ] || fail "man7/tofu.7 is missing"
@@ -85,14 +85,14 @@ if grep -vqE '^[A-Za-z_][A-Za-z0-9_]*$' "$tmp/api"; then
   grep -vE '^[A-Za-z_][A-Za-z0-9_]*$' "$tmp/api" | sed 's/^/    /' >&2
 fi
 sort -u -o "$tmp/declared" "$tmp/declared"
-missing=$(comm -23 "$tmp/api" "$tmp/declared" | grep -E '^[A-Za-z_]' || true)
-if [ -n "$missing" ]; then
+comm -23 "$tmp/api" "$tmp/declared" >"$tmp/missing"
+if [ -s "$tmp/missing" ]; then
   fail "TOFU_API functions that no page declares in its SYNOPSIS (add them to a page in docs/man):"
-  echo "$missing" | sed 's/^/    /' >&2
+  sed 's/^/    /' "$tmp/missing" >&2
 fi
 while read -r fn; do
   if [ ! -e "$mandir/man3/$fn.3" ]; then
-    echo "$missing" | grep -qx "$fn" || fail "$fn: no alias page man3/$fn.3"
+    grep -qx "$fn" "$tmp/missing" || fail "$fn: no alias page man3/$fn.3"
     continue
   fi
   (cd "$mandir" && man -l "man3/$fn.3" 2>/dev/null) >"$tmp/out" || true
