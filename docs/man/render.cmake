@@ -11,6 +11,13 @@ foreach(v SCDOC SOURCE PAGE VERSION)
 endforeach()
 
 file(READ "${SOURCE}" text)
+# scdoc drops the dot that starts a line ("..." would print as ".."):
+# refuse such a line rather than lose a character silently.
+string(REGEX MATCH "(^|\n)[ \t]*[.][^\n]*" dot_line "${text}")
+if(dot_line)
+  string(STRIP "${dot_line}" dot_line)
+  message(FATAL_ERROR "${SOURCE}: a line starts with '.' (scdoc drops it); rewrap: ${dot_line}")
+endif()
 string(REPLACE "@TOFU_VERSION@" "${VERSION}" text "${text}")
 file(WRITE "${PAGE}.scd" "${text}")
 execute_process(COMMAND "${SCDOC}" INPUT_FILE "${PAGE}.scd" OUTPUT_VARIABLE roff
