@@ -5,7 +5,8 @@
 # whenever something is missing.
 set -euo pipefail
 
-packages=(cmake ninja-build gcc clang pkg-config check libsubunit-dev uthash-dev "$@")
+# scdoc: the manual pages (docs/man); without it they are skipped, not an error.
+packages=(cmake ninja-build gcc clang pkg-config check libsubunit-dev uthash-dev scdoc "$@")
 
 missing=()
 for p in "${packages[@]}"; do

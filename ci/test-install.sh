@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
 # Install tofu into a scratch prefix and build a consumer program against it,
-# once with find_package(tofu) (static and shared) and once with pkg-config.
+# once with find_package(tofu) (static and shared) and once with pkg-config;
+# then check the installed manual pages and docs (ci/check-man.sh).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-bash ci/setup-debian.sh
+bash ci/setup-debian.sh man-db groff-base # scdoc is in the base list
 
 build=build/install-check
 prefix="$PWD/$build/prefix"
@@ -25,4 +26,6 @@ export PKG_CONFIG_PATH="$(dirname "$(find "$prefix" -name tofu.pc | head -n1)")"
 cc -std=c11 -Wall -Wextra -Werror tests/install/consumer.c -o "$build/consumer_pc" \
   $(pkg-config --cflags tofu) $(pkg-config --libs --static tofu)
 LD_LIBRARY_PATH="$prefix/lib:${LD_LIBRARY_PATH:-}" "$build/consumer_pc"
+echo "=== manual pages and docs ==="
+bash ci/check-man.sh "$prefix"
 echo "install check: ok"
