@@ -44,16 +44,17 @@
  * The cross-thread wakeup is an eventfd in the epoll set (level-triggered),
  * coalesced by wake_pending as in the poll backend. Ownership across pollers
  * is the process-wide claim set shared with the poll backend
- * (../fd_claims.h). */
+ * (posix/fd_claims.h). */
 #define _GNU_SOURCE
 
 #include "tofu/poller.h"
 
-#include "fd_claims.h"
+#include "posix/fd_claims.h"
 
 #include <errno.h>
 #include <poll.h>
 #include <stdatomic.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -66,13 +67,14 @@
 #define HARVEST_MAX 256
 
 struct tofu_poll_handle {
-  int fd;
+  int fd; /* first: fd_table reads it there (posix/fd_claims.h) */
   void *token;
   unsigned interest; /* armed; 0 when disarmed */
   unsigned kmask;    /* the directions the kernel registration watches */
   int check;         /* index + 1 in the check list, 0 when not in it */
   uint64_t reported; /* the wait (p->waits) that last reported it */
 };
+_Static_assert(offsetof(struct tofu_poll_handle, fd) == 0, "fd_table reads the descriptor first");
 
 struct tofu_poller {
   int ep;
@@ -219,7 +221,6 @@ static int ep_register(tofu_poller *p, tofu_socket sock, void *token, tofu_poll_
   if (rc != TOFU_OK)
     return rc;
   tofu_poll_handle *h = mem;
-  h->fd = sock;
   h->token = token;
   /* No direction yet: only a hang-up or an error would wake the wait, and
    * they are not reported to a disarmed handle. */
@@ -239,12 +240,8 @@ static int ep_register(tofu_poller *p, tofu_socket sock, void *token, tofu_poll_
   return TOFU_OK;
 }
 
-static int is_registered(const tofu_poller *p, const tofu_poll_handle *h) {
-  return h != NULL && fd_table_holds(&p->handles, h->fd, h);
-}
-
 static int ep_deregister(tofu_poller *p, tofu_poll_handle *h) {
-  if (p == NULL || !is_registered(p, h))
+  if (p == NULL || !fd_table_owns(&p->handles, h))
     return TOFU_EINVAL;
   check_remove(p, h);
   /* Also takes the socket off the kernel's ready list: no later wait can
@@ -257,7 +254,8 @@ static int ep_deregister(tofu_poller *p, tofu_poll_handle *h) {
 /* --- arming ---------------------------------------------------------------- */
 
 static int ep_arm(tofu_poller *p, tofu_poll_handle *h, unsigned interest) {
-  if (p == NULL || !is_registered(p, h) || (interest & ~(unsigned)TOFU_POLL_INTEREST_MASK))
+  if (p == NULL || !fd_table_owns(&p->handles, h) ||
+      (interest & ~(unsigned)TOFU_POLL_INTEREST_MASK))
     return TOFU_EINVAL;
   if (interest == 0) {
     /* The kernel keeps watching until an unwanted edge says otherwise. */

@@ -8,9 +8,9 @@
  * exactly the contract's one-shot rule, and re-arming appends it at the end, so
  * a busy socket cannot starve the ones behind it when max is small.
  *
- * The fd_table (../fd_claims.h) maps a descriptor to its handle to refuse a
+ * The fd_table (posix/fd_claims.h) maps a descriptor to its handle to refuse a
  * second registration.
- * The process-wide set of claimed descriptors (../fd_claims.h, shared with
+ * The process-wide set of claimed descriptors (posix/fd_claims.h, shared with
  * the epoll backend) refuses a socket that another poller holds
  * (TOFU_EUNSERVABLE), as iocp_afd must: the contract says one thing for all.
  * It costs a mutex and a byte per descriptor, taken only by register,
@@ -24,23 +24,25 @@
 
 #include "tofu/poller.h"
 
-#include "fd_claims.h"
+#include "posix/fd_claims.h"
 #include "poll_wakeup.h"
 
 #include <errno.h>
 #include <poll.h>
 #include <stdatomic.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
 struct tofu_poll_handle {
-  int fd;
+  int fd; /* first: fd_table reads it there (posix/fd_claims.h) */
   void *token;
   unsigned interest; /* what is armed; 0 when disarmed */
   int slot;          /* index in pfds/armed while armed, 0 when disarmed */
 };
+_Static_assert(offsetof(struct tofu_poll_handle, fd) == 0, "fd_table reads the descriptor first");
 
 struct tofu_poller {
   struct pollfd *pfds;      /* [0] wakeup, [1..narmed] armed sockets */
@@ -102,7 +104,6 @@ static int pp_register(tofu_poller *p, tofu_socket sock, void *token, tofu_poll_
   if (rc != TOFU_OK)
     return rc;
   tofu_poll_handle *h = mem;
-  h->fd = sock;
   h->token = token;
   *out = h;
   return TOFU_OK;
@@ -123,12 +124,8 @@ static void unarm(tofu_poller *p, tofu_poll_handle *h) {
   h->interest = 0;
 }
 
-static int is_registered(const tofu_poller *p, const tofu_poll_handle *h) {
-  return h != NULL && fd_table_holds(&p->handles, h->fd, h);
-}
-
 static int pp_deregister(tofu_poller *p, tofu_poll_handle *h) {
-  if (p == NULL || !is_registered(p, h))
+  if (p == NULL || !fd_table_owns(&p->handles, h))
     return TOFU_EINVAL;
   unarm(p, h);
   fd_table_remove(&p->handles, h->fd);
@@ -165,7 +162,8 @@ static short poll_events_for(unsigned interest) {
 }
 
 static int pp_arm(tofu_poller *p, tofu_poll_handle *h, unsigned interest) {
-  if (p == NULL || !is_registered(p, h) || (interest & ~(unsigned)TOFU_POLL_INTEREST_MASK))
+  if (p == NULL || !fd_table_owns(&p->handles, h) ||
+      (interest & ~(unsigned)TOFU_POLL_INTEREST_MASK))
     return TOFU_EINVAL;
   if (interest == 0) {
     unarm(p, h);
