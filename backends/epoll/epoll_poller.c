@@ -41,8 +41,8 @@
  * stream line but C = 1000 (equal), so it is the one kept. Pingpong pays one
  * call more per pass than poll() either way (the check, or the MOD).
  *
- * The cross-thread wakeup is an eventfd in the epoll set (level-triggered),
- * coalesced by wake_pending as in the poll backend. Ownership across pollers
+ * The cross-thread wakeup is the one the poll backend uses (posix/wakeup.h),
+ * an eventfd here, in the epoll set level-triggered. Ownership across pollers
  * is the process-wide claim set shared with the poll backend
  * (posix/fd_claims.h). */
 #define _GNU_SOURCE
@@ -50,16 +50,15 @@
 #include "tofu/poller.h"
 
 #include "posix/fd_claims.h"
+#include "posix/wakeup.h"
 
 #include <errno.h>
 #include <poll.h>
-#include <stdatomic.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
-#include <sys/eventfd.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -78,8 +77,7 @@ _Static_assert(offsetof(struct tofu_poll_handle, fd) == 0, "fd_table reads the d
 
 struct tofu_poller {
   int ep;
-  int wake_fd;
-  atomic_int wake_pending;  /* 1 from the first notify until wait returns the wakeup */
+  wakeup wakeup;            /* notify()'s eventfd, in the epoll set (posix/wakeup.h) */
   fd_table handles;         /* registered handles by descriptor (fd_claims.h) */
   tofu_poll_handle **check; /* armed handles whose level the next wait checks */
   int ncheck, check_cap;
@@ -172,7 +170,7 @@ static int ep_open(tofu_poller **out) {
   if (p == NULL)
     return TOFU_ENOMEM;
   p->ep = epoll_create1(EPOLL_CLOEXEC);
-  p->wake_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+  int woke = wakeup_open(&p->wakeup);
   /* Room for a first batch of arms, so that the steady state allocates
    * nothing (the list grows by doubling when more are armed at once). */
   p->check_cap = 64;
@@ -182,19 +180,18 @@ static int ep_open(tofu_poller **out) {
   memset(&ev, 0, sizeof ev);
   ev.events = EPOLLIN;
   ev.data.ptr = NULL; /* the wakeup */
-  if (p->ep < 0 || p->wake_fd < 0 || p->check == NULL || p->pfds == NULL ||
-      epoll_ctl(p->ep, EPOLL_CTL_ADD, p->wake_fd, &ev) < 0) {
+  if (p->ep < 0 || woke < 0 || p->check == NULL || p->pfds == NULL ||
+      epoll_ctl(p->ep, EPOLL_CTL_ADD, p->wakeup.read_fd, &ev) < 0) {
     int nomem = p->check == NULL || p->pfds == NULL;
     if (p->ep >= 0)
       close(p->ep);
-    if (p->wake_fd >= 0)
-      close(p->wake_fd);
+    if (woke == 0)
+      wakeup_close(&p->wakeup);
     free(p->check);
     free(p->pfds);
     free(p);
     return nomem ? TOFU_ENOMEM : TOFU_ESYSTEM;
   }
-  atomic_init(&p->wake_pending, 0);
   *out = p;
   return TOFU_OK;
 }
@@ -207,7 +204,7 @@ static void ep_close(tofu_poller *p) {
   free(p->check);
   free(p->pfds);
   close(p->ep);
-  close(p->wake_fd);
+  wakeup_close(&p->wakeup);
   free(p);
 }
 
@@ -299,24 +296,12 @@ static void report(tofu_poller *p, tofu_poll_handle *h, unsigned bits, tofu_poll
   check_remove(p, h);
 }
 
-static void take_wakeup(tofu_poller *p, tofu_poll_event *ev) {
-  uint64_t count;
-  /* Drain first, then clear the flag: a notify that lands in between is
-   * coalesced into this wakeup, one that lands after the clear writes
-   * again. */
-  while (read(p->wake_fd, &count, sizeof count) < 0 && errno == EINTR) {
-  }
-  atomic_store(&p->wake_pending, 0);
-  ev->token = NULL;
-  ev->events = TOFU_POLL_WAKEUP;
-}
-
 /* The level check of the handles armed since the last wait: one poll() of
  * the wakeup and every one of them, without waiting. Handles found ready are
  * reported (up to max); the others leave the list, and their next change of
  * state comes as an edge. Returns the events written, or a negative error. */
 static int run_check(tofu_poller *p, tofu_poll_event *events, int max, int *woken) {
-  p->pfds[0].fd = p->wake_fd;
+  p->pfds[0].fd = p->wakeup.read_fd;
   p->pfds[0].events = POLLIN;
   p->pfds[0].revents = 0;
   for (int i = 0; i < p->ncheck; i++) {
@@ -333,7 +318,7 @@ static int run_check(tofu_poller *p, tofu_poll_event *events, int max, int *woke
     return TOFU_ESYSTEM;
   int n = 0;
   if (p->pfds[0].revents) {
-    take_wakeup(p, &events[n++]);
+    wakeup_take(&p->wakeup, &events[n++]);
     *woken = 1;
   }
   /* Walk from the end: report() and check_remove() move the last entry into
@@ -359,7 +344,7 @@ static int take_harvest(tofu_poller *p, int got, tofu_poll_event *events, int n,
       /* The eventfd is level-triggered: if this wait reported a wakeup
        * already, the next wait takes this one. */
       if (!*woken) {
-        take_wakeup(p, &events[n++]);
+        wakeup_take(&p->wakeup, &events[n++]);
         *woken = 1;
       }
       continue;
@@ -418,19 +403,7 @@ static int ep_wait(tofu_poller *p, tofu_poll_event *events, int max, int timeout
 static int ep_notify(tofu_poller *p) {
   if (p == NULL)
     return TOFU_EINVAL;
-  if (atomic_exchange(&p->wake_pending, 1) != 0)
-    return TOFU_OK; /* a wakeup is already on its way */
-  uint64_t one = 1;
-  for (;;) {
-    if (write(p->wake_fd, &one, sizeof one) == (ssize_t)sizeof one)
-      return TOFU_OK;
-    if (errno == EINTR)
-      continue;
-    if (errno == EAGAIN)
-      return TOFU_OK; /* the counter is saturated: readable already */
-    atomic_store(&p->wake_pending, 0);
-    return TOFU_ESYSTEM;
-  }
+  return wakeup_notify(&p->wakeup);
 }
 
 static int ep_stats(tofu_poller *p, tofu_poller_stats *out) {

@@ -25,11 +25,10 @@
 #include "tofu/poller.h"
 
 #include "posix/fd_claims.h"
-#include "poll_wakeup.h"
+#include "posix/wakeup.h"
 
 #include <errno.h>
 #include <poll.h>
-#include <stdatomic.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -50,8 +49,7 @@ struct tofu_poller {
   int narmed;
   int cap;          /* capacity of pfds and armed, slot 0 included */
   fd_table handles; /* registered handles by descriptor (fd_claims.h) */
-  poll_wakeup wakeup;
-  atomic_int wake_pending; /* 1 from the first notify until wait returns the wakeup */
+  wakeup wakeup;    /* notify()'s descriptor, in pfds[0] (posix/wakeup.h) */
 };
 
 /* --- lifecycle ----------------------------------------------------------- */
@@ -79,7 +77,6 @@ static int pp_open(tofu_poller **out) {
   }
   p->pfds[0].fd = p->wakeup.read_fd;
   p->pfds[0].events = POLLIN;
-  atomic_init(&p->wake_pending, 0);
   *out = p;
   return TOFU_OK;
 }
@@ -211,16 +208,8 @@ static unsigned readiness_of(short revents, unsigned interest) {
 
 static int collect(tofu_poller *p, tofu_poll_event *events, int max) {
   int n = 0;
-  if (p->pfds[0].revents) {
-    /* Drain first, then clear the flag: a notify that lands in between is
-     * coalesced into this wakeup, and one that lands after the clear writes
-     * again. The other order could clear a flag whose write was drained. */
-    wakeup_drain(&p->wakeup);
-    atomic_store(&p->wake_pending, 0);
-    events[n].token = NULL;
-    events[n].events = TOFU_POLL_WAKEUP;
-    n++;
-  }
+  if (p->pfds[0].revents)
+    wakeup_take(&p->wakeup, &events[n++]);
   int i = 1;
   while (i <= p->narmed && n < max) {
     short revents = p->pfds[i].revents;
@@ -268,13 +257,7 @@ static int pp_wait(tofu_poller *p, tofu_poll_event *events, int max, int timeout
 static int pp_notify(tofu_poller *p) {
   if (p == NULL)
     return TOFU_EINVAL;
-  if (atomic_exchange(&p->wake_pending, 1) != 0)
-    return TOFU_OK; /* a wakeup is already on its way */
-  if (wakeup_signal(&p->wakeup) < 0) {
-    atomic_store(&p->wake_pending, 0);
-    return TOFU_ESYSTEM;
-  }
-  return TOFU_OK;
+  return wakeup_notify(&p->wakeup);
 }
 
 static int pp_stats(tofu_poller *p, tofu_poller_stats *out) {
