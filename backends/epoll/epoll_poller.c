@@ -49,7 +49,10 @@
 
 #include "tofu/poller.h"
 
+#include "posix/deadline.h"
 #include "posix/fd_claims.h"
+#include "posix/readiness.h"
+#include "posix/stats.h"
 #include "posix/wakeup.h"
 
 #include <errno.h>
@@ -59,8 +62,12 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
-#include <time.h>
 #include <unistd.h>
+
+/* What epoll reports is read with poll()'s bits (posix/readiness.h). */
+_Static_assert(EPOLLIN == POLLIN && EPOLLOUT == POLLOUT && EPOLLHUP == POLLHUP &&
+                   EPOLLERR == POLLERR,
+               "epoll's event bits are poll()'s");
 
 /* Events taken from the kernel per epoll_wait at most. */
 #define HARVEST_MAX 256
@@ -106,25 +113,6 @@ static int set_kmask(tofu_poller *p, tofu_poll_handle *h, unsigned dirs) {
     return errno == ENOMEM ? TOFU_ENOMEM : TOFU_ESYSTEM;
   h->kmask = dirs;
   return TOFU_OK;
-}
-
-/* The contract's bits for what the kernel said about a handle armed for
- * interest (poll and epoll use the same bit values). */
-static unsigned readiness_of(uint32_t revents, unsigned interest) {
-  unsigned bits = 0;
-  if (revents & POLLIN)
-    bits |= TOFU_POLL_READABLE;
-  if (revents & POLLOUT)
-    bits |= TOFU_POLL_WRITABLE;
-  if (revents & POLLHUP)
-    bits |= TOFU_POLL_HANGUP;
-  if (revents & (POLLERR | POLLNVAL))
-    bits |= TOFU_POLL_ERROR;
-  /* After a hang-up or an error, I/O in every armed direction returns at
-   * once (with EOF or the error), so the caller is told to try each. */
-  if (bits & (TOFU_POLL_HANGUP | TOFU_POLL_ERROR))
-    bits |= interest;
-  return bits & (interest | TOFU_POLL_HANGUP | TOFU_POLL_ERROR);
 }
 
 static void check_remove(tofu_poller *p, tofu_poll_handle *h) {
@@ -281,12 +269,6 @@ static int ep_arm(tofu_poller *p, tofu_poll_handle *h, unsigned interest) {
 
 /* --- waiting --------------------------------------------------------------- */
 
-static int64_t now_ns(void) {
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
-}
-
 /* Report h with bits: one-shot, so it is disarmed (in user space only). */
 static void report(tofu_poller *p, tofu_poll_handle *h, unsigned bits, tofu_poll_event *ev) {
   ev->token = h->token;
@@ -307,8 +289,7 @@ static int run_check(tofu_poller *p, tofu_poll_event *events, int max, int *woke
   for (int i = 0; i < p->ncheck; i++) {
     tofu_poll_handle *h = p->check[i];
     p->pfds[i + 1].fd = h->fd;
-    p->pfds[i + 1].events = (short)((h->interest & TOFU_POLL_READABLE ? POLLIN : 0) |
-                                    (h->interest & TOFU_POLL_WRITABLE ? POLLOUT : 0));
+    p->pfds[i + 1].events = readiness_to_poll(h->interest);
     p->pfds[i + 1].revents = 0;
   }
   int rc;
@@ -329,7 +310,7 @@ static int run_check(tofu_poller *p, tofu_poll_event *events, int max, int *woke
     if (revents == 0) {
       check_remove(p, h);
     } else if (n < max) {
-      report(p, h, readiness_of((uint32_t)revents, h->interest), &events[n++]);
+      report(p, h, readiness_from_poll((unsigned)revents, h->interest), &events[n++]);
     }
     /* Ready but no room: stays in the list, armed, for the next wait. */
   }
@@ -349,7 +330,7 @@ static int take_harvest(tofu_poller *p, int got, tofu_poll_event *events, int n,
       }
       continue;
     }
-    unsigned bits = h->interest ? readiness_of(p->harvest[i].events, h->interest) : 0;
+    unsigned bits = h->interest ? readiness_from_poll(p->harvest[i].events, h->interest) : 0;
     if (bits != 0) {
       report(p, h, bits, &events[n++]);
       continue;
@@ -373,7 +354,7 @@ static int ep_wait(tofu_poller *p, tofu_poll_event *events, int max, int timeout
     if (n < 0)
       return n;
   }
-  int64_t deadline = timeout_ms > 0 ? now_ns() + (int64_t)timeout_ms * 1000000 : 0;
+  deadline d = deadline_start(timeout_ms);
   int remaining = timeout_ms;
   while (n < max) {
     /* Block only when nothing is ready yet and nothing is left to check. */
@@ -386,14 +367,11 @@ static int ep_wait(tofu_poller *p, tofu_poll_event *events, int max, int timeout
       n = take_harvest(p, got, events, n, &woken);
     if (n > 0 || t == 0)
       break;
-    if (timeout_ms > 0) {
-      /* Interrupted, only unwanted edges, or woken before the deadline by the
-       * clock's rounding: wait out what is left, never return 0 early. */
-      int64_t left = deadline - now_ns();
-      if (left <= 0)
-        break;
-      remaining = (int)((left + 999999) / 1000000); /* round up */
-    }
+    /* Interrupted, only unwanted edges, or woken before the deadline by the
+     * clock's rounding: wait out what is left, never return 0 early. */
+    remaining = deadline_next_ms(&d);
+    if (remaining == 0)
+      break;
   }
   return n;
 }
@@ -407,13 +385,10 @@ static int ep_notify(tofu_poller *p) {
 }
 
 static int ep_stats(tofu_poller *p, tofu_poller_stats *out) {
-  if (p == NULL || out == NULL || out->size < sizeof out->size)
+  static const tofu_poller_stats none; /* no completion packets to tell apart */
+  if (p == NULL)
     return TOFU_EINVAL;
-  tofu_poller_stats s;
-  memset(&s, 0, sizeof s); /* no completion packets to tell apart */
-  s.size = out->size < sizeof s ? out->size : sizeof s;
-  memcpy(out, &s, s.size);
-  return TOFU_OK;
+  return stats_copy(&none, out);
 }
 
 static const tofu_poller_ops epoll_ops = {

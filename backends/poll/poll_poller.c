@@ -24,7 +24,10 @@
 
 #include "tofu/poller.h"
 
+#include "posix/deadline.h"
 #include "posix/fd_claims.h"
+#include "posix/readiness.h"
+#include "posix/stats.h"
 #include "posix/wakeup.h"
 
 #include <errno.h>
@@ -32,8 +35,6 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
-#include <string.h>
-#include <time.h>
 
 struct tofu_poll_handle {
   int fd; /* first: fd_table reads it there (posix/fd_claims.h) */
@@ -149,15 +150,6 @@ static int reserve_slot(tofu_poller *p) {
   return TOFU_OK;
 }
 
-static short poll_events_for(unsigned interest) {
-  short events = 0;
-  if (interest & TOFU_POLL_READABLE)
-    events |= POLLIN;
-  if (interest & TOFU_POLL_WRITABLE)
-    events |= POLLOUT;
-  return events;
-}
-
 static int pp_arm(tofu_poller *p, tofu_poll_handle *h, unsigned interest) {
   if (p == NULL || !fd_table_owns(&p->handles, h) ||
       (interest & ~(unsigned)TOFU_POLL_INTEREST_MASK))
@@ -175,36 +167,12 @@ static int pp_arm(tofu_poller *p, tofu_poll_handle *h, unsigned interest) {
     p->pfds[h->slot].fd = h->fd;
   }
   h->interest = interest;
-  p->pfds[h->slot].events = poll_events_for(interest);
+  p->pfds[h->slot].events = readiness_to_poll(interest);
   p->pfds[h->slot].revents = 0;
   return TOFU_OK;
 }
 
 /* --- waiting ------------------------------------------------------------- */
-
-static int64_t now_ns(void) {
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
-}
-
-/* The contract's bits for what poll() said about a handle armed for interest. */
-static unsigned readiness_of(short revents, unsigned interest) {
-  unsigned bits = 0;
-  if (revents & POLLIN)
-    bits |= TOFU_POLL_READABLE;
-  if (revents & POLLOUT)
-    bits |= TOFU_POLL_WRITABLE;
-  if (revents & POLLHUP)
-    bits |= TOFU_POLL_HANGUP;
-  if (revents & (POLLERR | POLLNVAL))
-    bits |= TOFU_POLL_ERROR;
-  /* After a hang-up or an error, I/O in every armed direction returns at once
-   * (with EOF or the error), so the caller is told to try each of them. */
-  if (bits & (TOFU_POLL_HANGUP | TOFU_POLL_ERROR))
-    bits |= interest;
-  return bits & (interest | TOFU_POLL_HANGUP | TOFU_POLL_ERROR);
-}
 
 static int collect(tofu_poller *p, tofu_poll_event *events, int max) {
   int n = 0;
@@ -219,7 +187,7 @@ static int collect(tofu_poller *p, tofu_poll_event *events, int max) {
     }
     tofu_poll_handle *h = p->armed[i];
     events[n].token = h->token;
-    events[n].events = readiness_of(revents, h->interest);
+    events[n].events = readiness_from_poll((unsigned)revents, h->interest);
     n++;
     /* One-shot: the reported handle leaves the array; the last slot, whose
      * revents are from this same poll(), moves into slot i. */
@@ -231,7 +199,7 @@ static int collect(tofu_poller *p, tofu_poll_event *events, int max) {
 static int pp_wait(tofu_poller *p, tofu_poll_event *events, int max, int timeout_ms) {
   if (p == NULL || events == NULL || max < 1 || timeout_ms < -1)
     return TOFU_EINVAL;
-  int64_t deadline = timeout_ms > 0 ? now_ns() + (int64_t)timeout_ms * 1000000 : 0;
+  deadline d = deadline_start(timeout_ms);
   int remaining = timeout_ms;
   for (;;) {
     int rc = poll(p->pfds, (nfds_t)p->narmed + 1, remaining);
@@ -239,16 +207,11 @@ static int pp_wait(tofu_poller *p, tofu_poll_event *events, int max, int timeout
       return collect(p, events, max);
     if (rc < 0 && errno != EINTR)
       return TOFU_ESYSTEM;
-    if (timeout_ms == 0)
+    /* Interrupted, or woke before the deadline by the clock's rounding:
+     * wait out what is left so a timeout never ends early. */
+    remaining = deadline_next_ms(&d);
+    if (remaining == 0)
       return 0;
-    if (timeout_ms > 0) {
-      /* Interrupted, or woke before the deadline by the clock's rounding:
-       * wait out what is left so a timeout never ends early. */
-      int64_t left = deadline - now_ns();
-      if (left <= 0)
-        return 0;
-      remaining = (int)((left + 999999) / 1000000); /* round up */
-    }
   }
 }
 
@@ -261,13 +224,10 @@ static int pp_notify(tofu_poller *p) {
 }
 
 static int pp_stats(tofu_poller *p, tofu_poller_stats *out) {
-  if (p == NULL || out == NULL || out->size < sizeof out->size)
+  static const tofu_poller_stats none; /* poll() has no packets to tell apart */
+  if (p == NULL)
     return TOFU_EINVAL;
-  tofu_poller_stats s;
-  memset(&s, 0, sizeof s); /* poll() has no packets to tell apart */
-  s.size = out->size < sizeof s ? out->size : sizeof s;
-  memcpy(out, &s, s.size);
-  return TOFU_OK;
+  return stats_copy(&none, out);
 }
 
 static const tofu_poller_ops poll_ops = {
