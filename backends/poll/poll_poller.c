@@ -1,4 +1,6 @@
-/* The POSIX poll() backend.
+/* The POSIX poll() backend: Linux's default (docs/performance.md) and the
+ * backend of every other POSIX system; epoll (Linux) and iocp_afd (Windows)
+ * are the others.
  *
  * Only armed sockets are in the pollfd array, so poll() never scans a socket
  * nobody asked about. Slot 0 is the wakeup descriptor; slots 1..narmed are the
@@ -8,13 +10,14 @@
  * exactly the contract's one-shot rule, and re-arming appends it at the end, so
  * a busy socket cannot starve the ones behind it when max is small.
  *
- * The fd_table (posix/fd_claims.h) maps a descriptor to its handle to refuse a
- * second registration.
- * The process-wide set of claimed descriptors (posix/fd_claims.h, shared with
- * the epoll backend) refuses a socket that another poller holds
- * (TOFU_EUNSERVABLE), as iocp_afd must: the contract says one thing for all.
- * It costs a mutex and a byte per descriptor, taken only by register,
- * deregister and close, never by arm or wait.
+ * What it shares with the epoll backend is in ../posix/. fd_claims.h keeps
+ * its handles by descriptor, which finds a second registration with this
+ * poller (TOFU_EEXIST), and the process-wide set of claimed descriptors, which
+ * refuses a socket that another poller holds (TOFU_EUNSERVABLE, as on every
+ * backend); the set costs a mutex and a byte per descriptor, taken only by
+ * register, deregister and close, never by arm or wait. wakeup.h is notify()'s
+ * descriptor, readiness.h the contract's bits in poll()'s terms, deadline.h a
+ * wait's time limit.
  */
 #if defined(__linux__)
 #define _GNU_SOURCE
