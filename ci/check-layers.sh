@@ -3,7 +3,11 @@
 #   1. calls between files run one way: the graph "file A calls a function
 #      defined in file B", read off the archive's symbol tables, has no
 #      cycle (tsort finds one if there is);
-#   2. nothing in common/ outside common/platform/ names a platform.
+#   2. nothing in common/ outside common/platform/ names a platform;
+#   3. the backends and common/ include nothing of each other: a backend
+#      builds on the public headers (include/tofu/) and its own folders
+#      (its own, those above it up to backends/, and backends/posix/ as
+#      "posix/..."); common/ includes only common/ and include/.
 # Usage: ci/check-layers.sh BUILD_DIR     (a POSIX build of tofu)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -36,3 +40,33 @@ if found=$(grep -rnE 'pthread|_WIN32|_POSIX_C_SOURCE|clock_gettime|windows\.h|un
   exit 1
 fi
 echo "check-layers: common/ outside common/platform/ names no platform"
+
+# --- 3. Backends and common/ apart ------------------------------------------------
+# Every quoted #include must name a file in the places the rule allows. A file
+# in neither is reported too: a header the check cannot place is one to look at.
+outside=""
+while IFS= read -r -d '' f; do
+  dir=$(dirname "$f")
+  while IFS= read -r inc; do
+    ok=""
+    if [ "${f#backends/}" != "$f" ]; then
+      d=$dir
+      while [ "${d#backends}" != "$d" ]; do
+        [ -f "$d/$inc" ] && ok=1 && break
+        d=$(dirname "$d")
+      done
+    else
+      for d in "$dir" common common/platform/posix common/platform/win32; do
+        [ -f "$d/$inc" ] && ok=1 && break
+      done
+    fi
+    [ -f "include/$inc" ] && ok=1
+    [ -n "$ok" ] || outside+="  $f: #include \"$inc\""$'\n'
+  done < <(sed -n 's/^[[:space:]]*#[[:space:]]*include[[:space:]]*"\([^"]*\)".*/\1/p' "$f")
+done < <(find backends common -name '*.[ch]' -print0)
+if [ -n "$outside" ]; then
+  echo "check-layers: includes across the backends/common/ line (or of no file in the tree):" >&2
+  printf '%s' "$outside" >&2
+  exit 1
+fi
+echo "check-layers: the backends include only include/tofu/ and backends/; common/ includes no backend"

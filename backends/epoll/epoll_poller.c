@@ -41,43 +41,50 @@
  * stream line but C = 1000 (equal), so it is the one kept. Pingpong pays one
  * call more per pass than poll() either way (the check, or the MOD).
  *
- * The cross-thread wakeup is an eventfd in the epoll set (level-triggered),
- * coalesced by wake_pending as in the poll backend. Ownership across pollers
+ * The cross-thread wakeup is the one the poll backend uses (posix/wakeup.h),
+ * an eventfd here, in the epoll set level-triggered. Ownership across pollers
  * is the process-wide claim set shared with the poll backend
- * (../fd_claims.h). */
+ * (posix/fd_claims.h). */
 #define _GNU_SOURCE
 
 #include "tofu/poller.h"
 
-#include "fd_claims.h"
+#include "posix/deadline.h"
+#include "posix/fd_claims.h"
+#include "posix/readiness.h"
+#include "posix/stats.h"
+#include "posix/wakeup.h"
 
 #include <errno.h>
 #include <poll.h>
-#include <stdatomic.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
-#include <sys/eventfd.h>
-#include <time.h>
 #include <unistd.h>
+
+/* What epoll reports is read with poll()'s bits (posix/readiness.h). */
+_Static_assert(EPOLLIN == POLLIN && EPOLLOUT == POLLOUT && EPOLLHUP == POLLHUP &&
+                   EPOLLERR == POLLERR,
+               "epoll's event bits are poll()'s");
 
 /* Events taken from the kernel per epoll_wait at most. */
 #define HARVEST_MAX 256
 
 struct tofu_poll_handle {
-  int fd;
+  int fd; /* first: fd_table reads it there (posix/fd_claims.h) */
   void *token;
   unsigned interest; /* armed; 0 when disarmed */
   unsigned kmask;    /* the directions the kernel registration watches */
   int check;         /* index + 1 in the check list, 0 when not in it */
   uint64_t reported; /* the wait (p->waits) that last reported it */
 };
+_Static_assert(offsetof(struct tofu_poll_handle, fd) == 0, "fd_table reads the descriptor first");
 
 struct tofu_poller {
   int ep;
-  int wake_fd;
-  atomic_int wake_pending;  /* 1 from the first notify until wait returns the wakeup */
+  wakeup wakeup;            /* notify()'s eventfd, in the epoll set (posix/wakeup.h) */
   fd_table handles;         /* registered handles by descriptor (fd_claims.h) */
   tofu_poll_handle **check; /* armed handles whose level the next wait checks */
   int ncheck, check_cap;
@@ -106,25 +113,6 @@ static int set_kmask(tofu_poller *p, tofu_poll_handle *h, unsigned dirs) {
     return errno == ENOMEM ? TOFU_ENOMEM : TOFU_ESYSTEM;
   h->kmask = dirs;
   return TOFU_OK;
-}
-
-/* The contract's bits for what the kernel said about a handle armed for
- * interest (poll and epoll use the same bit values). */
-static unsigned readiness_of(uint32_t revents, unsigned interest) {
-  unsigned bits = 0;
-  if (revents & POLLIN)
-    bits |= TOFU_POLL_READABLE;
-  if (revents & POLLOUT)
-    bits |= TOFU_POLL_WRITABLE;
-  if (revents & POLLHUP)
-    bits |= TOFU_POLL_HANGUP;
-  if (revents & (POLLERR | POLLNVAL))
-    bits |= TOFU_POLL_ERROR;
-  /* After a hang-up or an error, I/O in every armed direction returns at
-   * once (with EOF or the error), so the caller is told to try each. */
-  if (bits & (TOFU_POLL_HANGUP | TOFU_POLL_ERROR))
-    bits |= interest;
-  return bits & (interest | TOFU_POLL_HANGUP | TOFU_POLL_ERROR);
 }
 
 static void check_remove(tofu_poller *p, tofu_poll_handle *h) {
@@ -170,7 +158,7 @@ static int ep_open(tofu_poller **out) {
   if (p == NULL)
     return TOFU_ENOMEM;
   p->ep = epoll_create1(EPOLL_CLOEXEC);
-  p->wake_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+  int woke = wakeup_open(&p->wakeup);
   /* Room for a first batch of arms, so that the steady state allocates
    * nothing (the list grows by doubling when more are armed at once). */
   p->check_cap = 64;
@@ -180,19 +168,18 @@ static int ep_open(tofu_poller **out) {
   memset(&ev, 0, sizeof ev);
   ev.events = EPOLLIN;
   ev.data.ptr = NULL; /* the wakeup */
-  if (p->ep < 0 || p->wake_fd < 0 || p->check == NULL || p->pfds == NULL ||
-      epoll_ctl(p->ep, EPOLL_CTL_ADD, p->wake_fd, &ev) < 0) {
+  if (p->ep < 0 || woke < 0 || p->check == NULL || p->pfds == NULL ||
+      epoll_ctl(p->ep, EPOLL_CTL_ADD, p->wakeup.read_fd, &ev) < 0) {
     int nomem = p->check == NULL || p->pfds == NULL;
     if (p->ep >= 0)
       close(p->ep);
-    if (p->wake_fd >= 0)
-      close(p->wake_fd);
+    if (woke == 0)
+      wakeup_close(&p->wakeup);
     free(p->check);
     free(p->pfds);
     free(p);
     return nomem ? TOFU_ENOMEM : TOFU_ESYSTEM;
   }
-  atomic_init(&p->wake_pending, 0);
   *out = p;
   return TOFU_OK;
 }
@@ -205,7 +192,7 @@ static void ep_close(tofu_poller *p) {
   free(p->check);
   free(p->pfds);
   close(p->ep);
-  close(p->wake_fd);
+  wakeup_close(&p->wakeup);
   free(p);
 }
 
@@ -219,7 +206,6 @@ static int ep_register(tofu_poller *p, tofu_socket sock, void *token, tofu_poll_
   if (rc != TOFU_OK)
     return rc;
   tofu_poll_handle *h = mem;
-  h->fd = sock;
   h->token = token;
   /* No direction yet: only a hang-up or an error would wake the wait, and
    * they are not reported to a disarmed handle. */
@@ -239,12 +225,8 @@ static int ep_register(tofu_poller *p, tofu_socket sock, void *token, tofu_poll_
   return TOFU_OK;
 }
 
-static int is_registered(const tofu_poller *p, const tofu_poll_handle *h) {
-  return h != NULL && fd_table_holds(&p->handles, h->fd, h);
-}
-
 static int ep_deregister(tofu_poller *p, tofu_poll_handle *h) {
-  if (p == NULL || !is_registered(p, h))
+  if (p == NULL || !fd_table_owns(&p->handles, h))
     return TOFU_EINVAL;
   check_remove(p, h);
   /* Also takes the socket off the kernel's ready list: no later wait can
@@ -257,7 +239,8 @@ static int ep_deregister(tofu_poller *p, tofu_poll_handle *h) {
 /* --- arming ---------------------------------------------------------------- */
 
 static int ep_arm(tofu_poller *p, tofu_poll_handle *h, unsigned interest) {
-  if (p == NULL || !is_registered(p, h) || (interest & ~(unsigned)TOFU_POLL_INTEREST_MASK))
+  if (p == NULL || !fd_table_owns(&p->handles, h) ||
+      (interest & ~(unsigned)TOFU_POLL_INTEREST_MASK))
     return TOFU_EINVAL;
   if (interest == 0) {
     /* The kernel keeps watching until an unwanted edge says otherwise. */
@@ -286,12 +269,6 @@ static int ep_arm(tofu_poller *p, tofu_poll_handle *h, unsigned interest) {
 
 /* --- waiting --------------------------------------------------------------- */
 
-static int64_t now_ns(void) {
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
-}
-
 /* Report h with bits: one-shot, so it is disarmed (in user space only). */
 static void report(tofu_poller *p, tofu_poll_handle *h, unsigned bits, tofu_poll_event *ev) {
   ev->token = h->token;
@@ -301,31 +278,18 @@ static void report(tofu_poller *p, tofu_poll_handle *h, unsigned bits, tofu_poll
   check_remove(p, h);
 }
 
-static void take_wakeup(tofu_poller *p, tofu_poll_event *ev) {
-  uint64_t count;
-  /* Drain first, then clear the flag: a notify that lands in between is
-   * coalesced into this wakeup, one that lands after the clear writes
-   * again. */
-  while (read(p->wake_fd, &count, sizeof count) < 0 && errno == EINTR) {
-  }
-  atomic_store(&p->wake_pending, 0);
-  ev->token = NULL;
-  ev->events = TOFU_POLL_WAKEUP;
-}
-
 /* The level check of the handles armed since the last wait: one poll() of
  * the wakeup and every one of them, without waiting. Handles found ready are
  * reported (up to max); the others leave the list, and their next change of
  * state comes as an edge. Returns the events written, or a negative error. */
 static int run_check(tofu_poller *p, tofu_poll_event *events, int max, int *woken) {
-  p->pfds[0].fd = p->wake_fd;
+  p->pfds[0].fd = p->wakeup.read_fd;
   p->pfds[0].events = POLLIN;
   p->pfds[0].revents = 0;
   for (int i = 0; i < p->ncheck; i++) {
     tofu_poll_handle *h = p->check[i];
     p->pfds[i + 1].fd = h->fd;
-    p->pfds[i + 1].events = (short)((h->interest & TOFU_POLL_READABLE ? POLLIN : 0) |
-                                    (h->interest & TOFU_POLL_WRITABLE ? POLLOUT : 0));
+    p->pfds[i + 1].events = readiness_to_poll(h->interest);
     p->pfds[i + 1].revents = 0;
   }
   int rc;
@@ -335,7 +299,7 @@ static int run_check(tofu_poller *p, tofu_poll_event *events, int max, int *woke
     return TOFU_ESYSTEM;
   int n = 0;
   if (p->pfds[0].revents) {
-    take_wakeup(p, &events[n++]);
+    wakeup_take(&p->wakeup, &events[n++]);
     *woken = 1;
   }
   /* Walk from the end: report() and check_remove() move the last entry into
@@ -346,7 +310,7 @@ static int run_check(tofu_poller *p, tofu_poll_event *events, int max, int *woke
     if (revents == 0) {
       check_remove(p, h);
     } else if (n < max) {
-      report(p, h, readiness_of((uint32_t)revents, h->interest), &events[n++]);
+      report(p, h, readiness_from_poll((unsigned)revents, h->interest), &events[n++]);
     }
     /* Ready but no room: stays in the list, armed, for the next wait. */
   }
@@ -361,12 +325,12 @@ static int take_harvest(tofu_poller *p, int got, tofu_poll_event *events, int n,
       /* The eventfd is level-triggered: if this wait reported a wakeup
        * already, the next wait takes this one. */
       if (!*woken) {
-        take_wakeup(p, &events[n++]);
+        wakeup_take(&p->wakeup, &events[n++]);
         *woken = 1;
       }
       continue;
     }
-    unsigned bits = h->interest ? readiness_of(p->harvest[i].events, h->interest) : 0;
+    unsigned bits = h->interest ? readiness_from_poll(p->harvest[i].events, h->interest) : 0;
     if (bits != 0) {
       report(p, h, bits, &events[n++]);
       continue;
@@ -390,7 +354,7 @@ static int ep_wait(tofu_poller *p, tofu_poll_event *events, int max, int timeout
     if (n < 0)
       return n;
   }
-  int64_t deadline = timeout_ms > 0 ? now_ns() + (int64_t)timeout_ms * 1000000 : 0;
+  deadline d = deadline_start(timeout_ms);
   int remaining = timeout_ms;
   while (n < max) {
     /* Block only when nothing is ready yet and nothing is left to check. */
@@ -403,14 +367,11 @@ static int ep_wait(tofu_poller *p, tofu_poll_event *events, int max, int timeout
       n = take_harvest(p, got, events, n, &woken);
     if (n > 0 || t == 0)
       break;
-    if (timeout_ms > 0) {
-      /* Interrupted, only unwanted edges, or woken before the deadline by the
-       * clock's rounding: wait out what is left, never return 0 early. */
-      int64_t left = deadline - now_ns();
-      if (left <= 0)
-        break;
-      remaining = (int)((left + 999999) / 1000000); /* round up */
-    }
+    /* Interrupted, only unwanted edges, or woken before the deadline by the
+     * clock's rounding: wait out what is left, never return 0 early. */
+    remaining = deadline_next_ms(&d);
+    if (remaining == 0)
+      break;
   }
   return n;
 }
@@ -420,29 +381,14 @@ static int ep_wait(tofu_poller *p, tofu_poll_event *events, int max, int timeout
 static int ep_notify(tofu_poller *p) {
   if (p == NULL)
     return TOFU_EINVAL;
-  if (atomic_exchange(&p->wake_pending, 1) != 0)
-    return TOFU_OK; /* a wakeup is already on its way */
-  uint64_t one = 1;
-  for (;;) {
-    if (write(p->wake_fd, &one, sizeof one) == (ssize_t)sizeof one)
-      return TOFU_OK;
-    if (errno == EINTR)
-      continue;
-    if (errno == EAGAIN)
-      return TOFU_OK; /* the counter is saturated: readable already */
-    atomic_store(&p->wake_pending, 0);
-    return TOFU_ESYSTEM;
-  }
+  return wakeup_notify(&p->wakeup);
 }
 
 static int ep_stats(tofu_poller *p, tofu_poller_stats *out) {
-  if (p == NULL || out == NULL || out->size < sizeof out->size)
+  static const tofu_poller_stats none; /* no completion packets to tell apart */
+  if (p == NULL)
     return TOFU_EINVAL;
-  tofu_poller_stats s;
-  memset(&s, 0, sizeof s); /* no completion packets to tell apart */
-  s.size = out->size < sizeof s ? out->size : sizeof s;
-  memcpy(out, &s, s.size);
-  return TOFU_OK;
+  return stats_copy(&none, out);
 }
 
 static const tofu_poller_ops epoll_ops = {

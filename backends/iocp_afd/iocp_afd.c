@@ -149,7 +149,7 @@ static int iocp_take(tofu_poller *p, const nt_completion *c, tofu_poll_event *ev
   sock_state *s = NULL;
   if (c->key == PORT_KEY_SOCKET)
     s = find_by_tag(p, (uintptr_t)c->apc_context);
-  if (s == NULL || !s->poll_pending) {
+  if (s == NULL || !sock_packet_due(s)) {
     p->foreign_packets++;
     return 0;
   }

@@ -1,9 +1,21 @@
 /* sock — per-socket state and its single pending AFD poll. */
 #include "sock.h"
 
+#include <assert.h>
 #include <stdlib.h>
 
 #include "tofu/error.h"
+
+/* The one place the state changes: each step of sock.h's diagram, and no
+ * other, is asserted. */
+static void sock_set_state(sock_state *s, sock_poll_state to) {
+  sock_poll_state from = s->state;
+  assert((from == SOCK_IDLE && (to == SOCK_POLL_PENDING || to == SOCK_CLOSED)) ||
+         (from == SOCK_POLL_PENDING && (to == SOCK_CANCEL_REQUESTED || to == SOCK_IDLE)) ||
+         (from == SOCK_CANCEL_REQUESTED && to == SOCK_IDLE));
+  (void)from;
+  s->state = to;
+}
 
 sock_state *sock_new(SOCKET sock, HANDLE base, void *token, uintptr_t tag) {
   sock_state *s = calloc(1, sizeof *s);
@@ -13,25 +25,26 @@ sock_state *sock_new(SOCKET sock, HANDLE base, void *token, uintptr_t tag) {
   s->base = base;
   s->tag = tag;
   s->token = token;
+  s->state = SOCK_IDLE;
   return s;
 }
 
 int sock_cancel(sock_state *s) {
-  if (!s->poll_pending || s->cancel_requested)
-    return TOFU_OK;
+  if (s->state != SOCK_POLL_PENDING)
+    return TOFU_OK; /* no poll, or its cancel reached the kernel already */
   int rc = afd_cancel_poll(s->base, &s->iosb);
   /* Only a cancel that reached the kernel is waited for. A failed one leaves
-   * the flag clear, so the next arm (or the close drain, for a zombie) tries
-   * again instead of waiting for ever for a packet nobody asked for. */
+   * the poll POLL_PENDING, so the next arm (or the close drain, for a zombie)
+   * tries again instead of waiting for ever for a packet nobody asked for. */
   if (rc == TOFU_OK)
-    s->cancel_requested = true;
+    sock_set_state(s, SOCK_CANCEL_REQUESTED);
   return rc;
 }
 
 void sock_free(sock_state *s) {
   /* Freeing memory the kernel may still write into would corrupt the heap
    * long after the fact; the callers guarantee the packet has arrived. */
-  if (s != NULL && !s->poll_pending)
+  if (s != NULL && !sock_packet_due(s))
     free(s);
 }
 
@@ -41,10 +54,10 @@ void sock_free(sock_state *s) {
  * cancelled; the new one is issued when the cancelled packet arrives, because
  * its iosb and poll_info are the kernel's until then. */
 static int sock_update(sock_state *s) {
-  if (s->deleted || s->closed || s->interest == 0)
+  if (s->deleted || s->state == SOCK_CLOSED || s->interest == 0)
     return TOFU_OK;
   ULONG wanted = afd_events_for_interest(s->interest);
-  if (s->poll_pending) {
+  if (sock_packet_due(s)) {
     if ((s->poll_events & wanted) == wanted)
       return TOFU_OK;
     return sock_cancel(s);
@@ -55,8 +68,7 @@ static int sock_update(sock_state *s) {
    * means that the request was refused and nothing will come. */
   if (NT_ERROR(status))
     return nt_fail(status);
-  s->poll_pending = true;
-  s->cancel_requested = false;
+  sock_set_state(s, SOCK_POLL_PENDING);
   s->poll_events = wanted;
   return TOFU_OK;
 }
@@ -69,8 +81,7 @@ int sock_arm(sock_state *s, unsigned interest) {
 sock_fate sock_feed(sock_state *s, const nt_io_status_block *iosb, unsigned *report) {
   *report = 0;
   ULONG asked_events = s->poll_events;
-  s->poll_pending = false;
-  s->cancel_requested = false;
+  sock_set_state(s, SOCK_IDLE); /* the packet is here: the poll is over */
   if (s->deleted)
     return SOCK_FREE;
 
@@ -92,7 +103,7 @@ sock_fate sock_feed(sock_state *s, const nt_io_status_block *iosb, unsigned *rep
   if (events & AFD_POLL_LOCAL_CLOSE) {
     /* Closed under a live registration (the contract forbids it): there is
      * no socket left to poll, so stay silent instead of spinning. */
-    s->closed = true;
+    sock_set_state(s, SOCK_CLOSED);
     return SOCK_KEEP;
   }
 
@@ -118,7 +129,7 @@ sock_fate sock_feed(sock_state *s, const nt_io_status_block *iosb, unsigned *rep
 sock_fate sock_deregister(sock_state *s) {
   s->deleted = true;
   s->interest = 0;
-  if (!s->poll_pending)
+  if (!sock_packet_due(s))
     return SOCK_FREE;
   /* If the cancel fails the packet still comes, at the latest with
    * LOCAL_CLOSE when the caller closes the socket; the poller's close tries

@@ -11,6 +11,18 @@
  * cancelled, kept, and freed by sock_feed when its packet finally arrives
  * (or by the poller's close, which waits for that packet).
  *
+ * Its poll goes through the states of sock_poll_state, and only along these
+ * steps (sock.c asserts each one):
+ *
+ *   IDLE --issue--> POLL_PENDING --cancel accepted--> CANCEL_REQUESTED
+ *     ^                  |                                 |
+ *     +-----packet-------+------------packet---------------+
+ *   IDLE --packet said LOCAL_CLOSE--> CLOSED (for good)
+ *
+ * A cancel that the kernel refused leaves POLL_PENDING, so that it is tried
+ * again. Deregistering (`deleted`) is apart from this: a zombie is
+ * POLL_PENDING or CANCEL_REQUESTED until its packet frees it.
+ *
  * Every poll of a sock carries the sock's tag as its ApcContext, never the
  * sock's address: the poller finds the sock by looking the tag up in a table
  * of its own, so a packet it did not post (the application's own overlapped
@@ -34,9 +46,17 @@
 
 typedef struct tofu_poll_handle sock_state;
 
+/* Where a sock's AFD poll stands. */
+typedef enum sock_poll_state {
+  SOCK_IDLE,             /* no poll issued (or its packet taken): the next arm issues one */
+  SOCK_POLL_PENDING,     /* a poll was issued and its packet not yet dequeued */
+  SOCK_CANCEL_REQUESTED, /* a cancel of that poll reached the kernel; its packet comes */
+  SOCK_CLOSED            /* AFD reported LOCAL_CLOSE: nothing more to poll, ever */
+} sock_poll_state;
+
 struct tofu_poll_handle {
-  /* Owned by the kernel while poll_pending: the IO_STATUS_BLOCK and the
-   * AFD_POLL_INFO passed to NtDeviceIoControlFile. */
+  /* Owned by the kernel while a packet is due (sock_packet_due): the
+   * IO_STATUS_BLOCK and the AFD_POLL_INFO passed to NtDeviceIoControlFile. */
   nt_io_status_block iosb;
   afd_poll_info poll_info;
 
@@ -46,16 +66,21 @@ struct tofu_poll_handle {
   void *token;
   unsigned interest;     /* armed TOFU_POLL_* interest; 0 when disarmed */
   ULONG poll_events;     /* the AFD events the pending poll waits for */
-  bool poll_pending;     /* a poll was issued and its packet not yet dequeued */
-  bool cancel_requested; /* a cancel of that poll reached the kernel; its packet comes */
+  sock_poll_state state; /* changed only by sock.c, along the steps above */
   bool deleted;          /* deregistered: free when the packet arrives */
-  bool closed;           /* AFD reported LOCAL_CLOSE: nothing more to poll */
 
   UT_hash_handle hh;       /* in the poller's map, keyed by sock (while registered) */
   UT_hash_handle hh_tag;   /* in the poller's map, keyed by tag (until freed) */
   sock_state *zombie_prev; /* in the poller's list of deleted socks */
   sock_state *zombie_next;
 };
+
+/* Whether the kernel owes this sock the packet of its poll (POLL_PENDING or
+ * CANCEL_REQUESTED): only then is a packet with its tag its own, and only
+ * once it has come may the sock be freed. */
+static inline bool sock_packet_due(const sock_state *s) {
+  return s->state == SOCK_POLL_PENDING || s->state == SOCK_CANCEL_REQUESTED;
+}
 
 /* What sock_feed tells the poller to do with the sock after a packet. */
 typedef enum sock_fate { SOCK_KEEP, SOCK_FREE } sock_fate;

@@ -1,4 +1,6 @@
-/* The POSIX poll() backend.
+/* The POSIX poll() backend: Linux's default (docs/performance.md) and the
+ * backend of every other POSIX system; epoll (Linux) and iocp_afd (Windows)
+ * are the others.
  *
  * Only armed sockets are in the pollfd array, so poll() never scans a socket
  * nobody asked about. Slot 0 is the wakeup descriptor; slots 1..narmed are the
@@ -8,13 +10,14 @@
  * exactly the contract's one-shot rule, and re-arming appends it at the end, so
  * a busy socket cannot starve the ones behind it when max is small.
  *
- * The fd_table (../fd_claims.h) maps a descriptor to its handle to refuse a
- * second registration.
- * The process-wide set of claimed descriptors (../fd_claims.h, shared with
- * the epoll backend) refuses a socket that another poller holds
- * (TOFU_EUNSERVABLE), as iocp_afd must: the contract says one thing for all.
- * It costs a mutex and a byte per descriptor, taken only by register,
- * deregister and close, never by arm or wait.
+ * What it shares with the epoll backend is in ../posix/. fd_claims.h keeps
+ * its handles by descriptor, which finds a second registration with this
+ * poller (TOFU_EEXIST), and the process-wide set of claimed descriptors, which
+ * refuses a socket that another poller holds (TOFU_EUNSERVABLE, as on every
+ * backend); the set costs a mutex and a byte per descriptor, taken only by
+ * register, deregister and close, never by arm or wait. wakeup.h is notify()'s
+ * descriptor, readiness.h the contract's bits in poll()'s terms, deadline.h a
+ * wait's time limit.
  */
 #if defined(__linux__)
 #define _GNU_SOURCE
@@ -24,23 +27,25 @@
 
 #include "tofu/poller.h"
 
-#include "fd_claims.h"
-#include "poll_wakeup.h"
+#include "posix/deadline.h"
+#include "posix/fd_claims.h"
+#include "posix/readiness.h"
+#include "posix/stats.h"
+#include "posix/wakeup.h"
 
 #include <errno.h>
 #include <poll.h>
-#include <stdatomic.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
-#include <string.h>
-#include <time.h>
 
 struct tofu_poll_handle {
-  int fd;
+  int fd; /* first: fd_table reads it there (posix/fd_claims.h) */
   void *token;
   unsigned interest; /* what is armed; 0 when disarmed */
   int slot;          /* index in pfds/armed while armed, 0 when disarmed */
 };
+_Static_assert(offsetof(struct tofu_poll_handle, fd) == 0, "fd_table reads the descriptor first");
 
 struct tofu_poller {
   struct pollfd *pfds;      /* [0] wakeup, [1..narmed] armed sockets */
@@ -48,8 +53,7 @@ struct tofu_poller {
   int narmed;
   int cap;          /* capacity of pfds and armed, slot 0 included */
   fd_table handles; /* registered handles by descriptor (fd_claims.h) */
-  poll_wakeup wakeup;
-  atomic_int wake_pending; /* 1 from the first notify until wait returns the wakeup */
+  wakeup wakeup;    /* notify()'s descriptor, in pfds[0] (posix/wakeup.h) */
 };
 
 /* --- lifecycle ----------------------------------------------------------- */
@@ -77,7 +81,6 @@ static int pp_open(tofu_poller **out) {
   }
   p->pfds[0].fd = p->wakeup.read_fd;
   p->pfds[0].events = POLLIN;
-  atomic_init(&p->wake_pending, 0);
   *out = p;
   return TOFU_OK;
 }
@@ -102,7 +105,6 @@ static int pp_register(tofu_poller *p, tofu_socket sock, void *token, tofu_poll_
   if (rc != TOFU_OK)
     return rc;
   tofu_poll_handle *h = mem;
-  h->fd = sock;
   h->token = token;
   *out = h;
   return TOFU_OK;
@@ -123,12 +125,8 @@ static void unarm(tofu_poller *p, tofu_poll_handle *h) {
   h->interest = 0;
 }
 
-static int is_registered(const tofu_poller *p, const tofu_poll_handle *h) {
-  return h != NULL && fd_table_holds(&p->handles, h->fd, h);
-}
-
 static int pp_deregister(tofu_poller *p, tofu_poll_handle *h) {
-  if (p == NULL || !is_registered(p, h))
+  if (p == NULL || !fd_table_owns(&p->handles, h))
     return TOFU_EINVAL;
   unarm(p, h);
   fd_table_remove(&p->handles, h->fd);
@@ -155,17 +153,9 @@ static int reserve_slot(tofu_poller *p) {
   return TOFU_OK;
 }
 
-static short poll_events_for(unsigned interest) {
-  short events = 0;
-  if (interest & TOFU_POLL_READABLE)
-    events |= POLLIN;
-  if (interest & TOFU_POLL_WRITABLE)
-    events |= POLLOUT;
-  return events;
-}
-
 static int pp_arm(tofu_poller *p, tofu_poll_handle *h, unsigned interest) {
-  if (p == NULL || !is_registered(p, h) || (interest & ~(unsigned)TOFU_POLL_INTEREST_MASK))
+  if (p == NULL || !fd_table_owns(&p->handles, h) ||
+      (interest & ~(unsigned)TOFU_POLL_INTEREST_MASK))
     return TOFU_EINVAL;
   if (interest == 0) {
     unarm(p, h);
@@ -180,49 +170,17 @@ static int pp_arm(tofu_poller *p, tofu_poll_handle *h, unsigned interest) {
     p->pfds[h->slot].fd = h->fd;
   }
   h->interest = interest;
-  p->pfds[h->slot].events = poll_events_for(interest);
+  p->pfds[h->slot].events = readiness_to_poll(interest);
   p->pfds[h->slot].revents = 0;
   return TOFU_OK;
 }
 
 /* --- waiting ------------------------------------------------------------- */
 
-static int64_t now_ns(void) {
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
-}
-
-/* The contract's bits for what poll() said about a handle armed for interest. */
-static unsigned readiness_of(short revents, unsigned interest) {
-  unsigned bits = 0;
-  if (revents & POLLIN)
-    bits |= TOFU_POLL_READABLE;
-  if (revents & POLLOUT)
-    bits |= TOFU_POLL_WRITABLE;
-  if (revents & POLLHUP)
-    bits |= TOFU_POLL_HANGUP;
-  if (revents & (POLLERR | POLLNVAL))
-    bits |= TOFU_POLL_ERROR;
-  /* After a hang-up or an error, I/O in every armed direction returns at once
-   * (with EOF or the error), so the caller is told to try each of them. */
-  if (bits & (TOFU_POLL_HANGUP | TOFU_POLL_ERROR))
-    bits |= interest;
-  return bits & (interest | TOFU_POLL_HANGUP | TOFU_POLL_ERROR);
-}
-
 static int collect(tofu_poller *p, tofu_poll_event *events, int max) {
   int n = 0;
-  if (p->pfds[0].revents) {
-    /* Drain first, then clear the flag: a notify that lands in between is
-     * coalesced into this wakeup, and one that lands after the clear writes
-     * again. The other order could clear a flag whose write was drained. */
-    wakeup_drain(&p->wakeup);
-    atomic_store(&p->wake_pending, 0);
-    events[n].token = NULL;
-    events[n].events = TOFU_POLL_WAKEUP;
-    n++;
-  }
+  if (p->pfds[0].revents)
+    wakeup_take(&p->wakeup, &events[n++]);
   int i = 1;
   while (i <= p->narmed && n < max) {
     short revents = p->pfds[i].revents;
@@ -232,7 +190,7 @@ static int collect(tofu_poller *p, tofu_poll_event *events, int max) {
     }
     tofu_poll_handle *h = p->armed[i];
     events[n].token = h->token;
-    events[n].events = readiness_of(revents, h->interest);
+    events[n].events = readiness_from_poll((unsigned)revents, h->interest);
     n++;
     /* One-shot: the reported handle leaves the array; the last slot, whose
      * revents are from this same poll(), moves into slot i. */
@@ -244,7 +202,7 @@ static int collect(tofu_poller *p, tofu_poll_event *events, int max) {
 static int pp_wait(tofu_poller *p, tofu_poll_event *events, int max, int timeout_ms) {
   if (p == NULL || events == NULL || max < 1 || timeout_ms < -1)
     return TOFU_EINVAL;
-  int64_t deadline = timeout_ms > 0 ? now_ns() + (int64_t)timeout_ms * 1000000 : 0;
+  deadline d = deadline_start(timeout_ms);
   int remaining = timeout_ms;
   for (;;) {
     int rc = poll(p->pfds, (nfds_t)p->narmed + 1, remaining);
@@ -252,16 +210,11 @@ static int pp_wait(tofu_poller *p, tofu_poll_event *events, int max, int timeout
       return collect(p, events, max);
     if (rc < 0 && errno != EINTR)
       return TOFU_ESYSTEM;
-    if (timeout_ms == 0)
+    /* Interrupted, or woke before the deadline by the clock's rounding:
+     * wait out what is left so a timeout never ends early. */
+    remaining = deadline_next_ms(&d);
+    if (remaining == 0)
       return 0;
-    if (timeout_ms > 0) {
-      /* Interrupted, or woke before the deadline by the clock's rounding:
-       * wait out what is left so a timeout never ends early. */
-      int64_t left = deadline - now_ns();
-      if (left <= 0)
-        return 0;
-      remaining = (int)((left + 999999) / 1000000); /* round up */
-    }
   }
 }
 
@@ -270,23 +223,14 @@ static int pp_wait(tofu_poller *p, tofu_poll_event *events, int max, int timeout
 static int pp_notify(tofu_poller *p) {
   if (p == NULL)
     return TOFU_EINVAL;
-  if (atomic_exchange(&p->wake_pending, 1) != 0)
-    return TOFU_OK; /* a wakeup is already on its way */
-  if (wakeup_signal(&p->wakeup) < 0) {
-    atomic_store(&p->wake_pending, 0);
-    return TOFU_ESYSTEM;
-  }
-  return TOFU_OK;
+  return wakeup_notify(&p->wakeup);
 }
 
 static int pp_stats(tofu_poller *p, tofu_poller_stats *out) {
-  if (p == NULL || out == NULL || out->size < sizeof out->size)
+  static const tofu_poller_stats none; /* poll() has no packets to tell apart */
+  if (p == NULL)
     return TOFU_EINVAL;
-  tofu_poller_stats s;
-  memset(&s, 0, sizeof s); /* poll() has no packets to tell apart */
-  s.size = out->size < sizeof s ? out->size : sizeof s;
-  memcpy(out, &s, s.size);
-  return TOFU_OK;
+  return stats_copy(&none, out);
 }
 
 static const tofu_poller_ops poll_ops = {

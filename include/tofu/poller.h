@@ -1,12 +1,19 @@
 /* tofu — the backend contract: one-shot socket readiness behind a table of
  * functions.
  *
- * Everything in tofu above this header is backend-agnostic. A backend (POSIX
- * poll, Windows IOCP + AFD_POLL) is one table of the functions below; the build
- * option TOFU_BACKEND picks which one is compiled in, and tofu_poller_backend()
- * returns it. docs/backend-contract.md states the same contract with the test
- * that checks each rule; the poller conformance suite (tests/poller) runs
- * unchanged against every backend.
+ * Everything in tofu above this header is backend-agnostic. A backend is one
+ * table of the functions below; there are three: "poll" (POSIX poll(), the
+ * default on Linux and other POSIX systems), "epoll" (Linux epoll,
+ * edge-triggered with the one-shot state kept in user space) and "iocp_afd"
+ * (Windows: an I/O completion port with one AFD_POLL per armed socket). The
+ * build option TOFU_BACKEND picks which one is compiled in, and
+ * tofu_poller_backend() returns it. docs/backend-contract.md states the same
+ * contract with the test that checks each rule; the poller conformance suite
+ * (tests/poller) runs unchanged against every backend.
+ *
+ * This header stands alone: it needs only the other public headers, so a
+ * backend, or a program that uses a poller without the engine, builds
+ * against include/tofu/ and nothing of tofu's internals.
  *
  * Model, in short:
  *   - register(socket, token) -> handle. The socket is not armed yet.
@@ -84,7 +91,7 @@ typedef struct tofu_poller_stats {
    * registered socket completes on the poller's port, so this counts the
    * application's own WSARecv, WSASend, AcceptEx... on such sockets (their
    * OVERLAPPED is still completed; only the packet is not theirs to take).
-   * Always 0 on backends without completion ports (poll). */
+   * Always 0 on backends without completion ports (poll, epoll). */
   uint64_t foreign_packets;
 } tofu_poller_stats;
 
@@ -93,7 +100,7 @@ typedef struct tofu_poller tofu_poller;
 typedef struct tofu_poll_handle tofu_poll_handle;
 
 typedef struct tofu_poller_ops {
-  /* The backend's name, e.g. "poll" or "iocp_afd". */
+  /* The backend's name: "poll", "epoll" or "iocp_afd". */
   const char *name;
 
   /* Create a poller. On success *out is set and TOFU_OK returned. */

@@ -117,8 +117,8 @@ typedef enum tofu_status {
   TOFU_STATUS_TIMEOUT = 32
 } tofu_status;
 
-/* The readiness backend compiled in (-DTOFU_BACKEND=...): "poll" or
- * "iocp_afd". */
+/* The readiness backend compiled in (-DTOFU_BACKEND=...): "poll", "epoll"
+ * or "iocp_afd". */
 TOFU_API const char *tofu_backend_name(void);
 
 /* tofu's name of a status ("channel_closed", ...); never NULL. */

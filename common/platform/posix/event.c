@@ -1,4 +1,11 @@
-/* platform/posix/event — see platform/event.h. */
+/* platform/posix/event — see platform/event.h.
+ *
+ * backends/posix/wakeup.c is this file's twin on purpose: the same
+ * eventfd-or-pipe, there as the coalesced wakeup of a POSIX poller. Neither
+ * may call the other: common/ never includes a backend (the Windows build has
+ * no backends/posix at all), and a backend builds on the public headers alone
+ * (include/tofu/poller.h stands alone, docs/layering.md). A fix to the
+ * descriptors' flags or to the Linux-or-not choice belongs in both. */
 #ifndef _POSIX_C_SOURCE
 #define _POSIX_C_SOURCE 200809L
 #endif

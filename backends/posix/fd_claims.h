@@ -24,21 +24,30 @@ void fd_release(int fd);
 /* The handles one poller holds, by descriptor: how a POSIX backend finds its
  * own second registration of a socket (TOFU_EEXIST) and tells a handle of
  * its own from any other pointer. A handle is the backend's own struct,
- * allocated here zeroed; the table owns it and the claim of its descriptor.
+ * allocated here zeroed; its first member is its descriptor, an int, which
+ * the table sets and reads through the handle pointer (a pointer to a
+ * struct, converted, points to its first member), so that one check serves
+ * every backend. The table owns the handle and the claim of its descriptor.
  * Used by the poller's owning thread only. */
 typedef struct fd_table {
   void **slot; /* slot[fd]: the handle registered for fd, or NULL */
   int cap;
 } fd_table;
 
-/* A new zeroed handle of `size` bytes for fd, stored in t, with fd claimed:
- * TOFU_OK, TOFU_EINVAL (fd < 0), TOFU_EEXIST (t holds fd already),
- * TOFU_EUNSERVABLE (another poller holds it), TOFU_ENOMEM. */
+/* A new zeroed handle of `size` bytes (at least an int) for fd, its first
+ * member set to fd, stored in t, with fd claimed: TOFU_OK, TOFU_EINVAL
+ * (fd < 0), TOFU_EEXIST (t holds fd already), TOFU_EUNSERVABLE (another
+ * poller holds it), TOFU_ENOMEM. */
 int fd_table_add(fd_table *t, int fd, size_t size, void **handle);
 
-/* Whether handle is the one t holds for fd (inline: every arm asks). */
-static inline int fd_table_holds(const fd_table *t, int fd, const void *handle) {
-  return handle != NULL && fd >= 0 && fd < t->cap && t->slot[fd] == handle;
+/* Whether handle (NULL, or a pointer the caller was given as a handle) is
+ * one that t holds: what arm and deregister ask first (inline: every arm
+ * asks). */
+static inline int fd_table_owns(const fd_table *t, const void *handle) {
+  if (handle == NULL)
+    return 0;
+  int fd = *(const int *)handle;
+  return fd >= 0 && fd < t->cap && t->slot[fd] == handle;
 }
 
 /* Take fd's handle out of t: the claim released, the handle freed. */

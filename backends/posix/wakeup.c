@@ -4,31 +4,34 @@
 #define _POSIX_C_SOURCE 200809L
 #endif
 
-#include "poll_wakeup.h"
+#include "wakeup.h"
 
 #include <errno.h>
 #include <fcntl.h>
 #include <stdint.h>
 #include <unistd.h>
 
+#include "tofu/error.h"
+
 #if defined(__linux__)
 #include <sys/eventfd.h>
 
-int wakeup_open(poll_wakeup *w) {
+int wakeup_open(wakeup *w) {
   int fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
   if (fd < 0)
     return -1;
   w->read_fd = fd;
   w->write_fd = fd;
+  atomic_init(&w->pending, 0);
   return 0;
 }
 
-void wakeup_close(poll_wakeup *w) {
+void wakeup_close(wakeup *w) {
   close(w->read_fd);
   w->read_fd = w->write_fd = -1;
 }
 
-int wakeup_signal(poll_wakeup *w) {
+int wakeup_signal(wakeup *w) {
   uint64_t one = 1;
   for (;;) {
     if (write(w->write_fd, &one, sizeof one) == (ssize_t)sizeof one)
@@ -41,7 +44,7 @@ int wakeup_signal(poll_wakeup *w) {
   }
 }
 
-void wakeup_drain(poll_wakeup *w) {
+void wakeup_drain(wakeup *w) {
   uint64_t count;
   /* One read resets an eventfd counter to zero. */
   while (read(w->read_fd, &count, sizeof count) < 0 && errno == EINTR) {
@@ -60,7 +63,7 @@ static int set_flags(int fd) {
   return 0;
 }
 
-int wakeup_open(poll_wakeup *w) {
+int wakeup_open(wakeup *w) {
   int fds[2];
   if (pipe(fds) < 0)
     return -1;
@@ -73,16 +76,17 @@ int wakeup_open(poll_wakeup *w) {
   }
   w->read_fd = fds[0];
   w->write_fd = fds[1];
+  atomic_init(&w->pending, 0);
   return 0;
 }
 
-void wakeup_close(poll_wakeup *w) {
+void wakeup_close(wakeup *w) {
   close(w->read_fd);
   close(w->write_fd);
   w->read_fd = w->write_fd = -1;
 }
 
-int wakeup_signal(poll_wakeup *w) {
+int wakeup_signal(wakeup *w) {
   char byte = 1;
   for (;;) {
     if (write(w->write_fd, &byte, 1) == 1)
@@ -94,7 +98,7 @@ int wakeup_signal(poll_wakeup *w) {
   }
 }
 
-void wakeup_drain(poll_wakeup *w) {
+void wakeup_drain(wakeup *w) {
   char buf[64];
   for (;;) {
     ssize_t n = read(w->read_fd, buf, sizeof buf);
@@ -107,3 +111,25 @@ void wakeup_drain(poll_wakeup *w) {
 }
 
 #endif
+
+/* ---- Coalescing ----------------------------------------------------------- */
+
+int wakeup_notify(wakeup *w) {
+  if (atomic_exchange(&w->pending, 1) != 0)
+    return TOFU_OK; /* a wakeup is already on its way */
+  if (wakeup_signal(w) < 0) {
+    atomic_store(&w->pending, 0);
+    return TOFU_ESYSTEM;
+  }
+  return TOFU_OK;
+}
+
+void wakeup_take(wakeup *w, tofu_poll_event *ev) {
+  /* Drain first, then clear the flag: a notify that lands in between is
+   * coalesced into this wakeup, and one that lands after the clear writes
+   * again. The other order could clear a flag whose write was drained. */
+  wakeup_drain(w);
+  atomic_store(&w->pending, 0);
+  ev->token = NULL;
+  ev->events = TOFU_POLL_WAKEUP;
+}

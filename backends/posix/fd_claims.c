@@ -90,6 +90,7 @@ int fd_table_add(fd_table *t, int fd, size_t size, void **handle) {
     free(h);
     return rc;
   }
+  *(int *)h = fd; /* the handle's first member */
   t->slot[fd] = h;
   *handle = h;
   return TOFU_OK;
