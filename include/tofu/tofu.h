@@ -22,7 +22,10 @@
  * tofu_put take it (and clear the caller's pointer); tofu_get and
  * tofu_wait_receive give it. Every message posted is either delivered to the
  * peer or handed back to the posting group with a status; nothing is dropped
- * silently.
+ * silently. Every request (Request, HelloRequest, ByeRequest) ends: it is
+ * answered, or handed back with its id and a status even when it was already
+ * written (its channel closed, or its deadline passed: docs/engine.md, "A
+ * request's life").
  *
  * Threads: every function is safe to call from any thread, except that one
  * group must be received from (tofu_wait_receive) by one thread at a time
@@ -181,10 +184,12 @@ typedef struct tofu_options {
    * messages. What the engine keeps outside it is fixed; see "Memory outside
    * max_memory" below. */
   size_t max_memory;
-  /* How long a connect may take before its HelloRequest comes back with
-   * connect_failed; also how long an accepted connection may take to send
-   * its HelloRequest before it is closed (silently: the application never
-   * heard of it). 0 = default (10000 ms); negative = no limit. */
+  /* How long a connect and its hello may take: a HelloRequest whose
+   * HelloResponse has not come within it (connected or not) comes back with
+   * connect_failed and its channel closes. Also how long an accepted
+   * connection may take to send its HelloRequest before it is closed
+   * (silently: the application never heard of it). 0 = default (10000 ms);
+   * negative = no limit. */
   int connect_timeout_ms;
   /* How long a peer may take to finish a frame it has begun (from the first
    * byte of the frame read to its last). A frame not finished in time closes
@@ -235,16 +240,19 @@ typedef struct tofu_options {
  *     channel-number map (8 KiB).
  *   - per group: its struct and its destroy command (under 512 bytes).
  *   - per channel: its state, its channel_closed notice, the backend's
- *     record of its socket, at most two timer entries and its share of the
- *     channel table: TOFU_CHANNEL_OVERHEAD bytes at most (on x86-64: 352 +
- *     224 + 48 with poll, 224 with iocp_afd, + 80 + about 40; per platform in
- *     docs/engine.md, "Limits"; engine.channel_overhead checks the bound).
+ *     record of its socket, three timer entries (the connect and hello, the
+ *     frame in progress, the nearest request deadline) and its share of the
+ *     channel table: TOFU_CHANNEL_OVERHEAD bytes at most (on x86-64: 376 +
+ *     264 + 48 with poll, 224 with iocp_afd, + 120 + about 40; per platform
+ *     in docs/engine.md, "Limits"; engine.channel_overhead checks the bound).
  *     max_channels bounds how many there are.
+ *   - open requests and their tombstones are charged to max_memory
+ *     (docs/engine.md, "A request's life").
  *   - engine notices (channel_closed, pool_empty, receiver_update): at most
  *     one per channel (made with it, counted above), one pool_empty per group
  *     and episode, one receiver_update per group.
  * The kernel's socket buffers are the operating system's, not the process's. */
-#define TOFU_CHANNEL_OVERHEAD 1024
+#define TOFU_CHANNEL_OVERHEAD 1152
 
 /* Fill *opts with the defaults (16 initial messages, 64 MiB, 10 s connect
  * timeout, 10 s frame timeout, 65534 channels, TOFU_MAX_FRAME) and set
@@ -429,7 +437,8 @@ TOFU_API int tofu_update_receiver(tofu_group *g, tofu_message **msg);
 /* Post a HelloRequest to url from group g and store its channel in *channel
  * (may be NULL). The answer comes to g's queue as for tofu_post: the peer's
  * HelloResponse, or the HelloRequest handed back with a status (then
- * channel_closed). Errors: TOFU_EINVAL (NULL g or url, malformed URL: nothing
+ * channel_closed): connect_failed when the connect or the hello took longer
+ * than connect_timeout_ms. Errors: TOFU_EINVAL (NULL g or url, malformed URL: nothing
  * is posted), TOFU_ELIMIT (the pool is exhausted, or every channel number is
  * in use), TOFU_ENOMEM. */
 TOFU_API int tofu_connect(tofu_group *g, const char *url, uint16_t *channel);
@@ -461,9 +470,10 @@ TOFU_API int tofu_send(tofu_group *g, uint16_t channel, int opcode, const void *
  * or the request itself handed back with a status. Every other message stays
  * queued, in its order, for tofu_wait_receive. NULL if none comes within
  * timeout_ms (-1 = no limit, 0 = only what is queued); nothing is taken then.
- * Called from g's receiving thread (one at a time, as tofu_wait_receive). A
- * request already written when its channel closes has no answer to wait for:
- * its channel_closed notice stays in the queue, so bound the wait. */
+ * Called from g's receiving thread (one at a time, as tofu_wait_receive).
+ * Every request ends, so the wait returns as soon as its channel dies (the
+ * request handed back, written or not) or its deadline passes (status
+ * timeout). */
 TOFU_API tofu_message *tofu_wait_reply(tofu_group *g, uint64_t message_id, int timeout_ms);
 
 /* An operating-system handle that is ready while g's queue holds a message,

@@ -430,14 +430,14 @@ void case_options_defaults(void) {
 #define BACKEND_RECORD_MAX 256
 
 /* What a channel costs outside max_memory stays within the figure tofu.h
- * documents: its state, its channel_closed notice, two timer entries, its
- * slot in the channel table and share of the hash buckets, the backend's
- * record. */
+ * documents: its state, its channel_closed notice, three timer entries
+ * (connect and hello, frame, nearest request deadline), its slot in the
+ * channel table and share of the hash buckets, the backend's record. */
 void case_channel_overhead(void) {
   size_t table = sizeof(channel *) + 2 * sizeof(UT_hash_bucket);
   size_t total =
-      sizeof(channel) + sizeof(tofu_message) + 2 * sizeof(timer_entry) + table + BACKEND_RECORD_MAX;
-  printf("channel %zu, notice %zu, timer entries 2 x %zu, table %zu, backend at most %d: %zu "
+      sizeof(channel) + sizeof(tofu_message) + 3 * sizeof(timer_entry) + table + BACKEND_RECORD_MAX;
+  printf("channel %zu, notice %zu, timer entries 3 x %zu, table %zu, backend at most %d: %zu "
          "(bound %d)\n",
          sizeof(channel), sizeof(tofu_message), sizeof(timer_entry), table, BACKEND_RECORD_MAX,
          total, TOFU_CHANNEL_OVERHEAD);
