@@ -1,17 +1,25 @@
 /* tofu — the reliability suite: hostile input, faults, exhaustion, load and
- * misuse. Shares the engine suite's helpers (et_*, tests/engine/suite.h).
+ * misuse. Drives the engine with the helpers it shares with the engine suite
+ * (et_*, tests/support/engines.h).
  *
  * Figures a case measures are printed as "FIGURE <name> <value>" lines, which
  * docs/reliability.md quotes. */
 #ifndef TOFU_TEST_REL_H
 #define TOFU_TEST_REL_H
 
+#include <check.h>
 #include <stdatomic.h>
 #include <stddef.h>
 #include <stdint.h>
 
+#include "engines.h"
 #include "faults.h"
-#include "suite.h"
+#include "monoclock.h"
+#include "platform/net.h"
+#include "platform/thread.h"
+#include "pairs.h"
+#include "runner.h"
+#include "tofu/tofu.h"
 
 #define TOFU_CASE(name, requirements) void case_##name(void);
 #include "rel_cases.h"
