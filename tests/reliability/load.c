@@ -14,7 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "rel.h"
+#include "suite.h"
 
 #ifndef _WIN32
 #include <sys/wait.h>
@@ -233,7 +233,7 @@ void case_load_10000(void) {
 
 /* Under a sanitizer (or valgrind: TOFU_REL_NO_RSS_CHECK=1) freed memory is
  * held in quarantine, so RSS says nothing about leaks; the sanitizer's own
- * leak check does (REL_SANITIZED: rel.h). */
+ * leak check does (REL_SANITIZED: suite.h). */
 
 void case_soak(void) {
   long seconds = rel_env("TOFU_REL_SOAK_SECONDS", 5);

@@ -4,8 +4,8 @@
  *
  * Figures a case measures are printed as "FIGURE <name> <value>" lines, which
  * docs/reliability.md quotes. */
-#ifndef TOFU_TEST_REL_H
-#define TOFU_TEST_REL_H
+#ifndef TOFU_TEST_RELIABILITY_SUITE_H
+#define TOFU_TEST_RELIABILITY_SUITE_H
 
 #include <check.h>
 #include <stdatomic.h>
@@ -22,7 +22,7 @@
 #include "tofu/tofu.h"
 
 #define TOFU_CASE(name, requirements) void case_##name(void);
-#include "rel_cases.h"
+#include "cases.h"
 #undef TOFU_CASE
 
 /* Requirements of this suite on top of runner.h's (masked off before the
@@ -108,4 +108,4 @@ typedef struct rel_echo_server {
 } rel_echo_server;
 void rel_echo_main(void *arg);
 
-#endif /* TOFU_TEST_REL_H */
+#endif /* TOFU_TEST_RELIABILITY_SUITE_H */
