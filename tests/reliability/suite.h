@@ -1,6 +1,6 @@
-/* tofu — the reliability suite: hostile input, faults, exhaustion, load and
- * misuse. Drives the engine with the helpers it shares with the engine suite
- * (et_*, tests/support/engines.h).
+/* tofu — the reliability suite: hostile input, faults, exhaustion, many
+ * connections, a soak and misuse. Drives the engine with the helpers it
+ * shares with the engine suite (et_*, tests/support/engines.h).
  *
  * Figures a case measures are printed as "FIGURE <name> <value>" lines, which
  * docs/reliability.md quotes. */
