@@ -84,7 +84,7 @@ TOFU_CASE(options_stats_abi, REQ_NONE)
 /* batch.c: posting a batch at once */
 TOFU_CASE(post_many, REQ_NONE)
 
-/* load.c: receiving, backpressure, timers, scale */
+/* receiving.c: receiving, backpressure, timers, scale */
 TOFU_CASE(wait_receive_timeout, REQ_NONE)
 TOFU_CASE(update_receiver_thread, REQ_NONE)
 TOFU_CASE(app_timer, REQ_NONE)

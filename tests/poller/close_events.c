@@ -27,24 +27,21 @@ static size_t read_to_eof(tofu_poller *p, tofu_poll_handle *h, void *token, tofu
 }
 
 static void peer_fin(pair_transport t) {
-  tofu_socket a, b;
-  pt_pair(t, &a, &b);
-  tofu_poller *p = pt_open();
-  tofu_poll_handle *h = pt_register(p, b, PT_TOKEN(1));
-  pt_arm(p, h, PT_R);
-  pt_send(a, "bye", 3);
-  net_close(a);
-  ck_assert_uint_eq(read_to_eof(p, h, PT_TOKEN(1), b), 3);
+  pt_fixture f;
+  pt_setup(&f, t, PT_REG_B);
+  pt_arm(f.p, f.hb, PT_R);
+  pt_send(f.a, "bye", 3);
+  net_close(f.a);
+  f.a = TOFU_INVALID_SOCKET;
+  ck_assert_uint_eq(read_to_eof(f.p, f.hb, PT_TOKEN(2), f.b), 3);
   /* End of stream is level state: armed again, reported again, recv still 0. */
   char buf[8];
-  pt_arm(p, h, PT_R);
-  unsigned bits = pt_expect(p, PT_TOKEN(1), PT_DEADLINE_MS);
+  pt_arm(f.p, f.hb, PT_R);
+  unsigned bits = pt_expect(f.p, PT_TOKEN(2), PT_DEADLINE_MS);
   ck_assert_msg((bits & PT_R) && !(bits & PT_E), "after end of stream: got %s", pt_bits(bits));
-  ck_assert_int_eq((int)net_recv(b, buf, sizeof buf), 0);
+  ck_assert_int_eq((int)net_recv(f.b, buf, sizeof buf), 0);
 
-  pt_deregister(p, h);
-  PT_OPS->close(p);
-  net_close(b);
+  pt_teardown(&f);
 }
 
 void case_peer_fin_tcp(void) {
@@ -57,26 +54,25 @@ void case_peer_fin_uds(void) {
 }
 
 void case_peer_rst_tcp(void) {
-  tofu_socket a, b;
-  pt_pair(PAIR_TCP, &a, &b);
-  tofu_poller *p = pt_open();
-  tofu_poll_handle *h = pt_register(p, b, PT_TOKEN(1));
-  pt_arm(p, h, PT_R);
-  pt_expect_none(p, PT_QUIET_MS / 2);
+  pt_fixture f;
+  pt_setup(&f, PAIR_TCP, PT_REG_B);
+  pt_arm(f.p, f.hb, PT_R);
+  pt_expect_none(f.p, PT_QUIET_MS / 2);
 
-  ck_assert_int_eq(net_set_linger_abort(a), NET_OK);
-  net_close(a); /* abortive: the peer gets a RST */
-  unsigned bits = pt_expect(p, PT_TOKEN(1), PT_DEADLINE_MS);
+  ck_assert_int_eq(net_set_linger_abort(f.a), NET_OK);
+  net_close(f.a); /* abortive: the peer gets a RST */
+  f.a = TOFU_INVALID_SOCKET;
+  unsigned bits = pt_expect(f.p, PT_TOKEN(2), PT_DEADLINE_MS);
   PT_ASSERT_BITS(bits, PT_H | PT_E | PT_R);
 
   /* The error is still pending (nothing read it): armed for writing only, it
    * comes with WRITABLE and without READABLE. */
-  pt_arm(p, h, PT_W);
-  bits = pt_expect(p, PT_TOKEN(1), PT_DEADLINE_MS);
+  pt_arm(f.p, f.hb, PT_W);
+  bits = pt_expect(f.p, PT_TOKEN(2), PT_DEADLINE_MS);
   PT_ASSERT_BITS(bits, PT_H | PT_E | PT_W);
 
   char buf[8];
-  ptrdiff_t n = net_recv(b, buf, sizeof buf);
+  ptrdiff_t n = net_recv(f.b, buf, sizeof buf);
   if (n == 0 && runner_under_wine()) {
     /* The documented exception to rule 4: Wine 8's recv reports end of
      * stream after a reset, poller or not; the bits above are as promised. */
@@ -87,44 +83,36 @@ void case_peer_rst_tcp(void) {
                   (long)n, n < 0 ? net_strerror((int)n) : "data or end of stream");
   }
 
-  pt_deregister(p, h);
-  PT_OPS->close(p);
-  net_close(b);
+  pt_teardown(&f);
 }
 
 static void local_shutdown_write(pair_transport t) {
-  tofu_socket a, b;
-  pt_pair(t, &a, &b);
-  tofu_poller *p = pt_open();
-  tofu_poll_handle *ha = pt_register(p, a, PT_TOKEN(1));
-  tofu_poll_handle *hb = pt_register(p, b, PT_TOKEN(2));
-  pt_arm(p, ha, PT_R);
-  pt_arm(p, hb, PT_R);
+  pt_fixture f;
+  pt_setup(&f, t, PT_REG_A | PT_REG_B);
+  pt_arm(f.p, f.ha, PT_R);
+  pt_arm(f.p, f.hb, PT_R);
 
-  ck_assert_int_eq(net_shutdown_write(a), NET_OK);
+  ck_assert_int_eq(net_shutdown_write(f.a), NET_OK);
   /* The peer sees an orderly close; a itself reports nothing (pt_expect fails
    * on any event of a while it waits for b). */
-  unsigned bits = pt_expect(p, PT_TOKEN(2), PT_DEADLINE_MS);
+  unsigned bits = pt_expect(f.p, PT_TOKEN(2), PT_DEADLINE_MS);
   ck_assert_msg((bits & PT_R) && (bits & ~(PT_R | PT_H)) == 0,
                 "peer of shutdown(write): expected READABLE (HANGUP allowed), got %s",
                 pt_bits(bits));
   int eof = 0;
-  ck_assert_uint_eq(pt_recv_available(b, &eof), 0);
+  ck_assert_uint_eq(pt_recv_available(f.b, &eof), 0);
   ck_assert_int_eq(eof, 1);
-  pt_expect_none(p, PT_QUIET_MS);
+  pt_expect_none(f.p, PT_QUIET_MS);
 
   /* a can still read: data from b is reported as READABLE. */
-  pt_send(b, "ok", 2);
-  bits = pt_expect(p, PT_TOKEN(1), PT_DEADLINE_MS);
+  pt_send(f.b, "ok", 2);
+  bits = pt_expect(f.p, PT_TOKEN(1), PT_DEADLINE_MS);
   PT_ASSERT_BITS(bits, PT_R);
-  ck_assert_uint_eq(pt_recv_available(a, NULL), 2);
+  ck_assert_uint_eq(pt_recv_available(f.a, NULL), 2);
   /* And a cannot write any more. */
-  ck_assert_int_eq((int)net_send(a, "no", 2), NET_EPIPE);
+  ck_assert_int_eq((int)net_send(f.a, "no", 2), NET_EPIPE);
 
-  pt_deregister(p, ha);
-  pt_deregister(p, hb);
-  PT_OPS->close(p);
-  pair_close(a, b);
+  pt_teardown(&f);
 }
 
 void case_local_shutdown_write_tcp(void) {
@@ -137,26 +125,20 @@ void case_local_shutdown_write_uds(void) {
 }
 
 static void fin_after_local_shutdown(pair_transport t) {
-  tofu_socket a, b;
-  pt_pair(t, &a, &b);
-  tofu_poller *p = pt_open();
-  tofu_poll_handle *ha = pt_register(p, a, PT_TOKEN(1));
-  tofu_poll_handle *hb = pt_register(p, b, PT_TOKEN(2));
+  pt_fixture f;
+  pt_setup(&f, t, PT_REG_A | PT_REG_B);
 
   /* a shuts down its sending side; b reads the end of stream... */
-  ck_assert_int_eq(net_shutdown_write(a), NET_OK);
-  pt_arm(p, hb, PT_R);
-  read_to_eof(p, hb, PT_TOKEN(2), b);
+  ck_assert_int_eq(net_shutdown_write(f.a), NET_OK);
+  pt_arm(f.p, f.hb, PT_R);
+  read_to_eof(f.p, f.hb, PT_TOKEN(2), f.b);
   /* ...then shuts down its own: the connection is closed both ways. */
-  pt_arm(p, ha, PT_R);
-  pt_send(b, "end", 3);
-  ck_assert_int_eq(net_shutdown_write(b), NET_OK);
-  ck_assert_uint_eq(read_to_eof(p, ha, PT_TOKEN(1), a), 3);
+  pt_arm(f.p, f.ha, PT_R);
+  pt_send(f.b, "end", 3);
+  ck_assert_int_eq(net_shutdown_write(f.b), NET_OK);
+  ck_assert_uint_eq(read_to_eof(f.p, f.ha, PT_TOKEN(1), f.a), 3);
 
-  pt_deregister(p, ha);
-  pt_deregister(p, hb);
-  PT_OPS->close(p);
-  pair_close(a, b);
+  pt_teardown(&f);
 }
 
 void case_fin_after_local_shutdown_tcp(void) {

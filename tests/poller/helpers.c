@@ -152,3 +152,42 @@ void pt_make_readable(tofu_poller *p, tofu_poll_handle *h, void *token, tofu_soc
   unsigned bits = pt_expect(p, token, PT_DEADLINE_MS);
   ck_assert_msg(bits == PT_R, "data sent: expected READABLE, got %s", pt_bits(bits));
 }
+
+void pt_setup(pt_fixture *f, pair_transport t, unsigned reg) {
+  f->a = f->b = f->c = f->d = TOFU_INVALID_SOCKET;
+  f->ha = f->hb = f->hc = f->hd = NULL;
+  pt_pair(t, &f->a, &f->b);
+  if (reg & (PT_PAIR_CD | PT_REG_C | PT_REG_D))
+    pt_pair(t, &f->c, &f->d);
+  f->p = pt_open();
+  if (reg & PT_REG_A)
+    f->ha = pt_register(f->p, f->a, PT_TOKEN(1));
+  if (reg & PT_REG_B)
+    f->hb = pt_register(f->p, f->b, PT_TOKEN(2));
+  if (reg & PT_REG_C)
+    f->hc = pt_register(f->p, f->c, PT_TOKEN(3));
+  if (reg & PT_REG_D)
+    f->hd = pt_register(f->p, f->d, PT_TOKEN(4));
+}
+
+void pt_teardown(pt_fixture *f) {
+  tofu_poll_handle **hs[] = {&f->ha, &f->hb, &f->hc, &f->hd};
+  for (size_t i = 0; i < sizeof hs / sizeof hs[0]; i++) {
+    if (*hs[i] != NULL)
+      pt_deregister(f->p, *hs[i]);
+    *hs[i] = NULL;
+  }
+  PT_OPS->close(f->p);
+  f->p = NULL;
+  pair_close(f->a, f->b);
+  pair_close(f->c, f->d);
+  f->a = f->b = f->c = f->d = TOFU_INVALID_SOCKET;
+}
+
+void pt_expect_ab(const pt_fixture *f, unsigned want_a, unsigned want_b) {
+  void *const tokens[] = {PT_TOKEN(1), PT_TOKEN(2)};
+  unsigned bits[2];
+  ck_assert_int_eq(pt_gather(f->p, tokens, bits, 2, PT_DEADLINE_MS), 2);
+  ck_assert_msg(bits[0] == want_a, "a: expected %s, got %s", pt_bits(want_a), pt_bits(bits[0]));
+  ck_assert_msg(bits[1] == want_b, "b: expected %s, got %s", pt_bits(want_b), pt_bits(bits[1]));
+}

@@ -27,44 +27,33 @@ void case_open_close_many(void) {
 }
 
 void case_close_with_registered(void) {
-  tofu_socket a, b, c, d;
-  pt_pair(PAIR_TCP, &a, &b);
-  pt_pair(PAIR_TCP, &c, &d);
-  tofu_poller *p = pt_open();
-  tofu_poll_handle *ha = pt_register(p, a, PT_TOKEN(1));
-  tofu_poll_handle *hb = pt_register(p, b, PT_TOKEN(2));
-  pt_register(p, c, PT_TOKEN(3)); /* registered, never armed */
-  pt_send(a, "x", 1);
-  pt_arm(p, ha, PT_R | PT_W);
-  pt_arm(p, hb, PT_R);
-  void *const tokens[] = {PT_TOKEN(1), PT_TOKEN(2)};
-  unsigned bits[2];
-  ck_assert_int_eq(pt_gather(p, tokens, bits, 2, PT_DEADLINE_MS), 2);
-  PT_ASSERT_BITS(bits[0], PT_W);
-  PT_ASSERT_BITS(bits[1], PT_R);
-  pt_arm(p, ha, PT_R); /* armed, not ready */
-  pt_arm(p, hb, PT_R); /* armed and ready: a report is pending */
-  PT_OPS->close(p);
+  pt_fixture f;
+  pt_setup(&f, PAIR_TCP, PT_REG_A | PT_REG_B | PT_REG_C); /* c: registered, never armed */
+  pt_send(f.a, "x", 1);
+  pt_arm(f.p, f.ha, PT_R | PT_W);
+  pt_arm(f.p, f.hb, PT_R);
+  pt_expect_ab(&f, PT_W, PT_R);
+  pt_arm(f.p, f.ha, PT_R); /* armed, not ready */
+  pt_arm(f.p, f.hb, PT_R); /* armed and ready: a report is pending */
+  PT_OPS->close(f.p);      /* with all three registered: their handles go with it */
+  f.ha = f.hb = f.hc = NULL;
 
   /* The sockets are still the caller's, open and connected. (They are not
    * registered with another poller: the contract does not promise that a
    * socket can move from one poller to another.) */
   char buf[8];
-  ck_assert_int_eq((int)net_recv(b, buf, sizeof buf), 1); /* the "x" reported above */
+  ck_assert_int_eq((int)net_recv(f.b, buf, sizeof buf), 1); /* the "x" reported above */
   ck_assert_int_eq(buf[0], 'x');
-  pt_send(b, "yz", 2);
-  pt_send(a, "a", 1);
-  pt_send(c, "w", 1);
-  tofu_poller *q = pt_open();
-  tofu_poll_handle *hd = pt_register(q, d, PT_TOKEN(4)); /* d was never in p */
-  pt_arm(q, hd, PT_R);
-  PT_ASSERT_BITS(pt_expect(q, PT_TOKEN(4), PT_DEADLINE_MS), PT_R);
-  ck_assert_int_eq((int)net_recv(d, buf, sizeof buf), 1);
+  pt_send(f.b, "yz", 2);
+  pt_send(f.a, "a", 1);
+  pt_send(f.c, "w", 1);
+  f.p = pt_open(); /* a second poller, for d, which was never in the first */
+  f.hd = pt_register(f.p, f.d, PT_TOKEN(4));
+  pt_arm(f.p, f.hd, PT_R);
+  PT_ASSERT_BITS(pt_expect(f.p, PT_TOKEN(4), PT_DEADLINE_MS), PT_R);
+  ck_assert_int_eq((int)net_recv(f.d, buf, sizeof buf), 1);
   ck_assert_int_eq(buf[0], 'w');
-  pt_deregister(q, hd);
-  PT_OPS->close(q);
-  pair_close(a, b);
-  pair_close(c, d);
+  pt_teardown(&f);
 }
 
 void case_backend_name(void) {
@@ -80,9 +69,10 @@ void case_backend_name(void) {
 }
 
 void case_invalid_arguments(void) {
-  tofu_socket a, b;
-  pt_pair(PAIR_TCP, &a, &b);
-  tofu_poller *p = pt_open();
+  pt_fixture f;
+  pt_setup(&f, PAIR_TCP, 0);
+  tofu_poller *p = f.p;
+  tofu_socket a = f.a;
   tofu_poll_handle *h = NULL;
   tofu_poll_event ev[4];
 
@@ -123,7 +113,7 @@ void case_invalid_arguments(void) {
   /* deregister */
   ck_assert_int_eq(PT_OPS->deregister(p, NULL), TOFU_EINVAL);
   ck_assert_int_eq(PT_OPS->deregister(NULL, h), TOFU_EINVAL);
-  pt_deregister(p, h);
+  pt_deregister(p, h); /* never in f: pt_teardown leaves it be */
 
   /* stats: a poller that only did the above has counted nothing */
   tofu_poller_stats st = {sizeof st, 0};
@@ -143,26 +133,21 @@ void case_invalid_arguments(void) {
   ck_assert_uint_eq(st.size, sizeof st.size);
   ck_assert_msg(st.foreign_packets == UINT64_MAX, "stats wrote past the caller's size");
 
-  PT_OPS->close(p);
-  pair_close(a, b);
+  pt_teardown(&f);
 }
 
 void case_register_twice(void) {
-  tofu_socket a, b;
-  pt_pair(PAIR_TCP, &a, &b);
-  tofu_poller *p = pt_open();
-  tofu_poll_handle *h = pt_register(p, a, PT_TOKEN(1));
+  pt_fixture f;
+  pt_setup(&f, PAIR_TCP, PT_REG_A);
   tofu_poll_handle *h2 = NULL;
-  ck_assert_int_eq(PT_OPS->register_socket(p, a, PT_TOKEN(2), &h2), TOFU_EEXIST);
+  ck_assert_int_eq(PT_OPS->register_socket(f.p, f.a, PT_TOKEN(2), &h2), TOFU_EEXIST);
   /* The first registration is intact. */
-  pt_arm(p, h, PT_W);
-  PT_ASSERT_BITS(pt_expect(p, PT_TOKEN(1), PT_DEADLINE_MS), PT_W);
-  pt_deregister(p, h);
+  pt_arm(f.p, f.ha, PT_W);
+  PT_ASSERT_BITS(pt_expect(f.p, PT_TOKEN(1), PT_DEADLINE_MS), PT_W);
+  pt_deregister(f.p, f.ha);
   /* After deregister the socket registers again, under its new token. */
-  h = pt_register(p, a, PT_TOKEN(3));
-  pt_arm(p, h, PT_W);
-  PT_ASSERT_BITS(pt_expect(p, PT_TOKEN(3), PT_DEADLINE_MS), PT_W);
-  pt_deregister(p, h);
-  PT_OPS->close(p);
-  pair_close(a, b);
+  f.ha = pt_register(f.p, f.a, PT_TOKEN(3));
+  pt_arm(f.p, f.ha, PT_W);
+  PT_ASSERT_BITS(pt_expect(f.p, PT_TOKEN(3), PT_DEADLINE_MS), PT_W);
+  pt_teardown(&f);
 }

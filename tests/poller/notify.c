@@ -68,28 +68,24 @@ static void notify_later(void *arg) {
 }
 
 void case_notify_while_blocked(void) {
-  tofu_poller *p = pt_open();
-  tofu_socket a, b;
-  pt_pair(PAIR_TCP, &a, &b);
-  tofu_poll_handle *h = pt_register(p, a, PT_TOKEN(1));
-  pt_arm(p, h, PT_R); /* armed, never ready: the wait truly blocks */
+  pt_fixture f;
+  pt_setup(&f, PAIR_TCP, PT_REG_A);
+  pt_arm(f.p, f.ha, PT_R); /* armed, never ready: the wait truly blocks */
   for (int round = 0; round < 3; round++) {
     notify_job job;
-    job.p = p;
+    job.p = f.p;
     job.pause_ms = 20;
     atomic_init(&job.rc, 1);
     plat_thread t;
     ck_assert_int_eq(plat_thread_start(&t, notify_later, &job), TOFU_OK);
     tofu_poll_event ev[4];
-    int n = pt_wait(p, ev, 4, -1);
+    int n = pt_wait(f.p, ev, 4, -1);
     plat_thread_join(&t);
     ck_assert_int_eq(atomic_load(&job.rc), TOFU_OK);
     ck_assert_int_eq(n, 1);
     ck_assert_int_eq(count_wakeups(ev, n), 1);
   }
-  pt_deregister(p, h);
-  PT_OPS->close(p);
-  pair_close(a, b);
+  pt_teardown(&f);
 }
 
 void case_notify_again_after_wakeup(void) {
@@ -182,10 +178,10 @@ void case_notify_many_threads(void) {
 }
 
 void case_notify_with_events(void) {
-  tofu_socket a, b;
-  pt_pair(PAIR_TCP, &a, &b);
-  tofu_poller *p = pt_open();
-  tofu_poll_handle *h = pt_register(p, a, PT_TOKEN(1));
+  pt_fixture f;
+  pt_setup(&f, PAIR_TCP, PT_REG_A);
+  tofu_poller *p = f.p;
+  tofu_poll_handle *h = f.ha;
   tofu_poll_event ev[8];
 
   /* A ready handle and a notify: the next wait reports both. */
@@ -219,7 +215,5 @@ void case_notify_with_events(void) {
   ck_assert_int_eq(socket_events, 1);
   pt_expect_none(p, PT_QUIET_MS);
 
-  pt_deregister(p, h);
-  PT_OPS->close(p);
-  pair_close(a, b);
+  pt_teardown(&f);
 }

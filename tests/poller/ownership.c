@@ -40,38 +40,34 @@ static void expect_unservable(tofu_poller *p, tofu_socket sock, const char *what
 }
 
 void case_register_other_poller(void) {
-  tofu_socket a, b;
-  pt_pair(PAIR_TCP, &a, &b);
-  tofu_poller *p = pt_open();
+  pt_fixture f;
+  pt_setup(&f, PAIR_TCP, PT_REG_A);
   tofu_poller *q = pt_open();
-  tofu_poll_handle *ha = pt_register(p, a, PT_TOKEN(1));
 
-  expect_unservable(q, a, "a socket registered with another poller");
-  expect_unservable(q, a, "the same, asked again");
+  expect_unservable(q, f.a, "a socket registered with another poller");
+  expect_unservable(q, f.a, "the same, asked again");
   /* With its own poller the answer is still TOFU_EEXIST. */
   tofu_poll_handle *h2 = NULL;
-  ck_assert_int_eq(PT_OPS->register_socket(p, a, PT_TOKEN(2), &h2), TOFU_EEXIST);
+  ck_assert_int_eq(PT_OPS->register_socket(f.p, f.a, PT_TOKEN(2), &h2), TOFU_EEXIST);
 
   /* The first registration is intact, and the second poller never hears of
    * the socket: data on a is reported by p alone. */
-  pt_send(b, "x", 1);
-  pt_arm(p, ha, PT_R);
-  PT_ASSERT_BITS(pt_expect(p, PT_TOKEN(1), PT_DEADLINE_MS), PT_R);
+  pt_send(f.b, "x", 1);
+  pt_arm(f.p, f.ha, PT_R);
+  PT_ASSERT_BITS(pt_expect(f.p, PT_TOKEN(1), PT_DEADLINE_MS), PT_R);
   pt_expect_none(q, PT_QUIET_MS);
-  ck_assert_uint_eq(pt_recv_available(a, NULL), 1);
+  ck_assert_uint_eq(pt_recv_available(f.a, NULL), 1);
 
   /* The second poller serves a socket of its own as usual. */
-  tofu_poll_handle *hb = pt_register(q, b, PT_TOKEN(3));
+  tofu_poll_handle *hb = pt_register(q, f.b, PT_TOKEN(3));
   pt_arm(q, hb, PT_W);
   PT_ASSERT_BITS(pt_expect(q, PT_TOKEN(3), PT_DEADLINE_MS), PT_W);
-  ck_assert_uint_eq(foreign_packets(p), 0);
+  ck_assert_uint_eq(foreign_packets(f.p), 0);
   ck_assert_uint_eq(foreign_packets(q), 0);
 
-  pt_deregister(p, ha);
   pt_deregister(q, hb);
   PT_OPS->close(q);
-  PT_OPS->close(p);
-  pair_close(a, b);
+  pt_teardown(&f);
 }
 
 #ifdef _WIN32
@@ -188,12 +184,11 @@ void case_register_synchronous_socket(void) {
 }
 
 void case_foreign_completion_dropped(void) {
-  tofu_socket a, b, c, d;
-  pt_pair(PAIR_TCP, &a, &b);
-  pt_pair(PAIR_TCP, &c, &d);
-  tofu_poller *p = pt_open();
-  tofu_poll_handle *ha = pt_register(p, a, PT_TOKEN(1));
-  tofu_poll_handle *hc = pt_register(p, c, PT_TOKEN(2));
+  pt_fixture f;
+  pt_setup(&f, PAIR_TCP, PT_REG_A | PT_REG_C);
+  tofu_poller *p = f.p;
+  tofu_socket a = f.a, b = f.b;
+  tofu_poll_handle *ha = f.ha, *hc = f.hc;
   ck_assert_uint_eq(foreign_packets(p), 0);
   HANDLE event = CreateEventW(NULL, TRUE, FALSE, NULL);
   ck_assert_msg(event != NULL, "CreateEventW: %lu", GetLastError());
@@ -215,7 +210,7 @@ void case_foreign_completion_dropped(void) {
   pt_send(b, "g", 1);
   pt_arm(p, ha, PT_R);
   pt_arm(p, hc, PT_W);
-  void *const tokens[] = {PT_TOKEN(1), PT_TOKEN(2)};
+  void *const tokens[] = {PT_TOKEN(1), PT_TOKEN(3)};
   unsigned bits[2];
   ck_assert_int_eq(pt_gather(p, tokens, bits, 2, PT_DEADLINE_MS), 2);
   PT_ASSERT_BITS(bits[0], PT_R);
@@ -250,12 +245,8 @@ void case_foreign_completion_dropped(void) {
   pt_expect_none(p, PT_QUIET_MS);
   ck_assert_uint_eq(foreign_packets(p), 2);
 
-  pt_deregister(p, ha);
-  pt_deregister(p, hc);
-  PT_OPS->close(p);
+  pt_teardown(&f);
   CloseHandle(event);
-  pair_close(a, b);
-  pair_close(c, d);
 }
 
 #else /* not Windows: the runner skips these cases (REQ_WINDOWS) */

@@ -45,22 +45,18 @@ void case_listener_readable_uds(void) {
 }
 
 static void readable_on_data(pair_transport t) {
-  tofu_socket a, b;
-  pt_pair(t, &a, &b);
-  tofu_poller *p = pt_open();
-  tofu_poll_handle *h = pt_register(p, b, PT_TOKEN(1));
-  pt_arm(p, h, PT_R);
-  pt_expect_none(p, PT_QUIET_MS);
+  pt_fixture f;
+  pt_setup(&f, t, PT_REG_B);
+  pt_arm(f.p, f.hb, PT_R);
+  pt_expect_none(f.p, PT_QUIET_MS);
 
-  pt_send(a, "hello", 5);
-  PT_ASSERT_BITS(pt_expect(p, PT_TOKEN(1), PT_DEADLINE_MS), PT_R);
+  pt_send(f.a, "hello", 5);
+  PT_ASSERT_BITS(pt_expect(f.p, PT_TOKEN(2), PT_DEADLINE_MS), PT_R);
   char buf[16];
-  ck_assert_int_eq((int)net_recv(b, buf, sizeof buf), 5);
+  ck_assert_int_eq((int)net_recv(f.b, buf, sizeof buf), 5);
   ck_assert_int_eq(memcmp(buf, "hello", 5), 0);
 
-  pt_deregister(p, h);
-  PT_OPS->close(p);
-  pair_close(a, b);
+  pt_teardown(&f);
 }
 
 void case_readable_on_data_tcp(void) {
@@ -72,22 +68,17 @@ void case_readable_on_data_uds(void) {
 }
 
 void case_level_at_arm(void) {
-  tofu_socket a, b;
-  pt_pair(PAIR_TCP, &a, &b);
-  tofu_poller *p = pt_open();
-  tofu_poll_handle *ha = pt_register(p, a, PT_TOKEN(1));
-  tofu_poll_handle *hb = pt_register(p, b, PT_TOKEN(2));
-  void *const tokens[] = {PT_TOKEN(1), PT_TOKEN(2)};
-  unsigned bits[2];
+  pt_fixture f;
+  pt_setup(&f, PAIR_TCP, PT_REG_A | PT_REG_B);
   /* b's data has arrived (reported once, not read); a was never armed. */
-  pt_make_readable(p, hb, PT_TOKEN(2), a, "abc", 3);
+  pt_make_readable(f.p, f.hb, PT_TOKEN(2), f.a, "abc", 3);
 
   /* Both already ready when armed: the very next wait reports both. */
-  pt_arm(p, hb, PT_R);
-  pt_arm(p, ha, PT_W);
+  pt_arm(f.p, f.hb, PT_R);
+  pt_arm(f.p, f.ha, PT_W);
   tofu_poll_event ev[4];
   memset(ev, 0, sizeof ev);
-  int n = pt_wait(p, ev, 4, PT_DEADLINE_MS);
+  int n = pt_wait(f.p, ev, 4, PT_DEADLINE_MS);
   ck_assert_msg(n == 2, "the next wait reported %d of the 2 handles ready at arm time", n);
   for (int i = 0; i < 2; i++)
     PT_ASSERT_BITS(ev[i].events, ev[i].token == PT_TOKEN(1) ? PT_W : PT_R);
@@ -95,17 +86,12 @@ void case_level_at_arm(void) {
 
   /* Level, not edge: nothing was read, so re-arming reports again, and again. */
   for (int round = 0; round < 3; round++) {
-    pt_arm(p, hb, PT_R);
-    pt_arm(p, ha, PT_W);
-    ck_assert_int_eq(pt_gather(p, tokens, bits, 2, PT_DEADLINE_MS), 2);
-    PT_ASSERT_BITS(bits[0], PT_W);
-    PT_ASSERT_BITS(bits[1], PT_R);
+    pt_arm(f.p, f.hb, PT_R);
+    pt_arm(f.p, f.ha, PT_W);
+    pt_expect_ab(&f, PT_W, PT_R);
   }
 
-  pt_deregister(p, ha);
-  pt_deregister(p, hb);
-  PT_OPS->close(p);
-  pair_close(a, b);
+  pt_teardown(&f);
 }
 
 static void read_until_wouldblock(pair_transport t) {
@@ -113,10 +99,11 @@ static void read_until_wouldblock(pair_transport t) {
   static char out[SIZE];
   for (size_t i = 0; i < SIZE; i++)
     out[i] = (char)(i * 7);
-  tofu_socket a, b;
-  pt_pair(t, &a, &b);
-  tofu_poller *p = pt_open();
-  tofu_poll_handle *h = pt_register(p, b, PT_TOKEN(1));
+  pt_fixture f;
+  pt_setup(&f, t, PT_REG_B);
+  tofu_poller *p = f.p;
+  tofu_poll_handle *h = f.hb;
+  tofu_socket a = f.a, b = f.b;
 
   /* More than one recv's worth; the sender may itself have to wait. */
   size_t sent = 0;
@@ -124,7 +111,7 @@ static void read_until_wouldblock(pair_transport t) {
     ptrdiff_t n = net_send(a, out + sent, SIZE - sent);
     if (n == NET_EWOULDBLOCK) {
       pt_arm(p, h, PT_R);
-      PT_ASSERT_BITS(pt_expect(p, PT_TOKEN(1), PT_DEADLINE_MS), PT_R);
+      PT_ASSERT_BITS(pt_expect(p, PT_TOKEN(2), PT_DEADLINE_MS), PT_R);
       break;
     }
     ck_assert_msg(n > 0, "send: %s", net_strerror((int)n));
@@ -146,7 +133,7 @@ static void read_until_wouldblock(pair_transport t) {
     if (got < SIZE) {
       ck_assert_msg(mono_now_ms() < deadline, "only %u of %u bytes arrived", (unsigned)got, SIZE);
       pt_arm(p, h, PT_R);
-      PT_ASSERT_BITS(pt_expect(p, PT_TOKEN(1), PT_DEADLINE_MS), PT_R);
+      PT_ASSERT_BITS(pt_expect(p, PT_TOKEN(2), PT_DEADLINE_MS), PT_R);
     }
   }
   ck_assert_uint_eq(got, SIZE);
@@ -159,12 +146,10 @@ static void read_until_wouldblock(pair_transport t) {
 
   /* New data: reported (the arm above still stands). */
   pt_send(a, "0123456789", 10);
-  PT_ASSERT_BITS(pt_expect(p, PT_TOKEN(1), PT_DEADLINE_MS), PT_R);
+  PT_ASSERT_BITS(pt_expect(p, PT_TOKEN(2), PT_DEADLINE_MS), PT_R);
   ck_assert_int_eq((int)pt_recv_available(b, NULL), 10);
 
-  pt_deregister(p, h);
-  PT_OPS->close(p);
-  pair_close(a, b);
+  pt_teardown(&f);
 }
 
 void case_read_until_wouldblock_tcp(void) {

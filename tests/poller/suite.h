@@ -90,4 +90,30 @@ int pt_gather(tofu_poller *p, void *const *tokens, unsigned *bits, int n, int ti
 void pt_make_readable(tofu_poller *p, tofu_poll_handle *h, void *token, tofu_socket peer,
                       const void *buf, size_t len);
 
+/* A case's poller and its connected pairs: a-b always, c-d when reg asks for
+ * it. pt_setup opens the pairs (of transport t), then the poller, then
+ * registers the sockets reg names: a under PT_TOKEN(1), b under PT_TOKEN(2),
+ * c under PT_TOKEN(3), d under PT_TOKEN(4). pt_teardown deregisters every
+ * handle still set, closes the poller, then every socket still open; a case
+ * that deregisters or closes one itself sets its field to NULL or
+ * TOFU_INVALID_SOCKET (or to what it registered in its place). */
+typedef struct pt_fixture {
+  tofu_poller *p;
+  tofu_socket a, b, c, d;
+  tofu_poll_handle *ha, *hb, *hc, *hd; /* NULL: not registered */
+} pt_fixture;
+
+#define PT_REG_A 0x1u
+#define PT_REG_B 0x2u
+#define PT_REG_C 0x4u
+#define PT_REG_D 0x8u
+#define PT_PAIR_CD 0x10u /* open c-d (implied by PT_REG_C or PT_REG_D) */
+
+void pt_setup(pt_fixture *f, pair_transport t, unsigned reg);
+void pt_teardown(pt_fixture *f);
+
+/* Wait up to PT_DEADLINE_MS for one report of a and one of b (both armed)
+ * and assert that they carry exactly want_a and want_b. */
+void pt_expect_ab(const pt_fixture *f, unsigned want_a, unsigned want_b);
+
 #endif /* TOFU_TEST_POLLER_SUITE_H */

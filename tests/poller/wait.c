@@ -42,68 +42,53 @@ void case_wait_timeout_empty(void) {
 }
 
 void case_wait_timeout_unready(void) {
-  tofu_socket a, b, c, d;
-  pt_pair(PAIR_TCP, &a, &b);
-  pt_pair(PAIR_TCP, &c, &d);
-  tofu_poller *p = pt_open();
+  pt_fixture f;
+  pt_setup(&f, PAIR_TCP, PT_REG_A | PT_REG_B | PT_REG_C);
   /* Armed for reading, nothing to read. */
-  tofu_poll_handle *ha = pt_register(p, a, PT_TOKEN(1));
-  pt_arm(p, ha, PT_R);
+  pt_arm(f.p, f.ha, PT_R);
   /* Ready (data, writable), reported once, not armed again. */
-  tofu_poll_handle *hc = pt_register(p, c, PT_TOKEN(2));
-  pt_make_readable(p, hc, PT_TOKEN(2), d, "x", 1);
+  pt_make_readable(f.p, f.hc, PT_TOKEN(3), f.d, "x", 1);
   /* Armed, reported, not re-armed. */
-  tofu_poll_handle *hb = pt_register(p, b, PT_TOKEN(3));
-  pt_arm(p, hb, PT_W);
-  PT_ASSERT_BITS(pt_expect(p, PT_TOKEN(3), PT_DEADLINE_MS), PT_W);
+  pt_arm(f.p, f.hb, PT_W);
+  PT_ASSERT_BITS(pt_expect(f.p, PT_TOKEN(2), PT_DEADLINE_MS), PT_W);
 
-  wait_nothing_for(p, 150);
-  wait_nothing_for(p, 20);
+  wait_nothing_for(f.p, 150);
+  wait_nothing_for(f.p, 20);
 
-  pt_deregister(p, ha);
-  pt_deregister(p, hb);
-  pt_deregister(p, hc);
-  PT_OPS->close(p);
-  pair_close(a, b);
-  pair_close(c, d);
+  pt_teardown(&f);
 }
 
 /* wait(0) must come back at once: well under this. */
 #define WAIT_AT_ONCE_MS 200
 
 void case_wait_zero_timeout_empty(void) {
-  tofu_socket a, b;
-  pt_pair(PAIR_TCP, &a, &b);
-  tofu_poller *p = pt_open();
+  pt_fixture f;
+  pt_setup(&f, PAIR_TCP, 0);
   tofu_poll_event ev[4];
   for (int round = 0; round < 2; round++) {
     /* Round 0: nothing registered; round 1: a handle armed, not ready. */
     for (int i = 0; i < 100; i++) {
       uint64_t t0 = mono_now_ms();
-      ck_assert_int_eq(pt_wait(p, ev, 4, 0), 0);
+      ck_assert_int_eq(pt_wait(f.p, ev, 4, 0), 0);
       ck_assert_msg(mono_now_ms() - t0 < WAIT_AT_ONCE_MS, "wait(0) took %u ms",
                     (unsigned)(mono_now_ms() - t0));
     }
     if (round == 0)
-      pt_arm(p, pt_register(p, a, PT_TOKEN(1)), PT_R);
+      pt_arm(f.p, pt_register(f.p, f.a, PT_TOKEN(1)), PT_R); /* not in f: left registered */
   }
-  PT_OPS->close(p); /* releases the handle still registered */
-  pair_close(a, b);
+  pt_teardown(&f); /* its close releases the handle still registered */
 }
 
 void case_wait_zero_timeout_ready(void) {
-  tofu_socket a, b;
-  pt_pair(PAIR_TCP, &a, &b);
-  tofu_poller *p = pt_open();
-  tofu_poll_handle *ha = pt_register(p, a, PT_TOKEN(1));
-  tofu_poll_handle *hb = pt_register(p, b, PT_TOKEN(2));
-  pt_make_readable(p, hb, PT_TOKEN(2), a, "x", 1);
-  pt_arm(p, ha, PT_W); /* an idle connected socket is writable */
-  pt_arm(p, hb, PT_R); /* its data has arrived */
+  pt_fixture f;
+  pt_setup(&f, PAIR_TCP, PT_REG_A | PT_REG_B);
+  pt_make_readable(f.p, f.hb, PT_TOKEN(2), f.a, "x", 1);
+  pt_arm(f.p, f.ha, PT_W); /* an idle connected socket is writable */
+  pt_arm(f.p, f.hb, PT_R); /* its data has arrived */
 
   tofu_poll_event ev[4];
   uint64_t t0 = mono_now_ms();
-  int n = pt_wait(p, ev, 4, 0);
+  int n = pt_wait(f.p, ev, 4, 0);
   ck_assert_msg(mono_now_ms() - t0 < WAIT_AT_ONCE_MS, "wait(0) took %u ms",
                 (unsigned)(mono_now_ms() - t0));
   ck_assert_msg(n == 2, "wait(0) with two ready handles armed reported %d events", n);
@@ -116,12 +101,9 @@ void case_wait_zero_timeout_ready(void) {
       ck_abort_msg("event for an unknown token %p", ev[i].token);
   }
   ck_assert_ptr_ne(ev[0].token, ev[1].token);
-  ck_assert_int_eq(pt_wait(p, ev, 4, 0), 0);
+  ck_assert_int_eq(pt_wait(f.p, ev, 4, 0), 0);
 
-  pt_deregister(p, ha);
-  pt_deregister(p, hb);
-  PT_OPS->close(p);
-  pair_close(a, b);
+  pt_teardown(&f);
 }
 
 #ifndef _WIN32

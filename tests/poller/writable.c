@@ -6,24 +6,14 @@
 #include <string.h>
 
 void case_idle_socket_writable(void) {
-  tofu_socket a, b;
-  pt_pair(PAIR_TCP, &a, &b);
-  tofu_poller *p = pt_open();
-  tofu_poll_handle *ha = pt_register(p, a, PT_TOKEN(1));
-  tofu_poll_handle *hb = pt_register(p, b, PT_TOKEN(2));
-  pt_arm(p, ha, PT_W);
-  pt_arm(p, hb, PT_W);
-  void *const tokens[] = {PT_TOKEN(1), PT_TOKEN(2)};
-  unsigned bits[2];
-  ck_assert_int_eq(pt_gather(p, tokens, bits, 2, PT_DEADLINE_MS), 2);
-  PT_ASSERT_BITS(bits[0], PT_W);
-  PT_ASSERT_BITS(bits[1], PT_W);
+  pt_fixture f;
+  pt_setup(&f, PAIR_TCP, PT_REG_A | PT_REG_B);
+  pt_arm(f.p, f.ha, PT_W);
+  pt_arm(f.p, f.hb, PT_W);
+  pt_expect_ab(&f, PT_W, PT_W);
   /* And a send indeed does not block. */
-  pt_send(a, "x", 1);
-  pt_deregister(p, ha);
-  pt_deregister(p, hb);
-  PT_OPS->close(p);
-  pair_close(a, b);
+  pt_send(f.a, "x", 1);
+  pt_teardown(&f);
 }
 
 static void connect_writable_once(pair_transport t) {
@@ -155,12 +145,12 @@ static void small_buffers(pair_transport t, tofu_socket a, tofu_socket b) {
 }
 
 static void full_send_buffer(pair_transport t) {
-  tofu_socket a, b;
-  pt_pair(t, &a, &b);
+  pt_fixture f;
+  pt_setup(&f, t, PT_REG_A | PT_REG_B);
+  tofu_poller *p = f.p;
+  tofu_socket a = f.a, b = f.b;
+  tofu_poll_handle *ha = f.ha, *hb = f.hb;
   small_buffers(t, a, b);
-  tofu_poller *p = pt_open();
-  tofu_poll_handle *ha = pt_register(p, a, PT_TOKEN(1));
-  tofu_poll_handle *hb = pt_register(p, b, PT_TOKEN(2));
 
   /* Full: armed WRITABLE reports nothing. Data still moving into the peer may
    * legitimately free space just after send would block; then WRITABLE must
@@ -213,10 +203,7 @@ static void full_send_buffer(pair_transport t) {
   PT_ASSERT_BITS(a_bits, PT_W);
   pt_send(a, "x", 1);
 
-  pt_deregister(p, ha);
-  pt_deregister(p, hb);
-  PT_OPS->close(p);
-  pair_close(a, b);
+  pt_teardown(&f);
 }
 
 void case_full_send_buffer_tcp(void) {

@@ -8,7 +8,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "rel.h"
+#include "suite.h"
 
 #ifndef _WIN32
 #include <sys/resource.h>

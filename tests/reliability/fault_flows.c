@@ -25,7 +25,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "rel.h"
+#include "suite.h"
 
 #define FLOW_CHANNELS 3
 #define FLOW_DEADLINE_MS 30000

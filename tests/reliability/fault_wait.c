@@ -5,7 +5,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "rel.h"
+#include "suite.h"
 
 /* How long the Reactor's pass rate is watched, and the most passes allowed
  * in it. Backing off from 1 ms to 100 ms makes about 13 passes in the first

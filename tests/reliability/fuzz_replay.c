@@ -9,7 +9,7 @@
 #include <string.h>
 
 #include "fuzz.h"
-#include "rel.h"
+#include "suite.h"
 
 typedef int (*fuzz_fn)(const uint8_t *, size_t);
 

@@ -5,7 +5,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "rel.h"
+#include "suite.h"
 
 /* How long the idle engines are watched, and the most CPU they may use in
  * that time: 1 % of one core. */

@@ -12,7 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "rel.h"
+#include "suite.h"
 #include "wire.h"
 
 typedef struct site {

@@ -1,11 +1,11 @@
 /* tofu — the reliability suite: the case table and main. */
 #include <stdio.h>
 
-#include "rel.h"
+#include "suite.h"
 
-static const runner_case rel_cases[] = {
+static const runner_case reliability_cases[] = {
 #define TOFU_CASE(name, requirements) {#name, case_##name, requirements},
-#include "rel_cases.h"
+#include "cases.h"
 #undef TOFU_CASE
 };
 
@@ -35,8 +35,8 @@ static int own_requirements_met(unsigned req, char *why, size_t n) {
 }
 
 int main(int argc, char **argv) {
-  int count = (int)(sizeof rel_cases / sizeof rel_cases[0]);
+  int count = (int)(sizeof reliability_cases / sizeof reliability_cases[0]);
   faults_exempt_thread();
   /* Checked for every case, run alone or all together. */
-  return runner_main_own(argc, argv, "reliability", rel_cases, count, own_requirements_met);
+  return runner_main_own(argc, argv, "reliability", reliability_cases, count, own_requirements_met);
 }

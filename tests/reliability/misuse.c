@@ -6,7 +6,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "rel.h"
+#include "suite.h"
 
 void case_misuse_put(void) {
   tofu_engine *e = et_engine(0);

@@ -1,8 +1,9 @@
-/* tofu — the engine conformance suite: shared helpers. */
+/* tofu tests — engines, groups, listeners, connections and messages (see
+ * engines.h). */
 #include <stdio.h>
 #include <string.h>
 
-#include "suite.h"
+#include "engines.h"
 
 tofu_engine *et_engine(size_t max_memory) {
   tofu_options o;

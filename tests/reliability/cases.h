@@ -37,9 +37,11 @@ TOFU_CASE(limits_deadline_per_frame, REQ_NONE)
 TOFU_CASE(limits_max_channels, REQ_NONE)
 TOFU_CASE(limits_max_frame, REQ_NONE)
 
-/* load.c: many connections, soak */
+/* many_connections.c: many connections held at once */
 TOFU_CASE(load_1000, REQ_MANY_FDS)
 TOFU_CASE(load_10000, REQ_POSIX)
+
+/* soak.c: connections opened, used and closed at random for a while */
 TOFU_CASE(soak, REQ_NONE)
 
 /* misuse.c: what an application can get wrong */

@@ -1,4 +1,4 @@
-/* tofu — the reliability suite: shared helpers. */
+/* tofu — the reliability suite: shared helpers (see suite.h). */
 #ifndef _WIN32
 #define _POSIX_C_SOURCE 200809L
 #define _DEFAULT_SOURCE
@@ -7,7 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "rel.h"
+#include "suite.h"
 #include <stdatomic.h>
 #include "wire.h"
 

@@ -1,20 +1,28 @@
-/* tofu — the reliability suite: hostile input, faults, exhaustion, load and
- * misuse. Shares the engine suite's helpers (et_*, tests/engine/suite.h).
+/* tofu — the reliability suite: hostile input, faults, exhaustion, many
+ * connections, a soak and misuse. Drives the engine with the helpers it
+ * shares with the engine suite (et_*, tests/support/engines.h).
  *
  * Figures a case measures are printed as "FIGURE <name> <value>" lines, which
  * docs/reliability.md quotes. */
-#ifndef TOFU_TEST_REL_H
-#define TOFU_TEST_REL_H
+#ifndef TOFU_TEST_RELIABILITY_SUITE_H
+#define TOFU_TEST_RELIABILITY_SUITE_H
 
+#include <check.h>
 #include <stdatomic.h>
 #include <stddef.h>
 #include <stdint.h>
 
+#include "engines.h"
 #include "faults.h"
-#include "suite.h"
+#include "monoclock.h"
+#include "platform/net.h"
+#include "platform/thread.h"
+#include "pairs.h"
+#include "runner.h"
+#include "tofu/tofu.h"
 
 #define TOFU_CASE(name, requirements) void case_##name(void);
-#include "rel_cases.h"
+#include "cases.h"
 #undef TOFU_CASE
 
 /* Requirements of this suite on top of runner.h's (masked off before the
@@ -100,4 +108,4 @@ typedef struct rel_echo_server {
 } rel_echo_server;
 void rel_echo_main(void *arg);
 
-#endif /* TOFU_TEST_REL_H */
+#endif /* TOFU_TEST_RELIABILITY_SUITE_H */
