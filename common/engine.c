@@ -157,6 +157,13 @@ static void group_free(tofu_group *g) {
 void tofu_engine_destroy(tofu_engine *e) {
   if (!e)
     return;
+  if (e->locks_made) {
+    /* The threads waiting on its groups return first. */
+    plat_mutex_lock(&e->groups_mu);
+    for (tofu_group *g = e->groups; g; g = g->next_group)
+      mailbox_close(&g->mb);
+    plat_mutex_unlock(&e->groups_mu);
+  }
   reactor_stop(e);
   reactor_teardown(e);
   tofu_group *g = e->groups;
@@ -246,6 +253,7 @@ void tofu_group_destroy(tofu_group *g) {
   if (!g)
     return;
   tofu_engine *e = g->engine;
+  mailbox_close(&g->mb); /* the threads waiting on g return first */
   reactor_remove_group(e, g);
 
   plat_mutex_lock(&e->groups_mu);
@@ -294,6 +302,8 @@ static int post_check(const tofu_message *m, address *a) {
  * error tofu_post returns (the message is then still the caller's). */
 static int post_prepare(tofu_group *g, tofu_message *m, tofu_header *out) {
   tofu_engine *e = g->engine;
+  if (msg_in_pool(m))
+    return TOFU_EINVAL; /* put back already: a stale pointer */
   address a;
   int st = post_check(m, &a);
   if (st != TOFU_STATUS_SUCCESS) {
@@ -368,7 +378,7 @@ int tofu_post_many(tofu_group *g, tofu_message **msgs, size_t n, tofu_header *ou
 }
 
 int tofu_post_timer(tofu_group *g, tofu_message **msg, int delay_ms) {
-  if (!g || !msg || !*msg || delay_ms < 0)
+  if (!g || !msg || !*msg || delay_ms < 0 || msg_in_pool(*msg))
     return TOFU_EINVAL;
   tofu_message *m = *msg;
   m->group = g;
@@ -388,11 +398,25 @@ void group_took(tofu_group *g, tofu_message *m) {
   }
 }
 
+static int same_id(const tofu_message *m, void *arg) {
+  return m->hdr.message_id == *(const uint64_t *)arg;
+}
+
+int tofu_receive(tofu_group *g, uint64_t message_id, int timeout_ms, tofu_message **out) {
+  if (!g || !out)
+    return TOFU_EINVAL;
+  int why;
+  tofu_message *m = message_id ? mailbox_wait_match(&g->mb, same_id, &message_id, timeout_ms, &why)
+                               : mailbox_wait(&g->mb, timeout_ms, &why);
+  *out = m;
+  if (m)
+    group_took(g, m); /* g is not touched after a close: m is NULL then */
+  return why;
+}
+
 tofu_message *tofu_wait_receive(tofu_group *g, int timeout_ms) {
-  if (!g)
-    return NULL;
-  tofu_message *m = mailbox_wait(&g->mb, timeout_ms);
-  group_took(g, m);
+  tofu_message *m = NULL;
+  (void)tofu_receive(g, 0, timeout_ms, &m);
   return m;
 }
 
@@ -400,6 +424,8 @@ int tofu_update_receiver(tofu_group *g, tofu_message **msg) {
   if (!g)
     return TOFU_EINVAL;
   if (msg && *msg) {
+    if (msg_in_pool(*msg))
+      return TOFU_EINVAL;
     mailbox_put(&g->mb, *msg);
     *msg = NULL;
     return TOFU_OK;

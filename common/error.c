@@ -23,6 +23,10 @@ const char *tofu_strerror(int err) {
   case TOFU_EUNSERVABLE:
     return "this poller cannot serve the socket: registered with another poller, or bound to "
            "another completion port, or opened for synchronous I/O";
+  case TOFU_ETIMEDOUT:
+    return "timed out";
+  case TOFU_ECLOSED:
+    return "the group is being destroyed";
   default:
     return "unknown tofu error";
   }

@@ -9,6 +9,8 @@ int mailbox_init(mailbox *mb) {
   msgq_init(&mb->taken);
   mb->waiting = 0;
   mb->has_event = mb->event_set = 0;
+  atomic_init(&mb->inside, 0);
+  atomic_init(&mb->closed, 0);
   if (plat_mutex_init(&mb->mu) != TOFU_OK)
     return TOFU_ESYSTEM;
   if (plat_cond_init(&mb->cv) != TOFU_OK) {
@@ -71,18 +73,24 @@ void mailbox_put_all(mailbox *mb, msgq *q) {
     plat_cond_signal(&mb->cv); /* one receiver at a time: one is enough */
 }
 
-/* Wait until q holds a message or timeout_ms passes (-1: no limit, 0: do
- * not wait), then move q to the end of taken. Under mu. */
+/* Whether a waiter must stop waiting: something queued, or closed. Under mu. */
+static int wait_over(const mailbox *mb) {
+  return !msgq_empty(&mb->q) || atomic_load_explicit(&mb->closed, memory_order_relaxed);
+}
+
+/* Wait until q holds a message, the mailbox closes or timeout_ms passes
+ * (-1: no limit, 0: do not wait), then move q to the end of taken. Under
+ * mu. */
 static void take_batch(mailbox *mb, int timeout_ms) {
   if (timeout_ms < 0) {
-    while (msgq_empty(&mb->q)) {
+    while (!wait_over(mb)) {
       mb->waiting++;
       plat_cond_wait(&mb->cv, &mb->mu);
       mb->waiting--;
     }
-  } else if (timeout_ms > 0 && msgq_empty(&mb->q)) {
+  } else if (timeout_ms > 0 && !wait_over(mb)) {
     int64_t deadline = clock_now_ms() + timeout_ms;
-    while (msgq_empty(&mb->q)) {
+    while (!wait_over(mb)) {
       mb->waiting++;
       int more = plat_cond_wait_until(&mb->cv, &mb->mu, deadline);
       mb->waiting--;
@@ -93,20 +101,52 @@ static void take_batch(mailbox *mb, int timeout_ms) {
   msgq_take_all(&mb->taken, &mb->q);
 }
 
-tofu_message *mailbox_wait(mailbox *mb, int timeout_ms) {
+/* A wait starts: counted, so that mailbox_close knows when every waiter has
+ * left; returns 0 if the mailbox is closed (the wait must not go on). The
+ * increment and the load of closed are sequentially consistent, as the
+ * store of closed and the load of inside in mailbox_close: one of the two
+ * sees the other. */
+static int enter(mailbox *mb) {
+  atomic_fetch_add(&mb->inside, 1);
+  return !atomic_load(&mb->closed);
+}
+
+/* The wait's last touch of mb: mailbox_close may free it right after. */
+static tofu_message *leave(mailbox *mb, tofu_message *m, int *why) {
+  int closed = !m && atomic_load(&mb->closed);
+  if (why)
+    *why = m ? TOFU_OK : closed ? TOFU_ECLOSED : TOFU_ETIMEDOUT;
+  atomic_fetch_sub(&mb->inside, 1);
+  return m;
+}
+
+tofu_message *mailbox_wait(mailbox *mb, int timeout_ms, int *why) {
+  if (!enter(mb))
+    return leave(mb, NULL, why);
   tofu_message *m = msgq_pop(&mb->taken);
   if (!m) {
     plat_mutex_lock(&mb->mu);
     take_batch(mb, timeout_ms);
     plat_mutex_unlock(&mb->mu);
-    m = msgq_pop(&mb->taken);
+    m = atomic_load(&mb->closed) ? NULL : msgq_pop(&mb->taken);
   }
   if (m) {
     if (mb->taken.head)
       plat_prefetch(&mb->taken.head->next); /* the next receive's, while this one is used */
     after_take(mb);
   }
-  return m;
+  return leave(mb, m, why);
+}
+
+void mailbox_close(mailbox *mb) {
+  plat_mutex_lock(&mb->mu);
+  atomic_store(&mb->closed, 1);
+  plat_cond_broadcast(&mb->cv);
+  plat_mutex_unlock(&mb->mu);
+  /* Woken waiters leave within microseconds; one that was between its
+   * checks sees closed at the next (wait_over is read under mu). */
+  while (atomic_load(&mb->inside) > 0)
+    plat_thread_yield();
 }
 
 /* Unlink the first message after `from` (NULL: from the head) that match
@@ -134,7 +174,9 @@ static tofu_message *unlink_match(msgq *q, tofu_message *from, tofu_message **la
 }
 
 tofu_message *mailbox_wait_match(mailbox *mb, int (*match)(const tofu_message *, void *), void *arg,
-                                 int timeout_ms) {
+                                 int timeout_ms, int *why) {
+  if (!enter(mb))
+    return leave(mb, NULL, why);
   tofu_message *last = NULL; /* the last message of taken already looked at */
   tofu_message *m = unlink_match(&mb->taken, NULL, &last, match, arg);
   int64_t deadline = timeout_ms > 0 ? clock_now_ms() + timeout_ms : 0;
@@ -147,6 +189,8 @@ tofu_message *mailbox_wait_match(mailbox *mb, int (*match)(const tofu_message *,
     plat_mutex_lock(&mb->mu);
     take_batch(mb, left);
     plat_mutex_unlock(&mb->mu);
+    if (atomic_load(&mb->closed))
+      break;
     /* Only what the batch added can match: look on from the last one seen. */
     m = unlink_match(&mb->taken, last, &last, match, arg);
     if (left == 0)
@@ -154,7 +198,7 @@ tofu_message *mailbox_wait_match(mailbox *mb, int (*match)(const tofu_message *,
   }
   if (m)
     after_take(mb);
-  return m;
+  return leave(mb, m, why);
 }
 
 int mailbox_os_handle(mailbox *mb, intptr_t *out) {

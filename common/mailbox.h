@@ -3,9 +3,15 @@
  *
  * The receiver takes everything queued at once (one lock) into a list only it
  * touches, and pops from that list without locking until it is empty: one
- * lock and at most one wakeup move a whole batch. */
+ * lock and at most one wakeup move a whole batch.
+ *
+ * Closing (the group is being destroyed) wakes every waiter: its wait
+ * returns NULL with TOFU_ECLOSED, and mailbox_close returns once no thread
+ * is inside a wait any more. A thread must not start a wait after that. */
 #ifndef TOFU_MAILBOX_H
 #define TOFU_MAILBOX_H
+
+#include <stdatomic.h>
 
 #include "msgq.h"
 #include "platform/event.h"
@@ -21,6 +27,8 @@ typedef struct mailbox {
    * message; made on first use. Both under mu. */
   int has_event, event_set;
   plat_event event;
+  atomic_int inside; /* threads inside mailbox_wait or mailbox_wait_match */
+  atomic_int closed; /* set once, by mailbox_close (under mu too) */
 } mailbox;
 
 int mailbox_init(mailbox *mb);
@@ -31,15 +39,20 @@ void mailbox_put(mailbox *mb, tofu_message *m);
 /* Put a whole queue at once (one lock, at most one wakeup). */
 void mailbox_put_all(mailbox *mb, msgq *q);
 
-/* The next message, or NULL after timeout_ms (-1: no limit, 0: no wait).
- * One thread at a time. */
-tofu_message *mailbox_wait(mailbox *mb, int timeout_ms);
+/* The next message, or NULL after timeout_ms (-1: no limit, 0: no wait) or
+ * once the mailbox is closed. *why (may be NULL) receives TOFU_OK,
+ * TOFU_ETIMEDOUT or TOFU_ECLOSED. One thread at a time. */
+tofu_message *mailbox_wait(mailbox *mb, int timeout_ms, int *why);
 
 /* The next message that match(m, arg) accepts, unlinked from wherever it is
- * in the queue; the others keep their order. NULL after timeout_ms as
- * mailbox_wait. One thread at a time (the receiving thread). */
+ * in the queue; the others keep their order. NULL after timeout_ms or on
+ * close, as mailbox_wait. One thread at a time (the receiving thread). */
 tofu_message *mailbox_wait_match(mailbox *mb, int (*match)(const tofu_message *, void *), void *arg,
-                                 int timeout_ms);
+                                 int timeout_ms, int *why);
+
+/* Wake every waiter (their waits return NULL, TOFU_ECLOSED) and return once
+ * none is inside a wait. Any thread but a waiter of this mailbox. */
+void mailbox_close(mailbox *mb);
 
 /* The flag's handle for the application's event loop (made on the first
  * call, by the receiving thread); -1 / 0 cast to intptr_t when it cannot be

@@ -36,7 +36,7 @@ void tofu_msg_reset(tofu_message *m) {
 }
 
 int tofu_msg_set_timeout(tofu_message *m, int timeout_ms) {
-  if (!m)
+  if (!m || msg_in_pool(m))
     return TOFU_EINVAL;
   m->timeout_ms = timeout_ms;
   return TOFU_OK;
@@ -61,7 +61,7 @@ const char *tofu_msg_headers(const tofu_message *m, size_t *len) {
 }
 
 int tofu_msg_set_body(tofu_message *m, const void *data, size_t len) {
-  if (!m || (!data && len))
+  if (!m || (!data && len) || msg_in_pool(m))
     return TOFU_EINVAL;
   if (len > TOFU_MAX_BODY)
     return TOFU_ELIMIT;
@@ -79,7 +79,7 @@ int tofu_msg_set_body(tofu_message *m, const void *data, size_t len) {
 }
 
 int tofu_msg_append_body(tofu_message *m, const void *data, size_t len) {
-  if (!m || (!data && len))
+  if (!m || (!data && len) || msg_in_pool(m))
     return TOFU_EINVAL;
   if (len > TOFU_MAX_BODY - m->body_len)
     return TOFU_ELIMIT;
@@ -93,7 +93,7 @@ int tofu_msg_append_body(tofu_message *m, const void *data, size_t len) {
 }
 
 int tofu_msg_set_headers(tofu_message *m, const void *raw, size_t len) {
-  if (!m || (!raw && len))
+  if (!m || (!raw && len) || msg_in_pool(m))
     return TOFU_EINVAL;
   if (len > TOFU_MAX_TEXT_HEADERS)
     return TOFU_ELIMIT;
@@ -111,7 +111,7 @@ int tofu_msg_set_headers(tofu_message *m, const void *raw, size_t len) {
 }
 
 int tofu_msg_add_header(tofu_message *m, const char *name, const char *value) {
-  if (!m || !name || !value || !*name)
+  if (!m || !name || !value || !*name || msg_in_pool(m))
     return TOFU_EINVAL;
   size_t nl = strlen(name), vl = strlen(value);
   if (strpbrk(name, ":\r\n") || strpbrk(value, "\r\n"))
@@ -166,7 +166,7 @@ int tofu_msg_find_header(const tofu_message *m, const char *name, const char **v
 }
 
 int tofu_msg_copy(tofu_message *dst, const tofu_message *src) {
-  if (!dst || !src)
+  if (!dst || !src || msg_in_pool(dst))
     return TOFU_EINVAL;
   int rc = pool_reserve_headers(dst, src->th_len);
   if (rc == TOFU_OK)

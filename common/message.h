@@ -28,7 +28,15 @@ typedef struct req_node {
 enum {
   MSG_NOTICE = 1u << 0, /* made outside the pool's limit; freed when put */
   MSG_RAW = 1u << 1,    /* on a send queue: the rest of a frame, its body written as it is */
+  /* Set while a message is free in the pool (its free list, the Reactor's
+   * cache, the idle notices), so that a second put of the same message
+   * (through a copy of the pointer) is ignored, and a post or a change of a
+   * message that was put back is refused (msg_in_pool). */
+  MSG_IN_POOL = 1u << 15,
 };
+
+/* Whether m is free in its pool: the application put it back (and may hold
+ * a stale copy of the pointer), so it must not be posted or changed. */
 
 /* What a message asks of the Reactor when it travels the inbound queue (its
  * `cmd`): every command code there is. */
@@ -76,6 +84,10 @@ struct tofu_message {
 
   req_node req; /* while the request is open (requests.h) */
 };
+
+static inline int msg_in_pool(const struct tofu_message *m) {
+  return (m->flags & MSG_IN_POOL) != 0;
+}
 
 /* A Signal from the engine (origin engine) with a status, for a channel (0
  * for none): the engine's notices (pool_empty, receiver_update,

@@ -14,11 +14,6 @@
 #define RCACHE_REFILL 16
 #define RCACHE_MAX 128
 
-/* Set while a message waits on the free list, so that a second put of the
- * same message (through a copy of the pointer) is ignored instead of linking
- * it twice. A flag bit private to the pool. */
-#define MSG_IN_POOL (1u << 15)
-
 static void all_link(pool *p, tofu_message *m) {
   m->all_prev = NULL;
   m->all_next = p->all;

@@ -80,15 +80,10 @@ int tofu_send(tofu_group *g, uint16_t channel, int opcode, const void *body, siz
   return TOFU_OK;
 }
 
-static int same_id(const tofu_message *m, void *arg) {
-  return m->hdr.message_id == *(const uint64_t *)arg;
-}
-
 tofu_message *tofu_wait_reply(tofu_group *g, uint64_t message_id, int timeout_ms) {
-  if (!g)
-    return NULL;
-  tofu_message *m = mailbox_wait_match(&g->mb, same_id, &message_id, timeout_ms);
-  group_took(g, m);
+  tofu_message *m = NULL;
+  if (message_id != 0)
+    (void)tofu_receive(g, message_id, timeout_ms, &m);
   return m;
 }
 

@@ -30,6 +30,9 @@ typedef enum tofu_error {
                               completion port, or opened for synchronous I/O (without
                               WSA_FLAG_OVERLAPPED). Nothing was changed: the socket is still
                               the caller's, exactly as it was */
+  ,
+  TOFU_ETIMEDOUT = -10, /* nothing came within the time given */
+  TOFU_ECLOSED = -11    /* the group is being destroyed: do not use it again */
 } tofu_error;
 
 /* A short, static, English description of a tofu_error value (never NULL). */

@@ -31,7 +31,8 @@
  * group must be received from (tofu_wait_receive) by one thread at a time
  * (the receiver takes the queue in batches and pops from its batch without
  * locking), and a group or an engine must not be used while or after it is
- * destroyed.
+ * destroyed — but a thread already waiting on it is woken and released (see
+ * tofu_receive).
  *
  * Errors: functions returning int return TOFU_OK (0) or a negative
  * tofu_error (tofu/error.h). Statuses (tofu_status) are the one-byte codes
@@ -268,8 +269,9 @@ TOFU_API void tofu_options_default(tofu_options *opts);
 TOFU_API int tofu_engine_create(const tofu_options *opts, tofu_engine **out);
 
 /* Stop the Reactor, close every channel and listener (removing the socket
- * files of UDS listeners), destroy the groups still alive and free every
- * message the engine holds. Messages the application still holds must have
+ * files of UDS listeners), destroy the groups still alive (their waiting
+ * threads released first, as by tofu_group_destroy) and free every message
+ * the engine holds. Messages the application still holds must have
  * been put before: they are freed here and must not be used afterwards.
  * e may be NULL. */
 TOFU_API void tofu_engine_destroy(tofu_engine *e);
@@ -349,8 +351,11 @@ TOFU_API int tofu_group_create(tofu_engine *e, tofu_group **out);
 
 /* Abort every channel and listener of the group (as ByeSignal would), cancel
  * its timers, free every message queued for it, and free the group. Returns
- * when the Reactor has done so. No thread may be in tofu_wait_receive on this
- * group. g may be NULL. */
+ * when the Reactor has done so. A thread waiting on the group
+ * (tofu_wait_receive, tofu_wait_reply, tofu_receive) is woken first: its
+ * wait returns NULL (TOFU_ECLOSED), and the destroy goes on once it has left
+ * the wait. No thread may start a wait on it, or use it, afterwards (see
+ * tofu_receive for the shutdown pattern). g may be NULL. */
 TOFU_API void tofu_group_destroy(tofu_group *g);
 
 /* Hand *msg to the Reactor and clear *msg. The message is checked here; if it
@@ -408,9 +413,28 @@ TOFU_API int tofu_post_many(tofu_group *g, tofu_message **msgs, size_t n, tofu_h
 TOFU_API int tofu_post_timer(tofu_group *g, tofu_message **msg, int delay_ms);
 
 /* The next message for this group, or NULL if none arrives within timeout_ms
- * (-1 waits without limit, 0 only takes what is queued). The caller owns the
- * message and must tofu_put (or post) it. One thread at a time per group. */
+ * (-1 waits without limit, 0 only takes what is queued) or the group is
+ * being destroyed (see tofu_receive, which tells the two apart). The caller
+ * owns the message and must tofu_put (or post) it. One thread at a time per
+ * group. */
 TOFU_API tofu_message *tofu_wait_receive(tofu_group *g, int timeout_ms);
+
+/* tofu_wait_receive (message_id 0) or tofu_wait_reply (the next message
+ * with that id), with a status: TOFU_OK and the message in *out;
+ * TOFU_ETIMEDOUT, *out NULL: nothing within timeout_ms; TOFU_ECLOSED, *out
+ * NULL: another thread is destroying the group (tofu_group_destroy, or
+ * tofu_engine_destroy of its engine) — the wait returned so that the destroy
+ * can go on, and the group must not be used again. Errors: TOFU_EINVAL (NULL
+ * g or out).
+ *
+ * Shutting down a receiving thread: the cleanest way is to tell it (a flag
+ * of the application's, then tofu_update_receiver(g, NULL) to wake it),
+ * join it, then destroy the group. A thread blocked in a wait when the group
+ * is destroyed is released as said above, and the destroy returns once it
+ * has left the wait; but a thread must not *start* a wait on a group that is
+ * being, or has been, destroyed: only a thread that was already waiting is
+ * safe. */
+TOFU_API int tofu_receive(tofu_group *g, uint64_t message_id, int timeout_ms, tofu_message **out);
 
 /* From any thread: with *msg != NULL, put the message at the end of the
  * group's receive queue (it is returned by tofu_wait_receive as it is) and
@@ -471,7 +495,8 @@ TOFU_API int tofu_send(tofu_group *g, uint16_t channel, int opcode, const void *
  * queued, in its order, for tofu_wait_receive. NULL if none comes within
  * timeout_ms (-1 = no limit, 0 = only what is queued); nothing is taken then.
  * Called from g's receiving thread (one at a time, as tofu_wait_receive).
- * Every request ends, so the wait returns as soon as its channel dies (the
+ * NULL also when g is being destroyed, and at once for message_id 0 (no
+ * request has id 0). Every request ends, so the wait returns as soon as its channel dies (the
  * request handed back, written or not) or its deadline passes (status
  * timeout). */
 TOFU_API tofu_message *tofu_wait_reply(tofu_group *g, uint64_t message_id, int timeout_ms);

@@ -62,6 +62,12 @@ TOFU_CASE(requests_late_response_dropped, REQ_NONE)
 TOFU_CASE(requests_hello_unanswered, REQ_NONE)
 TOFU_CASE(requests_wait_reply_channel_dies, REQ_NONE)
 
+/* shutdown.c: a destroy wakes its waiters; a message put back is refused */
+TOFU_CASE(destroy_wakes_waiters, REQ_NONE)
+TOFU_CASE(engine_destroy_wakes_waiters, REQ_NONE)
+TOFU_CASE(receive_status, REQ_NONE)
+TOFU_CASE(post_after_put_refused, REQ_NONE)
+
 /* zig.c: parity with tofu (Zig): its frames byte for byte, both ways */
 TOFU_CASE(zig_golden_frames, REQ_NONE)
 TOFU_CASE(zig_server_flow, REQ_NONE)

@@ -163,6 +163,7 @@ static tofu_engine_stats stats_of(tofu_engine *e) {
   return st;
 }
 
+#ifndef _WIN32
 /* Wait (on g's queue, which must stay empty) until e has n open requests. */
 static void wait_open(tofu_engine *e, tofu_group *g, size_t n) {
   uint64_t until = mono_now_ms() + ET_DEADLINE_MS;
@@ -174,6 +175,7 @@ static void wait_open(tofu_engine *e, tofu_group *g, size_t n) {
     ck_assert_ptr_null(tofu_wait_receive(g, 5));
   }
 }
+#endif
 
 /* ---- Every request accounted for ----------------------------------------- */
 

@@ -517,16 +517,16 @@ void case_msgq_and_mailbox(void) {
   mailbox mb;
   ck_assert_int_eq(mailbox_init(&mb), TOFU_OK);
   uint64_t t0 = mono_now_ms();
-  ck_assert_ptr_null(mailbox_wait(&mb, 0));
-  ck_assert_ptr_null(mailbox_wait(&mb, 50));
+  ck_assert_ptr_null(mailbox_wait(&mb, 0, NULL));
+  ck_assert_ptr_null(mailbox_wait(&mb, 50, NULL));
   ck_assert_uint_ge(mono_now_ms() - t0, 50);
   mailbox_put(&mb, &a);
   msgq_push(&q, &b);
   msgq_push(&q, &c);
   mailbox_put_all(&mb, &q);
-  ck_assert_ptr_eq(mailbox_wait(&mb, -1), &a);
-  ck_assert_ptr_eq(mailbox_wait(&mb, 0), &b);
-  ck_assert_ptr_eq(mailbox_wait(&mb, 10), &c);
+  ck_assert_ptr_eq(mailbox_wait(&mb, -1, NULL), &a);
+  ck_assert_ptr_eq(mailbox_wait(&mb, 0, NULL), &b);
+  ck_assert_ptr_eq(mailbox_wait(&mb, 10, NULL), &c);
   mailbox_fini(&mb);
 }
 
