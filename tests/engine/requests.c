@@ -139,6 +139,25 @@ static void raw_thread_main(void *arg) {
   net_close(s);
 }
 
+#ifndef _WIN32
+/* A peer in a forked process: it serves one connection on l, then (stay)
+ * waits to be killed, or exits. Returns its pid. */
+static pid_t fork_peer(pair_listener *l, raw_opts *o, int stay) {
+  pid_t pid = fork();
+  ck_assert_int_ge(pid, 0);
+  if (pid > 0)
+    return pid;
+  tofu_socket s;
+  if (net_accept(l->sock, &s) == NET_OK) {
+    net_set_blocking(s);
+    raw_serve(s, o);
+  }
+  while (stay)
+    pause();
+  _exit(0);
+}
+#endif
+
 static void peer_address(const pair_listener *l, char *addr, size_t n) {
   if (l->transport == PAIR_TCP)
     snprintf(addr, n, "tcp|127.0.0.1|%u", (unsigned)l->port);
@@ -266,20 +285,7 @@ static void peer_dies(pair_transport t, int by_signal) {
   raw_opts_init(&o, N_ANSWERED, by_signal ? 0 : N_REQUESTS, 0);
   raw_thread rt = {&l, &o, {0}};
 #ifndef _WIN32
-  pid_t pid = -1;
-  if (by_signal) {
-    pid = fork();
-    ck_assert_int_ge(pid, 0);
-    if (pid == 0) {
-      tofu_socket s;
-      if (net_accept(l.sock, &s) == NET_OK) {
-        net_set_blocking(s);
-        raw_serve(s, &o);
-      }
-      for (;;) /* until killed */
-        pause();
-    }
-  }
+  pid_t pid = by_signal ? fork_peer(&l, &o, 1) : -1;
 #endif
   if (!by_signal)
     ck_assert_int_eq(plat_thread_start(&rt.t, raw_thread_main, &rt), TOFU_OK);
@@ -350,16 +356,7 @@ void case_requests_peer_frozen(void) {
   ck_assert_int_eq(pair_listen(PAIR_TCP, &l), NET_OK);
   raw_opts o;
   raw_opts_init(&o, -1, 0, 0);
-  pid_t pid = fork();
-  ck_assert_int_ge(pid, 0);
-  if (pid == 0) {
-    tofu_socket s;
-    if (net_accept(l.sock, &s) == NET_OK) {
-      net_set_blocking(s);
-      raw_serve(s, &o);
-    }
-    _exit(0);
-  }
+  pid_t pid = fork_peer(&l, &o, 0);
   tofu_options opts;
   tofu_options_default(&opts);
   opts.request_timeout_ms = TIMEOUT_MS;
