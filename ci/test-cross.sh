@@ -144,12 +144,11 @@ check_outputs() {
   format_seen=$(file -L "$dir/examples/tofu-demo$exe" | sed 's/^[^:]*: //; s/,.*//')
 }
 
-summary=()
-start=$SECONDS
-for t in "${targets[@]}"; do
-  t0=$SECONDS
-  sys=${system[$t]}
-  dir=build/cross/$t
+# <target>: configure, build (ninja -k 0: every error of the target, not
+# just the first) and check one target; its summary line goes to
+# build/cross/<target>.summary.
+build_target() {
+  local t=$1 t0=$SECONDS sys=${system[$1]} dir=build/cross/$1 backend
   rm -rf "$dir"
   wrappers "$dir" "$t"
   echo "=== ci/test-cross.sh: $t ($sys), zig cc $zig_version ($dir) ==="
@@ -159,7 +158,7 @@ for t in "${targets[@]}"; do
     -DCMAKE_RANLIB="$ROOT/$dir/zig/ranlib" \
     -DCMAKE_EXPORT_COMPILE_COMMANDS=ON \
     -DTOFU_WERROR=ON -DTOFU_BUILD_TESTS=OFF -DTOFU_BUILD_BENCH=OFF -DTOFU_BUILD_EXAMPLES=ON
-  cmake --build "$dir" -j "$jobs"
+  cmake --build "$dir" -j "$jobs" -- -k 0
   backend=$(sed -n 's/^TOFU_BACKEND_RESOLVED:INTERNAL=//p' "$dir/CMakeCache.txt")
   fact_line="-"
   if [ -n "${facts[$sys]:-}" ]; then
@@ -170,8 +169,32 @@ for t in "${targets[@]}"; do
     # The build machine's binutils read PE files as well as MinGW's do.
     OBJDUMP=objdump NM=nm bash ci/check-dll-imports.sh "$dir"
   fi
-  summary+=("$t: $backend backend; built libtofu.a, $shared_name and ${#programs[@]} examples ($format_seen); net.c sees $fact_line ($((SECONDS - t0)) s)")
+  echo "$t: $backend backend; built libtofu.a, $shared_name and ${#programs[@]} examples" \
+    "($format_seen); net.c sees $fact_line ($((SECONDS - t0)) s)" >"build/cross/$t.summary"
+}
+
+# Every target is built even when one fails, so one run shows them all.
+summary=()
+failed=0
+start=$SECONDS
+for t in "${targets[@]}"; do
+  t0=$SECONDS
+  rm -f "build/cross/$t.summary"
+  set +e
+  (
+    set -e
+    build_target "$t"
+  )
+  rc=$?
+  set -e
+  if [ $rc -eq 0 ] && [ -s "build/cross/$t.summary" ]; then
+    summary+=("$(cat "build/cross/$t.summary")")
+  else
+    summary+=("$t: FAILED after $((SECONDS - t0)) s (the errors are above)")
+    failed=1
+  fi
 done
 
 echo "=== ci/test-cross.sh: zig cc $zig_version, $((SECONDS - start)) s ==="
 printf '%s\n' "${summary[@]}"
+exit $failed
