@@ -4,6 +4,7 @@
 #   valgrind memcheck, a short fuzzing run, and the quick benchmark comparison
 #   (which fails only on a lost or wrong echo, never on speed);
 #   Windows, iocp_afd backend: MinGW-w64 cross build run under Wine;
+#   macOS (x86_64, arm64), FreeBSD and Windows built with zig cc (not run);
 #   and the lint of the GitHub workflow that mirrors these legs.
 # The last line adds up the test cases of every leg.
 set -euo pipefail
@@ -29,6 +30,7 @@ leg ci/test-tsan.sh
 leg ci/test-valgrind.sh
 leg ci/fuzz.sh 20
 leg ci/test-windows-wine.sh
+leg ci/test-cross.sh
 leg ci/bench.sh
 leg ci/lint-workflow.sh
 

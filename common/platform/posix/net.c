@@ -1,16 +1,12 @@
 /* platform/posix — the half of platform/net.h that only BSD sockets have:
  * errno, O_NONBLOCK, MSG_NOSIGNAL / SO_NOSIGPIPE, close-on-exec, sendmsg. */
-#define _POSIX_C_SOURCE 200809L
-#define _DEFAULT_SOURCE
-#define _DARWIN_C_SOURCE
+#include "net_sys.h" /* first: it sets the feature macros for the system headers */
 
 #include <fcntl.h>
 #include <limits.h>
 #include <string.h>
 #include <sys/uio.h>
 #include <unistd.h>
-
-#include "net_sys.h"
 
 #ifdef MSG_NOSIGNAL
 #define NET_SEND_FLAGS MSG_NOSIGNAL

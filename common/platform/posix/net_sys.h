@@ -3,10 +3,17 @@
 #ifndef TOFU_PLATFORM_POSIX_NET_SYS_H
 #define TOFU_PLATFORM_POSIX_NET_SYS_H
 
-/* getaddrinfo and struct addrinfo are POSIX, not C11: a file that includes
- * this header first gets them. */
-#ifndef _POSIX_C_SOURCE
-#define _POSIX_C_SOURCE 200809L
+/* The system's whole socket API, for a file that includes this header first:
+ * getaddrinfo is POSIX but not C11, and INADDR_LOOPBACK, SOCK_CLOEXEC and
+ * SO_NOSIGPIPE are not POSIX at all. glibc and musl show it all under
+ * _DEFAULT_SOURCE, Darwin under _DARWIN_C_SOURCE; FreeBSD, NetBSD and
+ * OpenBSD show it unless _POSIX_C_SOURCE is defined, which would hide their
+ * own calls (Darwin's too, without _DARWIN_C_SOURCE), so it is not. */
+#ifndef _DEFAULT_SOURCE
+#define _DEFAULT_SOURCE
+#endif
+#ifndef _DARWIN_C_SOURCE
+#define _DARWIN_C_SOURCE
 #endif
 
 #include <arpa/inet.h>
