@@ -26,16 +26,24 @@ struct channel;
 /* Bytes the Reactor reads from a socket at once. */
 #define ENGINE_READ_BUF 65536
 
-/* The index of open requests and tombstones (requests.h): hash chains of
- * req_node by (channel, id). */
-#define REQ_SMALL_BUCKETS 64
+/* The index of open requests and tombstones (requests.h): an open-addressed
+ * table of (id, record) by id, so that a lookup reads the table and the one
+ * record it finds, never the cold records of other requests; records that
+ * found no room in it (the pool refused a larger table) wait on a list. */
+#define REQ_SMALL_SLOTS 64
+typedef struct req_slot {
+  uint64_t id;
+  req_node *node; /* NULL: the slot is free */
+} req_slot;
 typedef struct req_index {
-  req_node **buckets; /* `small`, or a larger array charged to the pool */
-  size_t nbuckets;    /* a power of two */
-  size_t count;       /* records: open requests and tombstones */
+  req_slot *slots; /* `small`, or a larger array charged to the pool */
+  size_t mask;     /* slots - 1 (a power of two) */
+  size_t used;     /* slots in use */
+  size_t count;    /* records: open requests and tombstones, in the table or not */
   size_t tombstones;
+  req_node *overflow;  /* records kept outside the table, linked by hnext */
   size_t grow_refused; /* count when the pool last refused a larger table */
-  req_node *small[REQ_SMALL_BUCKETS];
+  req_slot small[REQ_SMALL_SLOTS];
 } req_index;
 
 /* A group's Reactor-only state. */

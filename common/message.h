@@ -18,7 +18,7 @@ struct pool;
  * message while it is open, or a tombstone of its own once its deadline
  * handed the request back. */
 typedef struct req_node {
-  struct req_node *hnext;       /* the index's hash chain */
+  struct req_node *hnext;       /* the index's overflow list (records outside its table) */
   struct req_node *prev, *next; /* the channel's list, oldest first */
   uint64_t id;
   uint16_t channel;

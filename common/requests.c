@@ -3,6 +3,7 @@
 
 #include <stddef.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "outbox.h"
 
@@ -10,15 +11,17 @@ static tofu_message *message_of(req_node *n) {
   return (tofu_message *)(void *)((char *)n - offsetof(tofu_message, req));
 }
 
-static size_t bucket_of(const req_index *ix, uint16_t number, uint64_t id) {
-  uint64_t h = (id ^ ((uint64_t)number << 48)) * UINT64_C(0x9E3779B97F4A7C15);
-  return (size_t)(h >> 32) & (ix->nbuckets - 1);
+/* A slot's home: the id's hash (ids are mostly consecutive numbers). */
+static size_t home_of(const req_index *ix, uint64_t id) {
+  return (size_t)((id * UINT64_C(0x9E3779B97F4A7C15)) >> 32) & ix->mask;
 }
 
 void requests_init(req_index *ix) {
-  ix->buckets = ix->small;
-  ix->nbuckets = REQ_SMALL_BUCKETS;
-  ix->count = ix->tombstones = ix->grow_refused = 0;
+  memset(ix->small, 0, sizeof ix->small);
+  ix->slots = ix->small;
+  ix->mask = REQ_SMALL_SLOTS - 1;
+  ix->used = ix->count = ix->tombstones = ix->grow_refused = 0;
+  ix->overflow = NULL;
 }
 
 static void publish_open(tofu_engine *e) {
@@ -26,43 +29,54 @@ static void publish_open(tofu_engine *e) {
   atomic_store_explicit(&e->requests_open, ix->count - ix->tombstones, memory_order_relaxed);
 }
 
-/* Move every record to a table of n buckets (the small one, or an array
- * charged to the pool by the caller). */
-static void rehash(req_index *ix, req_node **to, size_t n) {
-  req_node **from = ix->buckets;
-  size_t from_n = ix->nbuckets;
-  for (size_t i = 0; i < n; i++)
-    to[i] = NULL;
-  ix->buckets = to;
-  ix->nbuckets = n;
-  for (size_t i = 0; i < from_n; i++) {
-    req_node *r = from[i];
-    while (r) {
-      req_node *next = r->hnext;
-      size_t b = bucket_of(ix, r->channel, r->id);
-      r->hnext = to[b];
-      to[b] = r;
-      r = next;
-    }
-  }
+/* Put r in a free slot of the table (there is one). */
+static void table_put(req_index *ix, req_node *r) {
+  size_t i = home_of(ix, r->id);
+  while (ix->slots[i].node)
+    i = (i + 1) & ix->mask;
+  ix->slots[i].id = r->id;
+  ix->slots[i].node = r;
+  ix->used++;
 }
 
-static void release_table(tofu_engine *e, req_node **table, size_t n) {
+static void release_table(tofu_engine *e, req_slot *table, size_t n) {
   if (table == e->reactor.requests.small)
     return;
   free(table);
   pool_uncharge(&e->pool, n * sizeof(*table));
 }
 
-/* Twice the buckets when the chains grow past two records on average. A
- * pool that refuses the memory leaves the table as it is (longer chains,
- * nothing lost) until the count has doubled again. */
-static void maybe_grow(tofu_engine *e) {
+/* Move every record of the table, and those waiting outside it while there
+ * is room, to `to` (n slots: the small table or an array charged to the
+ * pool). */
+static void rehash(tofu_engine *e, req_slot *to, size_t n) {
   req_index *ix = &e->reactor.requests;
-  if (ix->count <= 2 * ix->nbuckets || ix->count < 2 * ix->grow_refused)
-    return;
-  size_t n = ix->nbuckets * 2;
-  req_node **to = NULL;
+  req_slot *from = ix->slots;
+  size_t from_n = ix->mask + 1;
+  memset(to, 0, n * sizeof(*to));
+  ix->slots = to;
+  ix->mask = n - 1;
+  ix->used = 0;
+  for (size_t i = 0; i < from_n; i++)
+    if (from[i].node)
+      table_put(ix, from[i].node);
+  while (ix->overflow && 2 * (ix->used + 1) <= n) {
+    req_node *r = ix->overflow;
+    ix->overflow = r->hnext;
+    table_put(ix, r);
+  }
+  release_table(e, from, from_n);
+}
+
+/* Room for one more record in the table at most half full: twice the
+ * slots, charged to the pool. Returns 0 when the pool refuses (and then not
+ * asked again until the count has doubled). */
+static int grow(tofu_engine *e) {
+  req_index *ix = &e->reactor.requests;
+  if (ix->grow_refused && ix->count < 2 * ix->grow_refused)
+    return 0;
+  size_t n = 2 * (ix->mask + 1);
+  req_slot *to = NULL;
   if (pool_charge(&e->pool, n * sizeof(*to)) == TOFU_OK) {
     to = malloc(n * sizeof(*to));
     if (!to)
@@ -70,20 +84,58 @@ static void maybe_grow(tofu_engine *e) {
   }
   if (!to) {
     ix->grow_refused = ix->count;
+    return 0;
+  }
+  ix->grow_refused = 0;
+  rehash(e, to, n);
+  return 1;
+}
+
+/* A table more than half full grows; one the pool will not let grow takes
+ * records up to seven eighths full, then keeps the rest on a list: slower
+ * to search, but nothing is refused. */
+static void index_put(tofu_engine *e, req_node *r) {
+  req_index *ix = &e->reactor.requests;
+  size_t n = ix->mask + 1;
+  if (2 * (ix->used + 1) > n && !grow(e) && 8 * (ix->used + 1) > 7 * n) {
+    r->hnext = ix->overflow;
+    ix->overflow = r;
     return;
   }
-  req_node **from = ix->buckets;
-  size_t from_n = ix->nbuckets;
-  rehash(ix, to, n);
-  release_table(e, from, from_n);
-  ix->grow_refused = 0;
+  table_put(ix, r);
+}
+
+/* Take r out of the table (backward-shift deletion: the records after it
+ * in its run move up, so that no search stops early), or off the list. */
+static void index_take(req_index *ix, req_node *r) {
+  size_t i = home_of(ix, r->id);
+  while (ix->slots[i].node && ix->slots[i].node != r)
+    i = (i + 1) & ix->mask;
+  if (!ix->slots[i].node) {
+    req_node **pp = &ix->overflow;
+    while (*pp != r)
+      pp = &(*pp)->hnext;
+    *pp = r->hnext;
+    return;
+  }
+  for (size_t j = i;;) {
+    j = (j + 1) & ix->mask;
+    if (!ix->slots[j].node)
+      break;
+    size_t k = home_of(ix, ix->slots[j].id);
+    /* Move j to the hole unless its home lies cyclically in (i, j]. */
+    if ((j > i) ? (k <= i || k > j) : (k <= i && k > j)) {
+      ix->slots[i] = ix->slots[j];
+      i = j;
+    }
+  }
+  ix->slots[i].node = NULL;
+  ix->used--;
 }
 
 static void index_add(tofu_engine *e, channel *ch, req_node *r) {
   req_index *ix = &e->reactor.requests;
-  size_t b = bucket_of(ix, r->channel, r->id);
-  r->hnext = ix->buckets[b];
-  ix->buckets[b] = r;
+  index_put(e, r);
   r->next = NULL;
   r->prev = ch->req_last;
   if (ch->req_last)
@@ -94,15 +146,11 @@ static void index_add(tofu_engine *e, channel *ch, req_node *r) {
   ix->count++;
   if (r->tombstone)
     ix->tombstones++;
-  maybe_grow(e);
 }
 
 static void index_remove(tofu_engine *e, channel *ch, req_node *r) {
   req_index *ix = &e->reactor.requests;
-  req_node **pp = &ix->buckets[bucket_of(ix, r->channel, r->id)];
-  while (*pp != r)
-    pp = &(*pp)->hnext;
-  *pp = r->hnext;
+  index_take(ix, r);
   if (r->prev)
     r->prev->next = r->next;
   else
@@ -114,24 +162,28 @@ static void index_remove(tofu_engine *e, channel *ch, req_node *r) {
   ix->count--;
   if (r->tombstone)
     ix->tombstones--;
-  if (ix->count == 0 && ix->buckets != ix->small) {
-    req_node **from = ix->buckets;
-    size_t from_n = ix->nbuckets;
-    rehash(ix, ix->small, REQ_SMALL_BUCKETS);
-    release_table(e, from, from_n);
-  }
+  if (ix->count == 0 && ix->slots != ix->small)
+    rehash(e, ix->small, REQ_SMALL_SLOTS);
 }
 
-static req_node *index_find(const req_index *ix, uint16_t number, uint64_t id) {
-  req_node *r = ix->buckets[bucket_of(ix, number, id)];
-  while (r && (r->id != id || r->channel != number))
-    r = r->hnext;
-  return r;
+/* ch's record for id. Answers mostly come in the order their requests went
+ * out: the channel's oldest record is looked at first. */
+static req_node *index_find(const req_index *ix, const channel *ch, uint64_t id) {
+  req_node *r = ch->req_first;
+  if (!r || r->id == id)
+    return r;
+  for (size_t i = home_of(ix, id); ix->slots[i].node; i = (i + 1) & ix->mask)
+    if (ix->slots[i].id == id && ix->slots[i].node->channel == ch->number)
+      return ix->slots[i].node;
+  for (r = ix->overflow; r; r = r->hnext)
+    if (r->id == id && r->channel == ch->number)
+      return r;
+  return NULL;
 }
 
 void requests_fini(tofu_engine *e) {
   req_index *ix = &e->reactor.requests;
-  release_table(e, ix->buckets, ix->nbuckets);
+  release_table(e, ix->slots, ix->mask + 1);
   requests_init(ix);
 }
 
@@ -209,7 +261,7 @@ static void drop(tofu_engine *e, channel *ch, req_node *r) {
 
 req_answer requests_answer(channel *ch, uint64_t id, int more) {
   tofu_engine *e = ch->engine;
-  req_node *r = index_find(&e->reactor.requests, ch->number, id);
+  req_node *r = index_find(&e->reactor.requests, ch, id);
   if (!r)
     return REQ_UNSOLICITED;
   int late = r->tombstone;
@@ -223,7 +275,7 @@ req_answer requests_answer(channel *ch, uint64_t id, int more) {
 }
 
 static req_node *open_hello(channel *ch) {
-  req_node *r = index_find(&ch->engine->reactor.requests, ch->number, ch->first_id);
+  req_node *r = index_find(&ch->engine->reactor.requests, ch, ch->first_id);
   return r && !r->tombstone && message_of(r)->hdr.opcode == TOFU_OP_HELLO_REQUEST ? r : NULL;
 }
 

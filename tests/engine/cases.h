@@ -18,6 +18,7 @@ TOFU_CASE(timers_order, REQ_NONE)
 TOFU_CASE(wire_part_rest, REQ_NONE)
 TOFU_CASE(options_defaults, REQ_NONE)
 TOFU_CASE(channel_overhead, REQ_NONE)
+TOFU_CASE(requests_index, REQ_NONE)
 
 /* platform.c: the platform layer (threads, once, condition variables, clock) */
 TOFU_CASE(platform_once, REQ_NONE)

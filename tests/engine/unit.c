@@ -9,6 +9,7 @@
 #include "mailbox.h"
 #include "msgq.h"
 #include "pool.h"
+#include "requests.h"
 #include "suite.h"
 #include "timers.h"
 #include "wire.h"
@@ -549,4 +550,105 @@ void case_timers_order(void) {
   }
   ck_assert_int_eq(count, 100);
   timers_fini(&t);
+}
+
+/* ---- The index of open requests (requests.h) ------------------------------ */
+
+/* An engine's Reactor state without a Reactor: this thread plays it. */
+typedef struct fake_reactor {
+  tofu_engine *e;
+  channel ch[2];
+} fake_reactor;
+
+static void fake_reactor_init(fake_reactor *f, size_t limit, size_t messages) {
+  f->e = calloc(1, sizeof(*f->e));
+  ck_assert_ptr_nonnull(f->e);
+  ck_assert_int_eq(pool_init(&f->e->pool, messages, limit), TOFU_OK);
+  requests_init(&f->e->reactor.requests);
+  memset(f->ch, 0, sizeof f->ch);
+  for (int i = 0; i < 2; i++) {
+    f->ch[i].engine = f->e;
+    f->ch[i].number = (uint16_t)(i + 1);
+  }
+}
+
+static void fake_reactor_fini(fake_reactor *f) {
+  requests_fini(f->e);
+  pool_reactor_spill(&f->e->pool);
+  pool_fini(&f->e->pool);
+  free(f->e);
+}
+
+static size_t pool_used(pool *p) {
+  size_t used, limit, live, nfree;
+  pool_reactor_spill(p);
+  pool_counts(p, &used, &limit, &live, &nfree);
+  return used;
+}
+
+/* Keep n requests (ids base, base+1, ... on channel 1, and every third id
+ * also on channel 2), answer them in a shuffled order: each is found once,
+ * on its own channel, then never again; the index gives its memory back. */
+static void index_round(size_t limit, size_t preallocated, int n, uint64_t base, int overflow) {
+  fake_reactor f;
+  fake_reactor_init(&f, limit, preallocated);
+  size_t used0 = pool_used(&f.e->pool);
+  enum { MAX = 4096 };
+  ck_assert_int_le(n + n / 3 + 1, MAX);
+  static struct {
+    int ch;
+    uint64_t id;
+  } kept[MAX];
+  int k = 0;
+  for (int i = 0; i < n; i++) {
+    for (int c = 0; c < (i % 3 == 0 ? 2 : 1); c++) {
+      tofu_message *m = pool_get(&f.e->pool, 1);
+      ck_assert_ptr_nonnull(m);
+      m->hdr.opcode = TOFU_OP_REQUEST;
+      m->hdr.message_id = base + (uint64_t)i;
+      ck_assert(requests_opens(m));
+      ck_assert_int_eq(requests_keep(&f.ch[c], m), TOFU_OK);
+      kept[k].ch = c;
+      kept[k].id = m->hdr.message_id;
+      k++;
+    }
+  }
+  ck_assert_uint_eq(f.e->reactor.requests.count, (size_t)k);
+  ck_assert_int_eq(f.e->reactor.requests.overflow != NULL, overflow);
+  srand(7);
+  for (int i = k - 1; i > 0; i--) { /* a seeded shuffle */
+    int j = rand() % (i + 1);
+    int tc = kept[i].ch;
+    uint64_t ti = kept[i].id;
+    kept[i] = kept[j];
+    kept[j].ch = tc;
+    kept[j].id = ti;
+  }
+  for (int i = 0; i < k; i++) {
+    channel *ch = &f.ch[kept[i].ch];
+    ck_assert_int_eq(requests_answer(ch, kept[i].id, 1), REQ_ANSWERS); /* a part: stays open */
+    ck_assert_int_eq(requests_answer(ch, kept[i].id, 0), REQ_ANSWERS);
+    ck_assert_int_eq(requests_answer(ch, kept[i].id, 0), REQ_UNSOLICITED);
+  }
+  ck_assert_uint_eq(f.e->reactor.requests.count, 0);
+  ck_assert_ptr_null(f.e->reactor.requests.overflow);
+  ck_assert_ptr_eq(f.e->reactor.requests.slots, f.e->reactor.requests.small);
+  ck_assert_ptr_null(f.ch[0].req_first);
+  ck_assert_ptr_null(f.ch[1].req_last);
+  /* Every message is free again and the table's bytes are given back: what
+   * is charged now is the messages' alone, as many as were made. */
+  size_t used, lim, live, nfree;
+  pool_counts(&f.e->pool, &used, &lim, &live, &nfree);
+  ck_assert_uint_eq(live, nfree);
+  ck_assert_uint_eq(used, used0 + (live - preallocated) * sizeof(tofu_message));
+  fake_reactor_fini(&f);
+}
+
+void case_requests_index(void) {
+  /* Room to grow: the table doubles several times. */
+  index_round(64u << 20, 0, 3000, 1, 0);
+  /* Ids near the top of the range, so that homes wrap around the table. */
+  index_round(64u << 20, 0, 500, UINT64_MAX - 600, 0);
+  /* No room to grow past the small table: records wait outside it. */
+  index_round(140 * sizeof(tofu_message), 140, 100, 1000, 1);
 }
