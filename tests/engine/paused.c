@@ -35,8 +35,7 @@ static void peer_send_all(tofu_socket s, const uint8_t *buf, size_t len) {
   while (off < len) {
     ptrdiff_t n = net_send(s, buf + off, len - off);
     if (n == NET_EWOULDBLOCK) {
-      ck_assert_msg(mono_now_ms() < deadline, "the peer could not send for %d ms",
-                    ET_DEADLINE_MS);
+      ck_assert_msg(mono_now_ms() < deadline, "the peer could not send for %d ms", ET_DEADLINE_MS);
       mono_sleep_ms(1);
       continue;
     }
