@@ -280,9 +280,11 @@ int chan_recv_resume(channel *ch, size_t *too_big) {
  * at once. */
 static void paused_hangup(channel *ch, unsigned events) {
   int err = net_pending_error(ch->sock);
+  /* A reset reported with ERROR need not be in SO_ERROR: iocp_afd reports
+   * AFD's ABORT, and under Wine SO_ERROR then reads 0 (paused_peer_reset_tcp
+   * fails there without this line). */
   if (err == NET_OK && (events & TOFU_POLL_ERROR))
-    err = NET_ECONNRESET; /* the error was taken already (or, on Windows, the
-                           * reset is AFD's ABORT, which SO_ERROR need not hold) */
+    err = NET_ECONNRESET;
   if (err != NET_OK) {
     channel_close(ch, channel_status_of_net(err, TOFU_STATUS_RECV_FAILED), NULL);
     return;
