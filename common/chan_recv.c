@@ -267,7 +267,37 @@ int chan_recv_resume(channel *ch, size_t *too_big) {
   return 1;
 }
 
-void chan_recv_event(channel *ch) {
+/* A paused channel is armed for a hang-up or an error only (channel.c,
+ * wanted_interest): it cannot read without memory, but it must not miss the
+ * end of its connection until memory comes back. A reset (or any error)
+ * closes it now, handing back its requests and queued messages as every
+ * close does; by the time memory came back the kernel may have dropped what
+ * was unread, and the group would wait for a channel already gone. A hang-up
+ * without an error is an orderly close (a Unix domain peer's, which poll and
+ * epoll report as HANGUP): the frames before it are delivered first, once
+ * memory comes back, and the end of stream after them. Until then the
+ * channel stops asking, since the hang-up stays and would be reported again
+ * at once. */
+static void paused_hangup(channel *ch, unsigned events) {
+  int err = net_pending_error(ch->sock);
+  /* A reset reported with ERROR need not be in SO_ERROR: iocp_afd reports
+   * AFD's ABORT, and under Wine SO_ERROR then reads 0 (paused_peer_reset_tcp
+   * fails there without this line). */
+  if (err == NET_OK && (events & TOFU_POLL_ERROR))
+    err = NET_ECONNRESET;
+  if (err != NET_OK) {
+    channel_close(ch, channel_status_of_net(err, TOFU_STATUS_RECV_FAILED), NULL);
+    return;
+  }
+  ch->hangup_heard = 1;
+}
+
+void chan_recv_event(channel *ch, unsigned events) {
+  if (ch->paused) {
+    if (events & (TOFU_POLL_HANGUP | TOFU_POLL_ERROR))
+      paused_hangup(ch, events);
+    return;
+  }
   read_some(ch);
   watch_frame(ch);
 }

@@ -8,8 +8,11 @@
 #include "channel.h"
 
 /* The poller reported the channel readable (or hung up, or in error): read
- * and deliver what the socket holds, as far as memory allows. */
-void chan_recv_event(channel *ch);
+ * and deliver what the socket holds, as far as memory allows. A channel
+ * paused for memory hears only of a hang-up or an error (it is armed for
+ * TOFU_POLL_HANGUP): a reset closes it at once, an orderly close waits for
+ * memory behind the frames before it. */
+void chan_recv_event(channel *ch, unsigned events);
 
 /* Retry a channel paused for memory; returns 1 if it resumed. A frame of
  * *too_big bytes or more is not tried (one that large did not fit a moment

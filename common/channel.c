@@ -115,7 +115,11 @@ static unsigned wanted_interest(const channel *ch) {
     return TOFU_POLL_WRITABLE;
   if (ch->state == CH_BACKLOG)
     return 0; /* an unconnected socket reports a hang-up: wait for the timer */
-  unsigned want = ch->paused ? 0u : TOFU_POLL_READABLE;
+  /* Paused for memory: not reading, but still listening for a reset
+   * (chan_recv_event), unless a hang-up without an error was heard already. */
+  unsigned want = TOFU_POLL_READABLE;
+  if (ch->paused)
+    want = ch->hangup_heard ? 0u : TOFU_POLL_HANGUP;
   if (!msgq_empty(&ch->sendq))
     want |= TOFU_POLL_WRITABLE;
   return want;
@@ -185,6 +189,7 @@ void channel_unpause(channel *ch) {
     e->reactor.paused_tail = ch->prev_paused;
   ch->next_paused = ch->prev_paused = NULL;
   ch->paused = 0;
+  ch->hangup_heard = 0;
   /* Whatever it read ahead is its own no more: a resume feeds it from the
    * stash first, a close drops it. */
   if (e->reactor.stash_owner == ch)

@@ -63,6 +63,8 @@ typedef struct channel {
   wire_decoder dec;
   tofu_message *rx; /* the frame being filled */
   int paused;       /* waiting for memory; what it read ahead is the engine's stash */
+  int hangup_heard; /* paused: an orderly close was reported as a hang-up; not
+                     * asked for again until the channel resumes */
   struct channel *next_paused, *prev_paused;
   int64_t frame_due; /* a frame begun must be done by then (0: none running) */
   int frame_timer;   /* a TIMER_FRAME entry for this channel is in the heap */

@@ -76,7 +76,7 @@ static void dispatch_post(tofu_engine *e, tofu_message *m) {
 static void connection_event(channel *ch, unsigned events) {
   ch->armed = 0;
   if (events & (TOFU_POLL_READABLE | TOFU_POLL_HANGUP | TOFU_POLL_ERROR))
-    chan_recv_event(ch);
+    chan_recv_event(ch, events);
   if (!ch->closed && (events & TOFU_POLL_WRITABLE))
     chan_send_flush(ch);
   if (!ch->closed)

@@ -25,9 +25,15 @@
  *     socket if it is ready.
  *   - a report disarms the handle in user space only (kmask stays), because
  *     the caller normally re-arms the same interest at once. An edge that
- *     comes for a handle left disarmed for a whole wait (a channel paused by
- *     backpressure) is not reported; the kernel registration is quieted with
- *     one EPOLL_CTL_MOD so that it stops waking the wait.
+ *     comes for a handle left disarmed for a whole wait is not reported; the
+ *     kernel registration is quieted with one EPOLL_CTL_MOD so that it stops
+ *     waking the wait.
+ *   - arm(TOFU_POLL_HANGUP) alone (a channel paused by backpressure) names
+ *     no direction: kmask is left as it is and the handle joins the check
+ *     list, whose poll() reports a hang-up or an error already there. The
+ *     kernel delivers EPOLLHUP and EPOLLERR to every registration, so a later
+ *     one comes as an edge; an edge of data is filtered out and quiets the
+ *     registration as for a disarmed handle, one EPOLL_CTL_MOD per pause.
  *
  * Measured (docs/performance.md, "The epoll backend"), system calls per echo,
  * stream TCP S=1024 C=100, perf's syscall tracepoints, both forms built:
@@ -95,6 +101,8 @@ struct tofu_poller {
 
 /* --- small helpers -------------------------------------------------------- */
 
+/* EPOLLHUP and EPOLLERR are not asked for: the kernel adds them to every
+ * registration. A handle armed for TOFU_POLL_HANGUP alone relies on that. */
 static uint32_t epoll_events_for(unsigned dirs) {
   uint32_t ev = EPOLLET;
   if (dirs & TOFU_POLL_READABLE)
@@ -208,7 +216,9 @@ static int ep_register(tofu_poller *p, tofu_socket sock, void *token, tofu_poll_
   tofu_poll_handle *h = mem;
   h->token = token;
   /* No direction yet: only a hang-up or an error would wake the wait, and
-   * they are not reported to a disarmed handle. */
+   * they are not reported to a disarmed handle (an edge, not a level: one
+   * that comes while disarmed is gone, and the check at the next arm sees the
+   * state instead). */
   struct epoll_event ev;
   memset(&ev, 0, sizeof ev);
   ev.events = epoll_events_for(0);
@@ -248,18 +258,22 @@ static int ep_arm(tofu_poller *p, tofu_poll_handle *h, unsigned interest) {
     h->interest = 0;
     return TOFU_OK;
   }
-  if (interest != h->kmask) {
+  unsigned dirs = interest & READINESS_DIRECTIONS;
+  if (dirs != 0 && dirs != h->kmask) {
     /* A MOD re-checks the level itself: a ready socket is queued at once. */
-    int rc = set_kmask(p, h, interest);
+    int rc = set_kmask(p, h, dirs);
     if (rc != TOFU_OK)
       return rc;
     check_remove(p, h);
     h->interest = interest;
     return TOFU_OK;
   }
+  /* The same directions, or HANGUP alone: whatever kmask is, the kernel
+   * delivers EPOLLHUP and EPOLLERR always, and an edge in a direction no
+   * longer wanted quiets the registration (take_harvest). */
   if (check_add(p, h) != TOFU_OK) {
     /* No memory for a longer list: the kernel checks the level instead. */
-    int rc = set_kmask(p, h, interest);
+    int rc = set_kmask(p, h, dirs);
     if (rc != TOFU_OK)
       return rc;
   }
@@ -336,9 +350,11 @@ static int take_harvest(tofu_poller *p, int got, tofu_poll_event *events, int n,
       continue;
     }
     /* An edge nobody armed for. Right after a report it is the same state
-     * seen twice; on a handle left disarmed since an earlier wait, the
-     * registration is quieted so that the kernel stops waking us for it. */
-    if (h->interest == 0 && h->kmask != 0 && h->reported != p->waits)
+     * seen twice; on a handle left disarmed since an earlier wait, or armed
+     * for HANGUP alone (a direction is armed only as kmask, see ep_arm), the
+     * registration is quieted so that the kernel stops waking us for it. It
+     * still delivers a hang-up or an error then. */
+    if ((h->interest & READINESS_DIRECTIONS) == 0 && h->kmask != 0 && h->reported != p->waits)
       set_kmask(p, h, 0);
   }
   return n;

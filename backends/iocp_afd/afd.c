@@ -71,6 +71,11 @@ int afd_cancel_poll(HANDLE on, nt_io_status_block *iosb) {
 #define AFD_WRITE_EVENTS AFD_POLL_SEND
 #define AFD_FAIL_EVENTS (AFD_POLL_ABORT | AFD_POLL_CONNECT_FAIL)
 
+/* An interest of TOFU_POLL_HANGUP alone asks for AFD_FAIL_EVENTS only (and
+ * LOCAL_CLOSE, which comes unasked). DISCONNECT stays out: it is the peer's
+ * orderly close, which the contract reports as READABLE, and a caller that
+ * does not read (a channel paused for memory) must not be woken by it over
+ * and over; the bytes before it are still there to read later. */
 ULONG afd_events_for_interest(unsigned interest) {
   ULONG events = AFD_FAIL_EVENTS | AFD_POLL_LOCAL_CLOSE;
   if (interest & TOFU_POLL_READABLE)
@@ -93,6 +98,6 @@ unsigned afd_events_to_tofu(ULONG afd_events, unsigned interest) {
   /* Once the connection is finished no I/O call blocks in any direction, so
    * every armed direction is reported with it, as poll() does. */
   if (report & (TOFU_POLL_HANGUP | TOFU_POLL_ERROR))
-    report |= interest & TOFU_POLL_INTEREST_MASK;
+    report |= interest & (TOFU_POLL_READABLE | TOFU_POLL_WRITABLE);
   return report & (interest | TOFU_POLL_HANGUP | TOFU_POLL_ERROR);
 }

@@ -170,6 +170,8 @@ static int pp_arm(tofu_poller *p, tofu_poll_handle *h, unsigned interest) {
     p->pfds[h->slot].fd = h->fd;
   }
   h->interest = interest;
+  /* HANGUP alone gives events == 0: the descriptor stays in the array, and
+   * poll() reports POLLHUP and POLLERR, which it never needs asking for. */
   p->pfds[h->slot].events = readiness_to_poll(interest);
   p->pfds[h->slot].revents = 0;
   return TOFU_OK;

@@ -9,7 +9,13 @@
 
 #include "tofu/poller.h"
 
-/* The poll() events that watch for interest (TOFU_POLL_READABLE/WRITABLE). */
+/* The directions of an interest: what poll() is asked to watch. HANGUP, the
+ * third bit a caller may arm, needs no event of its own: poll() and epoll
+ * always report POLLHUP and POLLERR. */
+#define READINESS_DIRECTIONS (TOFU_POLL_READABLE | TOFU_POLL_WRITABLE)
+
+/* The poll() events that watch for interest (TOFU_POLL_READABLE/WRITABLE;
+ * none for an interest of TOFU_POLL_HANGUP alone). */
 static inline short readiness_to_poll(unsigned interest) {
   short events = 0;
   if (interest & TOFU_POLL_READABLE)
@@ -32,9 +38,11 @@ static inline unsigned readiness_from_poll(unsigned revents, unsigned interest) 
   if (revents & (POLLERR | POLLNVAL))
     bits |= TOFU_POLL_ERROR;
   /* After a hang-up or an error, I/O in every armed direction returns at once
-   * (with EOF or the error), so the caller is told to try each of them. */
+   * (with EOF or the error), so the caller is told to try each of them. A
+   * handle armed for HANGUP alone hears only of those two: data or a free
+   * send buffer is filtered out below. */
   if (bits & (TOFU_POLL_HANGUP | TOFU_POLL_ERROR))
-    bits |= interest;
+    bits |= interest & READINESS_DIRECTIONS;
   return bits & (interest | TOFU_POLL_HANGUP | TOFU_POLL_ERROR);
 }
 

@@ -67,13 +67,15 @@ enum {
       1u << 0, /* recv/accept will not block (data, EOF, or a pending connection) */
   TOFU_POLL_WRITABLE =
       1u << 1,                /* send will not block; a connect has finished (success or failure) */
-  TOFU_POLL_HANGUP = 1u << 2, /* reported only: the connection is finished (see the doc) */
+  TOFU_POLL_HANGUP = 1u << 2, /* the connection is finished (see the doc); as interest: only that */
   TOFU_POLL_ERROR = 1u << 3,  /* reported only: an error is pending on the socket (SO_ERROR) */
   TOFU_POLL_WAKEUP = 1u << 4  /* reported only: notify() was called; token is NULL */
 };
 
-/* The bits a caller may pass to arm(). */
-#define TOFU_POLL_INTEREST_MASK (TOFU_POLL_READABLE | TOFU_POLL_WRITABLE)
+/* The bits a caller may pass to arm(). TOFU_POLL_HANGUP armed alone asks
+ * for a hang-up or an error only (a reset, a failed connect), without either
+ * direction: what a caller wants from a socket it does not read for now. */
+#define TOFU_POLL_INTEREST_MASK (TOFU_POLL_READABLE | TOFU_POLL_WRITABLE | TOFU_POLL_HANGUP)
 
 typedef struct tofu_poll_event {
   void *token;     /* the token given at register; NULL for TOFU_POLL_WAKEUP */
@@ -126,8 +128,12 @@ typedef struct tofu_poller_ops {
   int (*deregister)(tofu_poller *p, tofu_poll_handle *h);
 
   /* Ask for one report of the given interest (READABLE, WRITABLE or both),
-   * replacing any interest armed before. interest == 0 disarms. A socket that
-   * is already ready is reported by the next wait. Errors: TOFU_EINVAL
+   * replacing any interest armed before. A hang-up or an error is reported to
+   * any armed handle; interest == TOFU_POLL_HANGUP arms for that alone (no
+   * direction is reported then; an orderly close is READABLE and so is not
+   * reported over TCP, see the doc). interest == 0 disarms completely: not
+   * even a hang-up is reported. A socket that is already ready is reported
+   * by the next wait. Errors: TOFU_EINVAL
    * (NULL handle or bits outside TOFU_POLL_INTEREST_MASK), TOFU_ENOMEM,
    * TOFU_ESYSTEM. */
   int (*arm)(tofu_poller *p, tofu_poll_handle *h, unsigned interest);

@@ -97,3 +97,9 @@ TOFU_CASE(update_receiver_thread, REQ_NONE)
 TOFU_CASE(app_timer, REQ_NONE)
 TOFU_CASE(backpressure_slow_receiver, REQ_NONE)
 TOFU_CASE(many_groups_channels, REQ_NONE)
+
+/* paused.c: a channel paused for memory hears a reset at once, an orderly close after its frames */
+TOFU_CASE(paused_peer_reset_tcp, REQ_NONE)
+TOFU_CASE(paused_peer_reset_uds, REQ_UDS)
+TOFU_CASE(paused_peer_fin_tcp, REQ_NONE)
+TOFU_CASE(paused_peer_fin_uds, REQ_UDS)

@@ -55,6 +55,16 @@ TOFU_CASE(local_shutdown_write_uds, REQ_UDS)
 TOFU_CASE(fin_after_local_shutdown_tcp, REQ_NONE)
 TOFU_CASE(fin_after_local_shutdown_uds, REQ_UDS)
 
+/* hangup.c (the refused connect: writable.c, beside its helper): armed for HANGUP
+ * alone (a reset, a failed connect; not data, not an orderly TCP close) */
+TOFU_CASE(hangup_only_peer_rst_tcp, REQ_NONE)
+TOFU_CASE(hangup_only_ignores_data_tcp, REQ_NONE)
+TOFU_CASE(hangup_only_ignores_data_uds, REQ_UDS)
+TOFU_CASE(hangup_only_ignores_fin_tcp, REQ_NONE)
+TOFU_CASE(hangup_only_fin_uds, REQ_UDS)
+TOFU_CASE(hangup_only_connect_refused_tcp, REQ_NONE)
+TOFU_CASE(hangup_with_writable, REQ_NONE)
+
 /* deregister.c: forgetting handles */
 TOFU_CASE(no_events_after_deregister, REQ_NONE)
 TOFU_CASE(deregister_close_reuse, REQ_NONE)

@@ -88,8 +88,8 @@ void case_invalid_arguments(void) {
   /* arm */
   ck_assert_int_eq(PT_OPS->arm(p, NULL, PT_W), TOFU_EINVAL);
   ck_assert_int_eq(PT_OPS->arm(NULL, h, PT_W), TOFU_EINVAL);
-  const unsigned bad[] = {TOFU_POLL_HANGUP, TOFU_POLL_ERROR, TOFU_POLL_WAKEUP,
-                          PT_W | PT_H,      PT_R | 0x100u,   0x80000000u};
+  const unsigned bad[] = {TOFU_POLL_ERROR, TOFU_POLL_WAKEUP, PT_W | PT_E,
+                          PT_H | PT_E,     PT_R | 0x100u,    0x80000000u};
   for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
     ck_assert_msg(PT_OPS->arm(p, h, bad[i]) == TOFU_EINVAL, "arm(%s) did not return TOFU_EINVAL",
                   pt_bits(bad[i]));

@@ -107,6 +107,25 @@ void case_connect_refused_tcp(void) {
   net_close(c);
 }
 
+/* Armed for HANGUP alone, a refused connect is reported as ERROR (HANGUP
+ * allowed), without WRITABLE. */
+void case_hangup_only_connect_refused_tcp(void) {
+  tofu_socket c = refused_connect_in_progress();
+  tofu_poller *p = pt_open();
+  tofu_poll_handle *h = pt_register(p, c, PT_TOKEN(1));
+  pt_arm(p, h, PT_H);
+  unsigned bits = pt_expect(p, PT_TOKEN(1), 10000);
+  ck_assert_msg(bits != 0, "a refused connect was not reported within 10 s");
+  ck_assert_msg((bits & PT_E) && (bits & ~(PT_E | PT_H)) == 0,
+                "refused connect armed HANGUP: expected ERROR (HANGUP allowed), got %s",
+                pt_bits(bits));
+  int err = net_pending_error(c);
+  ck_assert_msg(err == NET_ECONNREFUSED, "SO_ERROR after a refused connect: %s", net_strerror(err));
+  pt_deregister(p, h);
+  PT_OPS->close(p);
+  net_close(c);
+}
+
 /* Fill a's send buffer until send would block; returns the bytes sent. */
 static size_t fill_until_wouldblock(tofu_socket a) {
   static char chunk[65536];
