@@ -27,12 +27,13 @@ struct channel;
 #define ENGINE_READ_BUF 65536
 
 /* The index of open requests and tombstones (requests.h): an open-addressed
- * table of (id, record) by id, so that a lookup reads the table and the one
- * record it finds, never the cold records of other requests; records that
- * found no room in it (the pool refused a larger table) wait on a list. */
+ * table of (key, record), the key mixing the id and the channel, so that a
+ * lookup reads the table and the one record it finds, never the cold
+ * records of other requests; records that found no room in it (the pool
+ * refused a larger table) wait on a list. */
 #define REQ_SMALL_SLOTS 64
 typedef struct req_slot {
-  uint64_t id;
+  uint64_t key;
   req_node *node; /* NULL: the slot is free */
 } req_slot;
 typedef struct req_index {

@@ -11,9 +11,17 @@ static tofu_message *message_of(req_node *n) {
   return (tofu_message *)(void *)((char *)n - offsetof(tofu_message, req));
 }
 
-/* A slot's home: the id's hash (ids are mostly consecutive numbers). */
-static size_t home_of(const req_index *ix, uint64_t id) {
-  return (size_t)((id * UINT64_C(0x9E3779B97F4A7C15)) >> 32) & ix->mask;
+/* A record's key: its id mixed with its channel's number. Ids are often
+ * consecutive numbers, and often the same on every channel (a peer that
+ * counts its own): both must spread. Two records may share a key; a lookup
+ * checks the record it finds. */
+static uint64_t key_of(uint16_t number, uint64_t id) {
+  return id ^ ((uint64_t)number * UINT64_C(0xD6E8FEB86659FD93));
+}
+
+/* A key's home slot. */
+static size_t home_of(const req_index *ix, uint64_t key) {
+  return (size_t)((key * UINT64_C(0x9E3779B97F4A7C15)) >> 32) & ix->mask;
 }
 
 void requests_init(req_index *ix) {
@@ -31,10 +39,11 @@ static void publish_open(tofu_engine *e) {
 
 /* Put r in a free slot of the table (there is one). */
 static void table_put(req_index *ix, req_node *r) {
-  size_t i = home_of(ix, r->id);
+  uint64_t key = key_of(r->channel, r->id);
+  size_t i = home_of(ix, key);
   while (ix->slots[i].node)
     i = (i + 1) & ix->mask;
-  ix->slots[i].id = r->id;
+  ix->slots[i].key = key;
   ix->slots[i].node = r;
   ix->used++;
 }
@@ -108,7 +117,7 @@ static void index_put(tofu_engine *e, req_node *r) {
 /* Take r out of the table (backward-shift deletion: the records after it
  * in its run move up, so that no search stops early), or off the list. */
 static void index_take(req_index *ix, req_node *r) {
-  size_t i = home_of(ix, r->id);
+  size_t i = home_of(ix, key_of(r->channel, r->id));
   while (ix->slots[i].node && ix->slots[i].node != r)
     i = (i + 1) & ix->mask;
   if (!ix->slots[i].node) {
@@ -122,7 +131,7 @@ static void index_take(req_index *ix, req_node *r) {
     j = (j + 1) & ix->mask;
     if (!ix->slots[j].node)
       break;
-    size_t k = home_of(ix, ix->slots[j].id);
+    size_t k = home_of(ix, ix->slots[j].key);
     /* Move j to the hole unless its home lies cyclically in (i, j]. */
     if ((j > i) ? (k <= i || k > j) : (k <= i && k > j)) {
       ix->slots[i] = ix->slots[j];
@@ -172,9 +181,12 @@ static req_node *index_find(const req_index *ix, const channel *ch, uint64_t id)
   req_node *r = ch->req_first;
   if (!r || r->id == id)
     return r;
-  for (size_t i = home_of(ix, id); ix->slots[i].node; i = (i + 1) & ix->mask)
-    if (ix->slots[i].id == id && ix->slots[i].node->channel == ch->number)
-      return ix->slots[i].node;
+  uint64_t key = key_of(ch->number, id);
+  for (size_t i = home_of(ix, key); ix->slots[i].node; i = (i + 1) & ix->mask) {
+    req_node *n = ix->slots[i].node;
+    if (ix->slots[i].key == key && n->id == id && n->channel == ch->number)
+      return n;
+  }
   for (r = ix->overflow; r; r = r->hnext)
     if (r->id == id && r->channel == ch->number)
       return r;
@@ -185,12 +197,6 @@ void requests_fini(tofu_engine *e) {
   req_index *ix = &e->reactor.requests;
   release_table(e, ix->slots, ix->mask + 1);
   requests_init(ix);
-}
-
-int requests_opens(const tofu_message *m) {
-  unsigned op = m->hdr.opcode;
-  return !m->hdr.more &&
-         (op == TOFU_OP_REQUEST || op == TOFU_OP_HELLO_REQUEST || op == TOFU_OP_BYE_REQUEST);
 }
 
 static void hand_back(tofu_engine *e, channel *ch, tofu_message *m, int status) {

@@ -26,8 +26,13 @@ void requests_init(req_index *ix);
 /* Free what the index holds (teardown: every channel is closed already). */
 void requests_fini(tofu_engine *e);
 
-/* Whether a frame of m opens a request once written. */
-int requests_opens(const tofu_message *m);
+/* Whether a frame of m opens a request once written (on every frame
+ * written: inline). */
+static inline int requests_opens(const tofu_message *m) {
+  unsigned op = m->hdr.opcode;
+  return !m->hdr.more &&
+         (op == TOFU_OP_REQUEST || op == TOFU_OP_HELLO_REQUEST || op == TOFU_OP_BYE_REQUEST);
+}
 
 /* m, a request (requests_opens), was written whole on ch: keep it open. If
  * its deadline has passed meanwhile, it goes back at once (timeout).

@@ -649,6 +649,8 @@ void case_requests_index(void) {
   index_round(64u << 20, 0, 3000, 1, 0);
   /* Ids near the top of the range, so that homes wrap around the table. */
   index_round(64u << 20, 0, 500, UINT64_MAX - 600, 0);
+  /* Every channel counting its own ids from 1 (the same ids on both). */
+  index_round(64u << 20, 0, 2000, 1, 0);
   /* No room to grow past the small table: records wait outside it. */
   index_round(140 * sizeof(tofu_message), 140, 100, 1000, 1);
 }
