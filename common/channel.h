@@ -71,6 +71,7 @@ typedef struct channel {
 
   /* Requests (requests.h). */
   req_node *req_first, *req_last; /* open requests and tombstones, oldest first */
+  req_node *req_unindexed;        /* the first of them not in the index's table yet */
   int64_t req_timer_at;           /* the newest TIMER_REQUEST entry's due time (0: none) */
 
   tofu_message *notice; /* becomes the channel_closed notice */

@@ -23,6 +23,7 @@ typedef struct req_node {
   uint64_t id;
   uint16_t channel;
   uint8_t tombstone; /* handed back at its deadline: its Response would be late */
+  uint8_t indexed;   /* in the index's table (or its overflow list), not only in the list */
 } req_node;
 
 enum {

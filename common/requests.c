@@ -142,9 +142,13 @@ static void index_take(req_index *ix, req_node *r) {
   ix->used--;
 }
 
+/* A record joins its channel's list only; the table gets it when an answer
+ * on the channel does not match the oldest record (index_find). */
 static void index_add(tofu_engine *e, channel *ch, req_node *r) {
   req_index *ix = &e->reactor.requests;
-  index_put(e, r);
+  r->indexed = 0;
+  if (!ch->req_unindexed)
+    ch->req_unindexed = r;
   r->next = NULL;
   r->prev = ch->req_last;
   if (ch->req_last)
@@ -159,7 +163,10 @@ static void index_add(tofu_engine *e, channel *ch, req_node *r) {
 
 static void index_remove(tofu_engine *e, channel *ch, req_node *r) {
   req_index *ix = &e->reactor.requests;
-  index_take(ix, r);
+  if (r->indexed)
+    index_take(ix, r);
+  if (ch->req_unindexed == r)
+    ch->req_unindexed = r->next; /* those after it are not indexed either */
   if (r->prev)
     r->prev->next = r->next;
   else
@@ -176,11 +183,19 @@ static void index_remove(tofu_engine *e, channel *ch, req_node *r) {
 }
 
 /* ch's record for id. Answers mostly come in the order their requests went
- * out: the channel's oldest record is looked at first. */
-static req_node *index_find(const req_index *ix, const channel *ch, uint64_t id) {
+ * out: the channel's oldest record is looked at first, and then only is the
+ * table needed: the records of the channel not in it yet go in (each at
+ * most once), and the search is made there. */
+static req_node *index_find(tofu_engine *e, channel *ch, uint64_t id) {
+  req_index *ix = &e->reactor.requests;
   req_node *r = ch->req_first;
   if (!r || r->id == id)
     return r;
+  for (r = ch->req_unindexed; r; r = r->next) {
+    index_put(e, r);
+    r->indexed = 1;
+  }
+  ch->req_unindexed = NULL;
   uint64_t key = key_of(ch->number, id);
   for (size_t i = home_of(ix, key); ix->slots[i].node; i = (i + 1) & ix->mask) {
     req_node *n = ix->slots[i].node;
@@ -267,7 +282,7 @@ static void drop(tofu_engine *e, channel *ch, req_node *r) {
 
 req_answer requests_answer(channel *ch, uint64_t id, int more) {
   tofu_engine *e = ch->engine;
-  req_node *r = index_find(&e->reactor.requests, ch, id);
+  req_node *r = index_find(e, ch, id);
   if (!r)
     return REQ_UNSOLICITED;
   int late = r->tombstone;
@@ -280,9 +295,14 @@ req_answer requests_answer(channel *ch, uint64_t id, int more) {
   return late ? REQ_LATE : REQ_ANSWERS;
 }
 
+/* The HelloRequest is the first frame a connecting channel writes: while it
+ * is open, it is the channel's oldest record. */
 static req_node *open_hello(channel *ch) {
-  req_node *r = index_find(&ch->engine->reactor.requests, ch, ch->first_id);
-  return r && !r->tombstone && message_of(r)->hdr.opcode == TOFU_OP_HELLO_REQUEST ? r : NULL;
+  req_node *r = ch->req_first;
+  return r && r->id == ch->first_id && !r->tombstone &&
+                 message_of(r)->hdr.opcode == TOFU_OP_HELLO_REQUEST
+             ? r
+             : NULL;
 }
 
 int requests_hello_open(channel *ch) {

@@ -614,6 +614,15 @@ static void index_round(size_t limit, size_t preallocated, int n, uint64_t base,
     }
   }
   ck_assert_uint_eq(f.e->reactor.requests.count, (size_t)k);
+  /* Answered in order, the oldest first: the table is not needed. */
+  ck_assert_int_eq(requests_answer(&f.ch[0], kept[0].id, 1), REQ_ANSWERS);
+  ck_assert_uint_eq(f.e->reactor.requests.used, 0);
+  ck_assert_ptr_null(f.e->reactor.requests.overflow);
+  /* Out of order: the channel's records go in the table (the ones that do
+   * not fit, outside it). */
+  ck_assert_int_eq(kept[2].ch, 0);
+  ck_assert_int_eq(requests_answer(&f.ch[0], kept[2].id, 1), REQ_ANSWERS);
+  ck_assert_uint_gt(f.e->reactor.requests.used, 0);
   ck_assert_int_eq(f.e->reactor.requests.overflow != NULL, overflow);
   srand(7);
   for (int i = k - 1; i > 0; i--) { /* a seeded shuffle */
