@@ -8,10 +8,13 @@
  * Response comes (late: dropped and counted) or the channel closes.
  *
  * The open request's record is its own message (req_node inside it, and
- * the message is charged to the pool already); the index's buckets and the
- * tombstones are charged to the pool too (pool_charge). The index is one per
- * engine, keyed by (channel, id); each channel also lists its records,
- * oldest first. Only the last part of a multi-part Request (sent with
+ * the message is charged to the pool already). Each channel lists its
+ * records, oldest first: an answer that matches the oldest (answers mostly
+ * come in order) needs nothing else. The others are found through the
+ * engine's table, keyed by (channel, id), which a channel's records join
+ * only once an answer on it came out of order. The table and the tombstones
+ * are charged to the pool too (pool_charge); a table the pool will not let
+ * grow keeps what does not fit on a list (slower, never refused). Only the last part of a multi-part Request (sent with
  * `more` on the parts before it) opens a request: the parts before it travel
  * as Signals do. Reactor thread only. */
 #ifndef TOFU_REQUESTS_H
@@ -19,9 +22,9 @@
 
 #include "channel.h"
 
-/* The index starts on its own small table (no allocation); it grows, charged
- * to the pool, while it holds more than twice as many records as buckets,
- * and goes back to the small table when it empties. */
+/* The table starts small, inside the engine (no allocation); it grows,
+ * charged to the pool, to stay at most half full, and goes back to the small
+ * one when the last record leaves. */
 void requests_init(req_index *ix);
 /* Free what the index holds (teardown: every channel is closed already). */
 void requests_fini(tofu_engine *e);
