@@ -281,6 +281,8 @@ void channel_reap(tofu_engine *e) {
   e->reactor.zombies = NULL;
   while (ch) {
     channel *next = ch->next_zombie;
+    for (int i = 0; i < CH_TIMERS; i++) /* the heap keeps no pointer into it */
+      TOFU_ASSERT(ch->timer_at[i] == TIMERS_NONE);
     if (ch->notice)
       pool_put(&e->pool, ch->notice);
     free(ch->uds_path);
