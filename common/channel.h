@@ -25,10 +25,10 @@ typedef enum chan_kind { CH_LISTENER = 1, CH_IO = 2 } chan_kind;
  * connect) and CH_TIMER_FRAME (after it) never overlap: at most three
  * entries at a time, as TOFU_CHANNEL_OVERHEAD counts. */
 enum {
-  CH_TIMER_CONNECT,     /* TIMER_CONNECT: the connect and the hello */
-  CH_TIMER_RETRY,       /* TIMER_RETRY (connections), TIMER_LISTEN (listeners) */
-  CH_TIMER_FRAME,       /* TIMER_FRAME: the frame in progress */
-  CH_TIMER_REQUEST,     /* TIMER_REQUEST: the nearest request deadline */
+  CH_TIMER_CONNECT, /* TIMER_CONNECT: the connect and the hello */
+  CH_TIMER_RETRY,   /* TIMER_RETRY (connections), TIMER_LISTEN (listeners) */
+  CH_TIMER_FRAME,   /* TIMER_FRAME: the frame in progress */
+  CH_TIMER_REQUEST, /* TIMER_REQUEST: the nearest request deadline */
   CH_TIMERS
 };
 
