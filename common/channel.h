@@ -21,7 +21,7 @@ typedef enum chan_kind { CH_LISTENER = 1, CH_IO = 2 } chan_kind;
  * each slot holding the entry's position (TIMERS_NONE: none). Setting a
  * timer whose slot is taken moves that entry; closing the channel cancels
  * them all, so the heap never holds an entry of a closed channel. A listener
- * uses CH_TIMER_LISTEN only; a connection's CH_TIMER_RETRY (before its
+ * has its TIMER_LISTEN entry only; a connection's CH_TIMER_RETRY (before its
  * connect) and CH_TIMER_FRAME (after it) never overlap: at most three
  * entries at a time, as TOFU_CHANNEL_OVERHEAD counts. */
 enum {
