@@ -154,6 +154,8 @@ static int timer_slot(int kind) {
 }
 
 int channel_add_timer(channel *ch, int64_t due_ms, int kind) {
+  if (ch->closed)
+    return TOFU_OK; /* its entries are gone with it, and stay gone */
   timer_entry t = {.due_ms = due_ms,
                    .at = &ch->timer_at[timer_slot(kind)],
                    .kind = kind,

@@ -240,6 +240,8 @@ void requests_refused(channel *ch) {
 }
 
 int requests_watch(channel *ch, int64_t due_ms) {
+  if (ch->closed)
+    return TOFU_OK; /* a closed channel keeps no timer entry */
   if (ch->req_timer_at && ch->req_timer_at <= due_ms)
     return TOFU_OK; /* a timer fires before it, and then looks again */
   /* The channel's one TIMER_REQUEST entry moves nearer, or is added. */
