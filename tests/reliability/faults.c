@@ -19,7 +19,6 @@ static atomic_int active;
 static atomic_uint_fast64_t generation;
 static atomic_uint_fast64_t threads_seen;
 static _Thread_local int exempt;
-static _Thread_local int live_ignored;
 static _Thread_local uint64_t rng, rng_generation;
 
 static atomic_uint_fast64_t n_wouldblock, n_shortio, n_reset, n_nomem, n_early, n_spurious, n_delay,
@@ -419,6 +418,7 @@ void __wrap_free(void *p);
 
 static atomic_uint_fast64_t alloc_bytes;
 static atomic_int_fast64_t live_bytes;
+static _Thread_local int live_ignored;
 
 /* Counts what the Reactors ask for, then rolls for a failure. */
 static int fail_alloc(size_t n) {
