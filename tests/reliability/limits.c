@@ -701,7 +701,7 @@ void case_limits_short_connections(void) {
   int n = (int)rel_env("TOFU_REL_SHORT_CONNECTIONS", 0);
   const char *why = "TOFU_REL_SHORT_CONNECTIONS";
   if (n <= 0) {
-    n = runner_under_wine() ? 3000 : 20000;
+    n = runner_under_wine() ? 1000 : 20000;
     why = runner_under_wine()
               ? "the scale under Wine, whose sockets are slower; TOFU_REL_SHORT_CONNECTIONS=100000 "
                 "for the issue's"
