@@ -216,20 +216,16 @@ static void watch_frame(channel *ch) {
   if (e->opts.frame_timeout_ms < 0)
     return;
   ch->frame_due = e->reactor.now_ms + e->opts.frame_timeout_ms;
-  if (ch->frame_timer)
-    return;
-  if (channel_add_timer_or_close(ch, ch->frame_due, TIMER_FRAME))
-    ch->frame_timer = 1;
+  if (ch->timer_at[CH_TIMER_FRAME] == TIMERS_NONE)
+    (void)channel_add_timer_or_close(ch, ch->frame_due, TIMER_FRAME);
 }
 
 void chan_recv_frame_timer(channel *ch) {
   tofu_engine *e = ch->engine;
-  ch->frame_timer = 0;
   if (!ch->frame_due)
     return; /* the frame was finished, or the channel waits for memory */
   if (ch->frame_due > e->reactor.now_ms) {
-    if (channel_add_timer_or_close(ch, ch->frame_due, TIMER_FRAME))
-      ch->frame_timer = 1;
+    (void)channel_add_timer_or_close(ch, ch->frame_due, TIMER_FRAME);
     return;
   }
   atomic_fetch_add(&e->frame_timeouts, 1);

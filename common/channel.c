@@ -24,6 +24,8 @@ channel *channel_new(tofu_engine *e, uint16_t number, chan_kind kind, tofu_group
   ch->kind = kind;
   ch->group = g;
   ch->sock = TOFU_INVALID_SOCKET;
+  for (int i = 0; i < CH_TIMERS; i++)
+    ch->timer_at[i] = TIMERS_NONE;
   msgq_init(&ch->sendq);
   wire_decoder_init(&ch->dec);
   channel **block = e->reactor.slots[number >> 8];
@@ -142,9 +144,33 @@ int channel_status_of_net(int net_err, int fallback) {
                                                              : fallback;
 }
 
+static int timer_slot(int kind) {
+  switch (kind) {
+  case TIMER_CONNECT:
+    return CH_TIMER_CONNECT;
+  case TIMER_FRAME:
+    return CH_TIMER_FRAME;
+  case TIMER_REQUEST:
+    return CH_TIMER_REQUEST;
+  default: /* TIMER_RETRY, TIMER_LISTEN */
+    return CH_TIMER_RETRY;
+  }
+}
+
 int channel_add_timer(channel *ch, int64_t due_ms, int kind) {
-  timer_entry t = {.due_ms = due_ms, .kind = kind, .of.channel = {ch->number, ch->serial}};
-  return timers_add(&ch->engine->reactor.timers, &t);
+  if (ch->closed)
+    return TOFU_OK; /* its entries are gone with it, and stay gone */
+  timer_entry t = {.due_ms = due_ms,
+                   .at = &ch->timer_at[timer_slot(kind)],
+                   .kind = kind,
+                   .of.channel = {ch->number, ch->serial}};
+  return timers_set(&ch->engine->reactor.timers, &t);
+}
+
+/* Its entries leave the heap with it. */
+static void cancel_timers(channel *ch) {
+  for (int i = 0; i < CH_TIMERS; i++)
+    timers_cancel(&ch->engine->reactor.timers, &ch->timer_at[i]);
 }
 
 int channel_add_timer_or_close(channel *ch, int64_t due_ms, int kind) {
@@ -211,6 +237,7 @@ void channel_close(channel *ch, int cause, tofu_message *closing) {
   }
   ch->closed = 1;
   channel_unpause(ch);
+  cancel_timers(ch);
 
   requests_close(ch, cause); /* written before anything still queued */
   tofu_message *m;
@@ -261,6 +288,8 @@ void channel_reap(tofu_engine *e) {
   e->reactor.zombies = NULL;
   while (ch) {
     channel *next = ch->next_zombie;
+    for (int i = 0; i < CH_TIMERS; i++) /* the heap keeps no pointer into it */
+      TOFU_ASSERT(ch->timer_at[i] == TIMERS_NONE);
     if (ch->notice)
       pool_put(&e->pool, ch->notice);
     free(ch->uds_path);

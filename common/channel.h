@@ -17,6 +17,21 @@
 
 typedef enum chan_kind { CH_LISTENER = 1, CH_IO = 2 } chan_kind;
 
+/* A channel's entries in the Reactor's timer heap: one per slot at most,
+ * each slot holding the entry's position (TIMERS_NONE: none). Setting a
+ * timer whose slot is taken moves that entry; closing the channel cancels
+ * them all, so the heap never holds an entry of a closed channel. A listener
+ * has its TIMER_LISTEN entry only; a connection's CH_TIMER_RETRY (before its
+ * connect) and CH_TIMER_FRAME (after it) never overlap: at most three
+ * entries at a time, as TOFU_CHANNEL_OVERHEAD counts. */
+enum {
+  CH_TIMER_CONNECT, /* TIMER_CONNECT: the connect and the hello */
+  CH_TIMER_RETRY,   /* TIMER_RETRY (connections), TIMER_LISTEN (listeners) */
+  CH_TIMER_FRAME,   /* TIMER_FRAME: the frame in progress */
+  CH_TIMER_REQUEST, /* TIMER_REQUEST: the nearest request deadline */
+  CH_TIMERS
+};
+
 /* A connection moves only forward, along these arrows (channel_set_state
  * asserts it):
  *   CH_CONNECTING <-> CH_BACKLOG, CH_CONNECTING -> CH_HELLO_SENT -> CH_OPEN;
@@ -67,12 +82,13 @@ typedef struct channel {
                      * asked for again until the channel resumes */
   struct channel *next_paused, *prev_paused;
   int64_t frame_due; /* a frame begun must be done by then (0: none running) */
-  int frame_timer;   /* a TIMER_FRAME entry for this channel is in the heap */
 
   /* Requests (requests.h). */
   req_node *req_first, *req_last; /* open requests and tombstones, oldest first */
   req_node *req_unindexed;        /* the first of them not in the index's table yet */
-  int64_t req_timer_at;           /* the newest TIMER_REQUEST entry's due time (0: none) */
+  int64_t req_timer_at;           /* the TIMER_REQUEST entry's due time (0: none) */
+
+  size_t timer_at[CH_TIMERS]; /* its timer entries' heap positions (CH_TIMER_*) */
 
   tofu_message *notice; /* becomes the channel_closed notice */
   int closed;
@@ -107,8 +123,9 @@ void channel_close(channel *ch, int cause, tofu_message *closing);
 void channel_pause(channel *ch);
 void channel_unpause(channel *ch);
 
-/* Add one of the channel's timers (TIMER_CONNECT, _RETRY, _LISTEN, _FRAME)
- * to the Reactor's heap. Returns TOFU_OK or TOFU_ENOMEM. */
+/* Set one of the channel's timers (TIMER_CONNECT, _RETRY, _LISTEN, _FRAME)
+ * in the Reactor's heap: added, or moved to due_ms if the channel has one of
+ * that slot already. Returns TOFU_OK or TOFU_ENOMEM. */
 int channel_add_timer(channel *ch, int64_t due_ms, int kind);
 /* The same, for a timer the channel cannot go on without: when it cannot be
  * added the channel is closed (allocation_failed). Returns 1 if added. */

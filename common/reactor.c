@@ -223,7 +223,7 @@ static void fire_timers(tofu_engine *e) {
     }
     channel *ch = channel_find(e, t.of.channel.number);
     if (!ch || ch->serial != t.of.channel.serial)
-      continue; /* that channel is gone */
+      continue; /* a guard: a channel's entries leave the heap when it closes */
     if (t.kind == TIMER_CONNECT && connect_pending(ch))
       channel_close(ch, TOFU_STATUS_CONNECT_FAILED, NULL); /* silent for CH_ACCEPTED */
     else if (t.kind == TIMER_REQUEST && requests_timer_fired(ch, t.due_ms))

@@ -318,10 +318,16 @@ void requests_refused(channel *ch) {
 }
 
 int requests_watch(channel *ch, int64_t due_ms) {
+  if (ch->closed)
+    return TOFU_OK; /* a closed channel keeps no timer entry */
   if (ch->req_timer_at && ch->req_timer_at <= due_ms)
     return TOFU_OK; /* a timer fires before it, and then looks again */
-  timer_entry t = {.due_ms = due_ms, .kind = TIMER_REQUEST, .of.channel = {ch->number, ch->serial}};
-  if (timers_add(&ch->engine->reactor.timers, &t) != TOFU_OK)
+  /* The channel's one TIMER_REQUEST entry moves nearer, or is added. */
+  timer_entry t = {.due_ms = due_ms,
+                   .at = &ch->timer_at[CH_TIMER_REQUEST],
+                   .kind = TIMER_REQUEST,
+                   .of.channel = {ch->number, ch->serial}};
+  if (timers_set(&ch->engine->reactor.timers, &t) != TOFU_OK)
     return TOFU_ENOMEM;
   ch->req_timer_at = due_ms;
   return TOFU_OK;
@@ -329,7 +335,7 @@ int requests_watch(channel *ch, int64_t due_ms) {
 
 int requests_timer_fired(channel *ch, int64_t due_ms) {
   if (due_ms != ch->req_timer_at)
-    return 0; /* stale: a nearer deadline set another entry since */
+    return 0; /* not the deadline in force (the entry moves instead, so never) */
   ch->req_timer_at = 0;
   return 1;
 }

@@ -242,9 +242,11 @@ typedef struct tofu_options {
  *   - per group: its struct and its destroy command (under 512 bytes).
  *   - per channel: its state, its channel_closed notice, the backend's
  *     record of its socket, three timer entries (the connect and hello, the
- *     frame in progress, the nearest request deadline) and its share of the
- *     channel table: TOFU_CHANNEL_OVERHEAD bytes at most (on x86-64: 376 +
- *     264 + 48 with poll, 224 with iocp_afd, + 120 + about 40; per platform
+ *     frame in progress, the nearest request deadline; they leave the timer
+ *     heap when the channel closes, and the heap's storage shrinks with it)
+ *     and its share of the channel table: TOFU_CHANNEL_OVERHEAD bytes at
+ *     most (on x86-64: 400 +
+ *     264 + 48 with poll, 224 with iocp_afd, + 144 + about 40; per platform
  *     in docs/engine.md, "Limits"; engine.channel_overhead checks the bound).
  *     max_channels bounds how many there are.
  *   - open requests and their tombstones are charged to max_memory

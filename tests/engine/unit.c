@@ -531,6 +531,16 @@ void case_msgq_and_mailbox(void) {
   mailbox_fini(&mb);
 }
 
+static int timers_odd_due(const timer_entry *e, void *arg) {
+  (void)arg;
+  return e->due_ms % 2 == 1;
+}
+
+static void timers_none_removed(const timer_entry *e, void *arg) {
+  (void)e;
+  (void)arg;
+}
+
 void case_timers_order(void) {
   timers t;
   timers_init(&t);
@@ -662,4 +672,101 @@ void case_requests_index(void) {
   index_round(64u << 20, 0, 2000, 1, 0);
   /* No room to grow past the small table: records wait outside it. */
   index_round(140 * sizeof(tofu_message), 140, 100, 1000, 1);
+}
+
+/* Every back-reference names its entry's position, and the heap is ordered. */
+static void timers_check(const timers *t, size_t *const *owner, size_t owners) {
+  for (size_t i = 1; i < t->n; i++) {
+    const timer_entry *p = &t->v[(i - 1) / 2], *c = &t->v[i];
+    ck_assert(p->due_ms < c->due_ms || (p->due_ms == c->due_ms && p->seq < c->seq));
+  }
+  for (size_t i = 0; i < t->n; i++)
+    if (t->v[i].at)
+      ck_assert_uint_eq(*t->v[i].at, i);
+  for (size_t k = 0; k < owners; k++)
+    if (*owner[k] != TIMERS_NONE)
+      ck_assert_ptr_eq(t->v[*owner[k]].at, owner[k]);
+}
+
+/* Entries with back-references (a channel's) are moved and cancelled by
+ * position; the others (application timers) are untouched by it; the heap
+ * stays ordered, and its storage shrinks as it empties (the Reactor's heap
+ * held every stale entry of closed channels until it fired, and its array
+ * never shrank). */
+void case_timers_cancel_shrink(void) {
+  enum { N = 4000, APPS = 100 };
+  static size_t at[N];
+  static size_t *owner[N];
+  timers t;
+  timers_init(&t);
+  for (size_t i = 0; i < N; i++) {
+    at[i] = TIMERS_NONE;
+    owner[i] = &at[i];
+    timer_entry add = {.due_ms = (int64_t)((i * 7919) % 1000), .at = &at[i], .kind = TIMER_CONNECT};
+    ck_assert_int_eq(timers_add(&t, &add), TOFU_OK);
+    ck_assert_uint_ne(at[i], TIMERS_NONE);
+  }
+  for (int i = 0; i < APPS; i++) {
+    timer_entry add = {.due_ms = 500 + i, .kind = TIMER_APP};
+    ck_assert_int_eq(timers_add(&t, &add), TOFU_OK);
+  }
+  timers_check(&t, owner, N);
+  size_t full = t.cap;
+  ck_assert_uint_ge(full, N + APPS);
+
+  /* Moved: nearer and later; still one entry each. */
+  for (size_t i = 0; i < N; i += 3) {
+    timer_entry mv = {.due_ms = (int64_t)((i * 31) % 1200), .at = &at[i], .kind = TIMER_REQUEST};
+    ck_assert_int_eq(timers_set(&t, &mv), TOFU_OK);
+  }
+  ck_assert_uint_eq(t.n, N + APPS);
+  timers_check(&t, owner, N);
+
+  /* Cancelled in a scattered order, all of them; twice is harmless. */
+  for (size_t k = 0; k < N; k++) {
+    size_t i = (k * 2654435761u) % N;
+    while (at[i] == TIMERS_NONE)
+      i = (i + 1) % N;
+    timers_cancel(&t, &at[i]);
+    ck_assert_uint_eq(at[i], TIMERS_NONE);
+    timers_cancel(&t, &at[i]);
+    if (k % 97 == 0)
+      timers_check(&t, owner, N);
+  }
+  ck_assert_uint_eq(t.n, APPS);
+  timers_check(&t, owner, N);
+  printf("timers: capacity %zu entries with %d, %zu with %d\n", full, N + APPS, t.cap, APPS);
+  ck_assert_uint_le(t.cap, 4 * APPS);
+  ck_assert_uint_lt(t.cap, full);
+
+  /* The application timers are all there, in order. */
+  timer_entry e;
+  int64_t last = -1;
+  int count = 0;
+  while (timers_pop_due(&t, 10000, &e)) {
+    ck_assert_int_eq(e.kind, TIMER_APP);
+    ck_assert(e.due_ms > last);
+    last = e.due_ms;
+    count++;
+  }
+  ck_assert_int_eq(count, APPS);
+  ck_assert_uint_le(t.cap, 64); /* down to the floor */
+
+  /* remove_if keeps the back-references true. */
+  for (size_t i = 0; i < 1000; i++) {
+    timer_entry add = {.due_ms = (int64_t)((i * 13) % 100), .at = &at[i], .kind = TIMER_FRAME};
+    ck_assert_int_eq(timers_add(&t, &add), TOFU_OK);
+  }
+  timers_remove_if(&t, timers_odd_due, timers_none_removed, NULL);
+  ck_assert_uint_eq(t.n, 500);
+  timers_check(&t, owner, 1000);
+  for (size_t i = 0; i < 1000; i++)
+    ck_assert((at[i] == TIMERS_NONE) == ((i * 13) % 100 % 2 == 1));
+  last = -1;
+  while (timers_pop_due(&t, 10000, &e)) {
+    ck_assert(e.due_ms >= last);
+    ck_assert_uint_eq(*e.at, TIMERS_NONE);
+    last = e.due_ms;
+  }
+  timers_fini(&t);
 }

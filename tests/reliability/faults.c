@@ -405,14 +405,20 @@ int __wrap_net_accept(tofu_socket listener, tofu_socket *out) {
 /* ---- allocation (POSIX builds link with --wrap=malloc,calloc,realloc) --- */
 
 #ifndef _WIN32
+#include <malloc.h>
+
 void *__real_malloc(size_t n);
 void *__real_calloc(size_t n, size_t size);
 void *__real_realloc(void *old, size_t n);
+void __real_free(void *p);
 void *__wrap_malloc(size_t n);
 void *__wrap_calloc(size_t n, size_t size);
 void *__wrap_realloc(void *old, size_t n);
+void __wrap_free(void *p);
 
 static atomic_uint_fast64_t alloc_bytes;
+static atomic_int_fast64_t live_bytes;
+static _Thread_local int live_ignored;
 
 /* Counts what the Reactors ask for, then rolls for a failure. */
 static int fail_alloc(size_t n) {
@@ -426,16 +432,40 @@ static int fail_alloc(size_t n) {
   return 0;
 }
 
+static void *counted(void *p) {
+  if (p && !live_ignored)
+    atomic_fetch_add_explicit(&live_bytes, (int_fast64_t)malloc_usable_size(p),
+                              memory_order_relaxed);
+  return p;
+}
+
+static void uncounted(void *p) {
+  if (p && !live_ignored)
+    atomic_fetch_sub_explicit(&live_bytes, (int_fast64_t)malloc_usable_size(p),
+                              memory_order_relaxed);
+}
+
 void *__wrap_malloc(size_t n) {
-  return fail_alloc(n) ? NULL : __real_malloc(n);
+  return fail_alloc(n) ? NULL : counted(__real_malloc(n));
 }
 
 void *__wrap_calloc(size_t n, size_t size) {
-  return fail_alloc(n * size) ? NULL : __real_calloc(n, size);
+  return fail_alloc(n * size) ? NULL : counted(__real_calloc(n, size));
 }
 
 void *__wrap_realloc(void *old, size_t n) {
-  return fail_alloc(n) ? NULL : __real_realloc(old, n);
+  if (fail_alloc(n))
+    return NULL;
+  size_t was = old && !live_ignored ? malloc_usable_size(old) : 0;
+  void *p = __real_realloc(old, n);
+  if (p || n == 0)
+    atomic_fetch_sub_explicit(&live_bytes, (int_fast64_t)was, memory_order_relaxed);
+  return counted(p);
+}
+
+void __wrap_free(void *p) {
+  uncounted(p);
+  __real_free(p);
 }
 
 int faults_nomem_supported(void) {
@@ -445,6 +475,14 @@ int faults_nomem_supported(void) {
 uint64_t faults_alloc_bytes(void) {
   return atomic_load(&alloc_bytes);
 }
+
+int64_t faults_live_bytes(void) {
+  return (int64_t)atomic_load(&live_bytes);
+}
+
+void faults_live_ignore_thread(int on) {
+  live_ignored = on;
+}
 #else
 int faults_nomem_supported(void) {
   return 0;
@@ -452,6 +490,14 @@ int faults_nomem_supported(void) {
 
 uint64_t faults_alloc_bytes(void) {
   return 0;
+}
+
+int64_t faults_live_bytes(void) {
+  return 0;
+}
+
+void faults_live_ignore_thread(int on) {
+  (void)on;
 }
 #endif
 

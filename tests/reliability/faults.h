@@ -57,6 +57,17 @@ int faults_nomem_supported(void);
  * the difference over a span is an upper bound on what was allocated in it. */
 uint64_t faults_alloc_bytes(void);
 
+/* Bytes held now in blocks from malloc, calloc and realloc (their usable
+ * size; free is wrapped too), by every thread but those that asked to be
+ * ignored, in the same builds; 0 elsewhere. */
+int64_t faults_live_bytes(void);
+/* Whether the calling thread's allocations and frees are left out of
+ * faults_live_bytes: a case's own thread, whose check assertions allocate
+ * inside the check library and free through the wrapper, asks for it while
+ * it measures (and must keep no block an engine frees, nor free one of an
+ * engine's). */
+void faults_live_ignore_thread(int on);
+
 /* Internal to the seams: 1 if a fault of this chance should hit now. */
 int faults_roll(unsigned per_mille);
 uint32_t faults_rand(void);
