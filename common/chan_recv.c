@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "outbox.h"
+#include "platform/cpu.h"
 #include "platform/net.h"
 #include "requests.h"
 #include "tofu_assert.h"
@@ -89,7 +90,8 @@ static int frame_done(channel *ch) {
     channel_close(ch, TOFU_STATUS_CHANNEL_CLOSED, NULL);
     return 0;
   }
-  if (answers(op) && requests_answer(ch, m->hdr.message_id, m->hdr.more) == REQ_LATE) {
+  if (ch->req_first && answers(op) &&
+      requests_answer(ch, m->hdr.message_id, m->hdr.more) == REQ_LATE) {
     pool_reactor_put(&e->pool, m); /* its request went back at its deadline */
     return 1;
   }
@@ -124,6 +126,8 @@ static size_t feed(channel *ch, const uint8_t *buf, size_t n) {
     }
     if (ev == WIRE_HEADER) {
       const wire_header *h = &ch->dec.header;
+      if (ch->req_first) /* the request this frame may answer, while the frame is read */
+        plat_prefetch(ch->req_first);
       if (!frame_allowed(ch, wire_opcode(h->proto))) {
         channel_close(ch, TOFU_STATUS_INVALID_MESSAGE, NULL);
         return pos;
