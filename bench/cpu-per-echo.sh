@@ -8,7 +8,7 @@
 #
 #   bash bench/cpu-per-echo.sh A/tofu-bench B/tofu-bench [rounds] [seconds]
 #
-# Lines: stream S=1024 over TCP with C = 10, 100, 1000 and over UDS with
+# Lines: stream S=1024 (TOFU_BENCH_SIZE=S for another) over TCP with C = 10, 100, 1000 and over UDS with
 # C = 100. Needs perf (Debian: linux-perf) with task-clock available.
 set -euo pipefail
 a=${1:?usage: cpu-per-echo.sh A/tofu-bench B/tofu-bench [rounds] [seconds]}
@@ -16,6 +16,7 @@ b=${2:?usage: cpu-per-echo.sh A/tofu-bench B/tofu-bench [rounds] [seconds]}
 rounds=${3:-5}
 seconds=${4:-1.5}
 warmup=0.5
+size=${TOFU_BENCH_SIZE:-1024}
 lines=("tcp 100" "tcp 1000" "tcp 10" "uds 100")
 out=$(mktemp)
 trap 'rm -f "$out"' EXIT
@@ -25,7 +26,7 @@ one() {
   local stat res
   stat=$(mktemp)
   res=$(perf stat -x, -e task-clock -o "$stat" "$1" --scenario stream --transport "$2" \
-    --size 1024 --conns "$3" --seconds "$seconds" --warmup "$warmup" | awk '$2 == "stream" { print $6 }')
+    --size "$size" --conns "$3" --seconds "$seconds" --warmup "$warmup" | awk '$2 == "stream" { print $6 }')
   awk -F, -v rate="$res" -v t="$seconds" -v w="$warmup" '
     $3 == "task-clock" { ms = $1 }
     END { printf "%s %.3f\n", rate, ms * 1000 / (rate * (t + w)) }' "$stat"

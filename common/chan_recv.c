@@ -90,7 +90,9 @@ static int frame_done(channel *ch) {
     channel_close(ch, TOFU_STATUS_CHANNEL_CLOSED, NULL);
     return 0;
   }
-  if (ch->req_first && answers(op) &&
+  int answered = ch->rx_answered; /* its request ended when its header came */
+  ch->rx_answered = 0;
+  if (!answered && ch->req_first && answers(op) &&
       requests_answer(ch, m->hdr.message_id, m->hdr.more) == REQ_LATE) {
     pool_reactor_put(&e->pool, m); /* its request went back at its deadline */
     return 1;
@@ -137,7 +139,17 @@ static size_t feed(channel *ch, const uint8_t *buf, size_t n) {
         channel_close(ch, refused, NULL);
         return pos;
       }
-      tofu_message *m = pool_reactor_get_sized(&ch->engine->pool, h->headers_len, h->body_len);
+      /* An answer to the channel's oldest request, whole in the buffer (so
+       * that nothing can stop it between here and frame_done), is received
+       * into that request's own message. */
+      size_t payload = (size_t)h->headers_len + h->body_len;
+      tofu_message *m = NULL;
+      if (ch->req_first && !wire_more(h->proto) && n - pos >= payload)
+        m = requests_take_answered(ch, wire_opcode(h->proto), h->message_id, h->headers_len,
+                                   h->body_len);
+      ch->rx_answered = m != NULL;
+      if (!m)
+        m = pool_reactor_get_sized(&ch->engine->pool, h->headers_len, h->body_len);
       if (!m) {
         pause_reading(ch, buf + pos, n - pos);
         return n;

@@ -77,6 +77,7 @@ typedef struct channel {
   /* Receiving. */
   wire_decoder dec;
   tofu_message *rx; /* the frame being filled */
+  int rx_answered;  /* rx is the message of the request that frame answers (requests.h) */
   int paused;       /* waiting for memory; what it read ahead is the engine's stash */
   int hangup_heard; /* paused: an orderly close was reported as a hang-up; not
                      * asked for again until the channel resumes */

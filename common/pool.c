@@ -399,6 +399,10 @@ tofu_message *pool_reactor_get_sized(pool *p, size_t headers_len, size_t body_le
   return pool_get_sized(p, headers_len, body_len);
 }
 
+void pool_reactor_reuse(tofu_message *m) {
+  clear_message(m);
+}
+
 void pool_reactor_put(pool *p, tofu_message *m) {
   if (!m)
     return;

@@ -68,6 +68,12 @@ void pool_put(pool *p, tofu_message *m);
  * memory, and it retries its paused channels in the same pass. */
 tofu_message *pool_reactor_get_sized(pool *p, size_t headers_len, size_t body_len);
 void pool_reactor_put(pool *p, tofu_message *m);
+/* Make m, a live message whose buffers already hold headers_len and
+ * body_len bytes, empty and ready to receive a frame of those sizes, as
+ * pool_reactor_get_sized would give one: the message of a request ended by
+ * the answer it is to receive (requests_take_answered). Reactor thread
+ * only. */
+void pool_reactor_reuse(tofu_message *m);
 /* Give the cache back to the free list (one lock); every Reactor pass ends
  * with it. */
 void pool_reactor_spill(pool *p);

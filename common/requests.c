@@ -295,6 +295,21 @@ req_answer requests_answer(channel *ch, uint64_t id, int more) {
   return late ? REQ_LATE : REQ_ANSWERS;
 }
 
+tofu_message *requests_take_answered(channel *ch, unsigned op, uint64_t id, size_t headers_len,
+                                     size_t body_len) {
+  req_node *r = ch->req_first;
+  if (!r || r->id != id || r->tombstone ||
+      !(op == TOFU_OP_RESPONSE || op == TOFU_OP_HELLO_RESPONSE || op == TOFU_OP_BYE_RESPONSE))
+    return NULL;
+  tofu_message *m = message_of(r);
+  if (headers_len > m->th_cap || body_len > m->body_cap)
+    return NULL;
+  index_remove(ch->engine, ch, r);
+  publish_open(ch->engine);
+  pool_reactor_reuse(m);
+  return m;
+}
+
 /* The HelloRequest is the first frame a connecting channel writes: while it
  * is open, it is the channel's oldest record. */
 static req_node *open_hello(channel *ch) {

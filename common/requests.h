@@ -14,9 +14,9 @@
  * engine's table, keyed by (channel, id), which a channel's records join
  * only once an answer on it came out of order. The table and the tombstones
  * are charged to the pool too (pool_charge); a table the pool will not let
- * grow keeps what does not fit on a list (slower, never refused). Only the last part of a multi-part Request (sent with
- * `more` on the parts before it) opens a request: the parts before it travel
- * as Signals do. Reactor thread only. */
+ * grow keeps what does not fit on a list (slower, never refused). Only the last part of a
+ * multi-part Request (sent with `more` on the parts before it) opens a request: the parts before it
+ * travel as Signals do. Reactor thread only. */
 #ifndef TOFU_REQUESTS_H
 #define TOFU_REQUESTS_H
 
@@ -54,6 +54,16 @@ req_answer requests_answer(channel *ch, uint64_t id, int more);
 
 /* Whether ch's own HelloRequest was written and is not answered yet. */
 int requests_hello_open(channel *ch);
+
+/* A frame that would answer a request (an answering opcode, this id, not
+ * `more`) was just headed and its payload is in the read buffer whole: if
+ * it answers ch's oldest record, an open request whose buffers hold the
+ * frame's sizes, that request ends here and its message is returned to
+ * receive the frame (no message is taken from the pool for the answer, and
+ * none is put back for the request); NULL otherwise (requests_answer will
+ * judge the frame when it is done). */
+tofu_message *requests_take_answered(channel *ch, unsigned op, uint64_t id, size_t headers_len,
+                                     size_t body_len);
 
 /* The peer sent a ByeSignal: if ch's own HelloRequest is still open, that is
  * its answer (a refusal, the way a Zig server refuses), and it ends. */
