@@ -63,10 +63,6 @@ static int frame_refused(channel *ch, const wire_header *h) {
   return hl > max ? TOFU_STATUS_INVALID_HEADERS_LEN : TOFU_STATUS_INVALID_BODY_LEN;
 }
 
-static int answers(unsigned op) {
-  return op == TOFU_OP_RESPONSE || op == TOFU_OP_HELLO_RESPONSE || op == TOFU_OP_BYE_RESPONSE;
-}
-
 /* A frame is complete: give it to the group. Returns 0 if the channel
  * closed. */
 static int frame_done(channel *ch) {
@@ -92,7 +88,7 @@ static int frame_done(channel *ch) {
   }
   int answered = ch->rx_answered; /* its request ended when its header came */
   ch->rx_answered = 0;
-  if (!answered && ch->req_first && answers(op) &&
+  if (!answered && ch->req_first && requests_answering(op) &&
       requests_answer(ch, m->hdr.message_id, m->hdr.more) == REQ_LATE) {
     pool_reactor_put(&e->pool, m); /* its request went back at its deadline */
     return 1;

@@ -20,6 +20,21 @@ static void encode_header(const channel *ch, const tofu_message *m, uint8_t out[
   wire_encode_header(&h, out);
 }
 
+/* A queued frame's three pieces: its header (encoded into hdr), its text
+ * headers, its body; the rest of a frame (MSG_RAW) is its body alone. */
+static void frame_pieces(const channel *ch, const tofu_message *m, uint8_t hdr[WIRE_HEADER_SIZE],
+                         const uint8_t *base[3], size_t len[3]) {
+  encode_header(ch, m, hdr);
+  base[0] = hdr;
+  base[1] = m->th;
+  base[2] = m->body;
+  len[0] = WIRE_HEADER_SIZE;
+  len[1] = m->th_len;
+  len[2] = m->body_len;
+  if (m->flags & MSG_RAW)
+    len[0] = len[1] = 0;
+}
+
 /* Describe up to NET_IOV_MAX buffers of the queued frames, starting `skip`
  * bytes into the first. */
 static int gather(channel *ch, net_iov *iov, uint8_t (*hdrs)[WIRE_HEADER_SIZE], size_t *total) {
@@ -28,11 +43,9 @@ static int gather(channel *ch, net_iov *iov, uint8_t (*hdrs)[WIRE_HEADER_SIZE], 
   *total = 0;
   for (tofu_message *m = ch->sendq.head; m && n + 3 <= NET_IOV_MAX && f < NET_IOV_MAX / 3;
        m = m->next, f++) {
-    encode_header(ch, m, hdrs[f]);
-    const void *bases[3] = {hdrs[f], m->th, m->body};
-    size_t lens[3] = {WIRE_HEADER_SIZE, m->th_len, m->body_len};
-    if (m->flags & MSG_RAW)
-      lens[0] = lens[1] = 0; /* the rest of a frame, as bytes */
+    const uint8_t *bases[3];
+    size_t lens[3];
+    frame_pieces(ch, m, hdrs[f], bases, lens);
     for (int i = 0; i < 3; i++) {
       size_t len = lens[i];
       const uint8_t *base = bases[i];
@@ -131,9 +144,7 @@ void chan_send_abort(channel *ch, tofu_message *bye) {
   int connected = ch->state == CH_HELLO_SENT || ch->state == CH_OPEN;
   if (connected && ch->sent == 0) {
     uint8_t hdr[WIRE_HEADER_SIZE];
-    wire_header h = {ch->number,          frame_proto(bye),      TOFU_STATUS_SUCCESS,
-                     bye->hdr.message_id, (uint16_t)bye->th_len, (uint16_t)bye->body_len};
-    wire_encode_header(&h, hdr);
+    encode_header(ch, bye, hdr); /* its status is success: the post set it */
     net_iov iov[3] = {{hdr, sizeof hdr}};
     int n = 1;
     if (bye->th_len)
@@ -157,9 +168,9 @@ static tofu_message *cut_head(channel *ch) {
   if (!raw)
     return NULL;
   uint8_t hdr[WIRE_HEADER_SIZE];
-  encode_header(ch, m, hdr);
-  const uint8_t *parts[3] = {hdr, m->th, m->body};
-  size_t lens[3] = {WIRE_HEADER_SIZE, m->th_len, m->body_len}, skip = ch->sent, at = 0;
+  const uint8_t *parts[3];
+  size_t lens[3], skip = ch->sent, at = 0;
+  frame_pieces(ch, m, hdr, parts, lens);
   for (int i = 0; i < 3; i++) {
     if (skip >= lens[i]) {
       skip -= lens[i];

@@ -167,6 +167,13 @@ int channel_add_timer(channel *ch, int64_t due_ms, int kind) {
   return timers_set(&ch->engine->reactor.timers, &t);
 }
 
+int channel_add_timer_by(channel *ch, int64_t due_ms, int kind) {
+  int64_t pending = timers_due(&ch->engine->reactor.timers, &ch->timer_at[timer_slot(kind)]);
+  if (pending && pending <= due_ms)
+    return TOFU_OK;
+  return channel_add_timer(ch, due_ms, kind);
+}
+
 /* Its entries leave the heap with it. */
 static void cancel_timers(channel *ch) {
   for (int i = 0; i < CH_TIMERS; i++)

@@ -87,7 +87,6 @@ typedef struct channel {
   /* Requests (requests.h). */
   req_node *req_first, *req_last; /* open requests and tombstones, oldest first */
   req_node *req_unindexed;        /* the first of them not in the index's table yet */
-  int64_t req_timer_at;           /* the TIMER_REQUEST entry's due time (0: none) */
 
   size_t timer_at[CH_TIMERS]; /* its timer entries' heap positions (CH_TIMER_*) */
 
@@ -128,6 +127,9 @@ void channel_unpause(channel *ch);
  * in the Reactor's heap: added, or moved to due_ms if the channel has one of
  * that slot already. Returns TOFU_OK or TOFU_ENOMEM. */
 int channel_add_timer(channel *ch, int64_t due_ms, int kind);
+/* The same, unless the channel's timer of that kind is due by then already
+ * (it then fires first, and its handler sets the next). */
+int channel_add_timer_by(channel *ch, int64_t due_ms, int kind);
 /* The same, for a timer the channel cannot go on without: when it cannot be
  * added the channel is closed (allocation_failed). Returns 1 if added. */
 int channel_add_timer_or_close(channel *ch, int64_t due_ms, int kind);

@@ -49,7 +49,7 @@ static void post_to_channel(tofu_engine *e, tofu_message *m) {
     return;
   }
   msgq_push(&ch->sendq, m);
-  if (m->due_ms && requests_watch(ch, m->due_ms) != TOFU_OK) {
+  if (m->due_ms && channel_add_timer_by(ch, m->due_ms, TIMER_REQUEST) != TOFU_OK) {
     channel_close(ch, TOFU_STATUS_ALLOCATION_FAILED, NULL);
     return;
   }
@@ -210,7 +210,7 @@ static int connect_pending(channel *ch) {
 static void deadlines_passed(channel *ch) {
   int64_t now = ch->engine->reactor.now_ms, next = 0;
   if (requests_expire(ch, now, &next) != TOFU_OK || chan_send_expire(ch, now, &next) != TOFU_OK ||
-      (next && requests_watch(ch, next) != TOFU_OK))
+      (next && channel_add_timer_by(ch, next, TIMER_REQUEST) != TOFU_OK))
     channel_close(ch, TOFU_STATUS_ALLOCATION_FAILED, NULL);
 }
 
@@ -226,7 +226,7 @@ static void fire_timers(tofu_engine *e) {
       continue; /* a guard: a channel's entries leave the heap when it closes */
     if (t.kind == TIMER_CONNECT && connect_pending(ch))
       channel_close(ch, TOFU_STATUS_CONNECT_FAILED, NULL); /* silent for CH_ACCEPTED */
-    else if (t.kind == TIMER_REQUEST && requests_timer_fired(ch, t.due_ms))
+    else if (t.kind == TIMER_REQUEST)
       deadlines_passed(ch);
     else if (t.kind == TIMER_RETRY && ch->state == CH_BACKLOG)
       chan_connect_retry(ch);

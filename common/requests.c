@@ -298,8 +298,7 @@ req_answer requests_answer(channel *ch, uint64_t id, int more) {
 tofu_message *requests_take_answered(channel *ch, unsigned op, uint64_t id, size_t headers_len,
                                      size_t body_len) {
   req_node *r = ch->req_first;
-  if (!r || r->id != id || r->tombstone ||
-      !(op == TOFU_OP_RESPONSE || op == TOFU_OP_HELLO_RESPONSE || op == TOFU_OP_BYE_RESPONSE))
+  if (!r || r->id != id || r->tombstone || !requests_answering(op))
     return NULL;
   tofu_message *m = message_of(r);
   if (headers_len > m->th_cap || body_len > m->body_cap)
@@ -330,29 +329,6 @@ void requests_refused(channel *ch) {
     drop(ch->engine, ch, r);
     publish_open(ch->engine);
   }
-}
-
-int requests_watch(channel *ch, int64_t due_ms) {
-  if (ch->closed)
-    return TOFU_OK; /* a closed channel keeps no timer entry */
-  if (ch->req_timer_at && ch->req_timer_at <= due_ms)
-    return TOFU_OK; /* a timer fires before it, and then looks again */
-  /* The channel's one TIMER_REQUEST entry moves nearer, or is added. */
-  timer_entry t = {.due_ms = due_ms,
-                   .at = &ch->timer_at[CH_TIMER_REQUEST],
-                   .kind = TIMER_REQUEST,
-                   .of.channel = {ch->number, ch->serial}};
-  if (timers_set(&ch->engine->reactor.timers, &t) != TOFU_OK)
-    return TOFU_ENOMEM;
-  ch->req_timer_at = due_ms;
-  return TOFU_OK;
-}
-
-int requests_timer_fired(channel *ch, int64_t due_ms) {
-  if (due_ms != ch->req_timer_at)
-    return 0; /* not the deadline in force (the entry moves instead, so never) */
-  ch->req_timer_at = 0;
-  return 1;
 }
 
 int requests_expire(channel *ch, int64_t now, int64_t *next) {

@@ -43,6 +43,12 @@ static inline int requests_opens(const tofu_message *m) {
  * caller then closes the channel (so that no late Response can come). */
 int requests_keep(channel *ch, tofu_message *m);
 
+/* Whether frames with this opcode answer requests (Response, HelloResponse,
+ * ByeResponse). */
+static inline int requests_answering(unsigned op) {
+  return op == TOFU_OP_RESPONSE || op == TOFU_OP_HELLO_RESPONSE || op == TOFU_OP_BYE_RESPONSE;
+}
+
 /* What to do with a frame that may answer a request (Response,
  * HelloResponse, ByeResponse) with this id and more flag. */
 typedef enum req_answer {
@@ -68,16 +74,6 @@ tofu_message *requests_take_answered(channel *ch, unsigned op, uint64_t id, size
 /* The peer sent a ByeSignal: if ch's own HelloRequest is still open, that is
  * its answer (a refusal, the way a Zig server refuses), and it ends. */
 void requests_refused(channel *ch);
-
-/* A request of ch has a deadline at due_ms (posted, or the nearest one left
- * after a pass of deadlines): make sure a TIMER_REQUEST fires by then.
- * TOFU_OK or TOFU_ENOMEM (close the channel). */
-int requests_watch(channel *ch, int64_t due_ms);
-
-/* ch's TIMER_REQUEST due at due_ms fired: 1 if it is the one in force (the
- * caller then expires what is due and watches the next deadline), 0 if a
- * nearer deadline set another entry since. */
-int requests_timer_fired(channel *ch, int64_t due_ms);
 
 /* Every written request of ch past its deadline goes back with status
  * timeout, a tombstone keeping its id; *next becomes the nearest deadline of

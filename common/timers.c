@@ -105,6 +105,10 @@ int timers_set(timers *t, const timer_entry *entry) {
   return TOFU_OK;
 }
 
+int64_t timers_due(const timers *t, const size_t *at) {
+  return *at == TIMERS_NONE ? 0 : t->v[*at].due_ms;
+}
+
 void timers_cancel(timers *t, size_t *at) {
   if (*at != TIMERS_NONE)
     take(t, *at);

@@ -62,6 +62,10 @@ int timers_add(timers *t, const timer_entry *entry);
  * TOFU_ENOMEM. */
 int timers_set(timers *t, const timer_entry *entry);
 
+/* When the entry whose back-reference is at is due; 0 if it is not in the
+ * heap. */
+int64_t timers_due(const timers *t, const size_t *at);
+
 /* Take out the entry whose back-reference is at, if *at is in the heap;
  * *at becomes TIMERS_NONE. */
 void timers_cancel(timers *t, size_t *at);
