@@ -176,6 +176,15 @@ static tofu_header connect_peer(tofu_engine *e, tofu_group *g, const pair_listen
   return hello;
 }
 
+/* The end of a case with a raw peer: every message back in the pool, then
+ * the engine, the peer's options and its listener go. */
+static void peer_case_end(tofu_engine *e, raw_opts *o, pair_listener *l) {
+  et_assert_all_returned(e);
+  tofu_engine_destroy(e);
+  raw_opts_fini(o);
+  pair_unlisten(l);
+}
+
 static tofu_engine_stats stats_of(tofu_engine *e) {
   tofu_engine_stats st = {.size = sizeof st};
   ck_assert_int_eq(tofu_engine_get_stats(e, &st), TOFU_OK);
@@ -321,10 +330,7 @@ static void peer_dies(pair_transport t, int by_signal) {
     plat_thread_join(&rt.t);
   ledger_free(&lg);
   tofu_group_destroy(g);
-  et_assert_all_returned(e);
-  tofu_engine_destroy(e);
-  raw_opts_fini(&o);
-  pair_unlisten(&l);
+  peer_case_end(e, &o, &l);
 }
 
 void case_requests_peer_killed_tcp(void) {
@@ -404,10 +410,7 @@ void case_requests_peer_frozen(void) {
   waitpid(pid, NULL, 0);
   ledger_free(&lg);
   tofu_group_destroy(g);
-  et_assert_all_returned(e);
-  tofu_engine_destroy(e);
-  raw_opts_fini(&o);
-  pair_unlisten(&l);
+  peer_case_end(e, &o, &l);
 #endif
 }
 
@@ -455,10 +458,7 @@ void case_requests_late_response_dropped(void) {
   ck_assert_ptr_null(tofu_wait_receive(g, 0));
   tofu_group_destroy(g); /* closes the channel: the peer's recv ends */
   plat_thread_join(&rt.t);
-  et_assert_all_returned(e);
-  tofu_engine_destroy(e);
-  raw_opts_fini(&o);
-  pair_unlisten(&l);
+  peer_case_end(e, &o, &l);
 }
 
 /* ---- The hello, and waiting for one reply --------------------------------- */
