@@ -17,10 +17,10 @@ long=${3:-3}
 warmup=0.5
 size=${TOFU_BENCH_SIZE:-1024}
 lib=$(cd "$dir" && pwd)/libtofu-alloc-count.so
-[ -x "$dir/tofu-bench" ] && [ -f "$lib" ] || {
+if [ ! -x "$dir/tofu-bench" ] || [ ! -f "$lib" ]; then
   echo "allocs-per-echo.sh: $dir needs tofu-bench and libtofu-alloc-count.so" >&2
   exit 2
-}
+fi
 count=$(mktemp)
 trap 'rm -f "$count"' EXIT
 
@@ -35,7 +35,8 @@ run() {
 
 echo "line               allocs/echo   (short: allocs echoes, long: allocs echoes)"
 for l in "stream tcp 10" "stream tcp 100" "stream tcp 1000" "stream uds 100" "pingpong tcp 1"; do
-  set -- $l
+  read -r scen tr c <<<"$l"
+  set -- "$scen" "$tr" "$c"
   s=$(run "$1" "$2" "$3" "$short")
   g=$(run "$1" "$2" "$3" "$long")
   echo "$s $g" | awk -v n="$1 $2 C=$3" '{
