@@ -473,10 +473,18 @@ static tofu_engine_stats stats_of(tofu_engine *e) {
 void case_large_over_limit(void) {
   raw_peer p;
   raw_open(&p, 100000);
+  size_t used0 = stats_of(p.e).memory_used;
   uint8_t *b = pat_buf(65535, 7);
   raw_send(p.s, TOFU_OP_SIGNAL, 1, 42, "", b, 65535);
   raw_send(p.s, TOFU_OP_SIGNAL, 1, 42, "", b, 34465); /* 100,000: still inside */
-  raw_send(p.s, TOFU_OP_SIGNAL, 0, 42, "", b, 1);     /* one byte past */
+  /* The parts joined so far are charged to the pool. */
+  uint64_t until = mono_now_ms() + ET_DEADLINE_MS;
+  while (stats_of(p.e).memory_used < used0 + 100000) {
+    ck_assert_msg(mono_now_ms() < until, "the parts hold %zu bytes of the pool",
+                  stats_of(p.e).memory_used - used0);
+    ck_assert_ptr_null(tofu_wait_receive(p.g, 5));
+  }
+  raw_send(p.s, TOFU_OP_SIGNAL, 0, 42, "", b, 1); /* one byte past */
   free(b);
   expect_cause(&p, TOFU_STATUS_INVALID_BODY_LEN);
   ck_assert_uint_eq(stats_of(p.e).frames_refused, 1);
