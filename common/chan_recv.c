@@ -22,6 +22,19 @@ static int frame_allowed(const channel *ch, unsigned op) {
   return op != TOFU_OP_HELLO_REQUEST;
 }
 
+/* The deadline of the frame (or joined message) in progress, unless it has
+ * one: frame_timeout_ms from now. One TIMER_FRAME entry at most is in the
+ * heap per channel; when it fires early (the deadline moved on to a later
+ * frame) it is put back at the new deadline. */
+static void deadline_start(channel *ch) {
+  tofu_engine *e = ch->engine;
+  if (ch->frame_due || ch->closed || e->opts.frame_timeout_ms < 0)
+    return;
+  ch->frame_due = e->reactor.now_ms + e->opts.frame_timeout_ms;
+  if (ch->timer_at[CH_TIMER_FRAME] == TIMERS_NONE)
+    (void)channel_add_timer_or_close(ch, ch->frame_due, TIMER_FRAME);
+}
+
 /* No memory for the frame whose header was just read: stop reading. The n
  * bytes read past the header (rest) go to the engine's stash, which no other
  * channel holds (see read_cap). */
@@ -44,6 +57,8 @@ static void pause_reading(channel *ch, const uint8_t *rest, size_t n) {
   if (!ch->joining)
     ch->frame_due = 0;
   channel_pause(ch);
+  if (ch->joining)
+    deadline_start(ch); /* it may have begun in this very report */
   atomic_fetch_add(&e->reads_paused, 1);
   /* Retry once at the end of this pass (a message may have come back since
    * the attempt); after that only a put wakes the retry. */
@@ -304,18 +319,12 @@ static void read_some(channel *ch) {
 
 /* A frame begun and not finished has a deadline (frame_timeout_ms), set here
  * once per readiness report, not per byte: a frame that ends within the
- * report costs nothing, frame_done clears it. One TIMER_FRAME entry at most
- * is in the heap per channel; when it fires early (the deadline moved on to
- * a later frame) it is put back at the new deadline. */
+ * report costs nothing, frame_done clears it. A message being joined keeps
+ * one deadline from its first part to its last. */
 static void watch_frame(channel *ch) {
   if (ch->frame_due || ch->closed || ch->paused || (wire_decoder_idle(&ch->dec) && !ch->joining))
     return;
-  tofu_engine *e = ch->engine;
-  if (e->opts.frame_timeout_ms < 0)
-    return;
-  ch->frame_due = e->reactor.now_ms + e->opts.frame_timeout_ms;
-  if (ch->timer_at[CH_TIMER_FRAME] == TIMERS_NONE)
-    (void)channel_add_timer_or_close(ch, ch->frame_due, TIMER_FRAME);
+  deadline_start(ch);
 }
 
 void chan_recv_frame_timer(channel *ch) {

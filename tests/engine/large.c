@@ -300,13 +300,13 @@ static void raw_send(tofu_socket s, unsigned op, unsigned more, uint64_t id, con
   free(b);
 }
 
-static void raw_open(raw_peer *p, size_t max_message) {
+static void raw_open_opts(raw_peer *p, const tofu_options *o) {
   tofu_socket l;
   uint16_t port;
   ck_assert_int_eq(net_tcp_socket(&l), NET_OK);
   ck_assert_int_eq(net_tcp_bind_loopback(l, &port), NET_OK);
   ck_assert_int_eq(net_listen(l, 4), NET_OK);
-  p->e = large_engine(max_message, 0);
+  ck_assert_int_eq(tofu_engine_create(o, &p->e), TOFU_OK);
   p->g = et_group(p->e);
   char addr[64];
   snprintf(addr, sizeof addr, "tcp|127.0.0.1|%u", (unsigned)port);
@@ -326,6 +326,13 @@ static void raw_open(raw_peer *p, size_t max_message) {
   tofu_message *m =
       et_expect(p->g, TOFU_OP_HELLO_RESPONSE, TOFU_ORIGIN_APPLICATION, TOFU_STATUS_SUCCESS);
   tofu_put(p->e, &m);
+}
+
+static void raw_open(raw_peer *p, size_t max_message) {
+  tofu_options o;
+  tofu_options_default(&o);
+  o.max_message = max_message;
+  raw_open_opts(p, &o);
 }
 
 static void raw_close(raw_peer *p) {
@@ -489,6 +496,50 @@ void case_large_over_limit(void) {
   expect_cause(&p, TOFU_STATUS_INVALID_BODY_LEN);
   ck_assert_uint_eq(stats_of(p.e).frames_refused, 1);
   ck_assert_ptr_null(tofu_wait_receive(p.g, 0));
+  raw_close(&p);
+}
+
+/* A message being joined holds memory while it waits for more: its
+ * deadline runs on while its channel is paused, even when it pauses in the
+ * very readiness report its first part came in. The application holds all
+ * the pool but one message of 65,535 bytes; the peer sends two parts at
+ * once: the first fits, the second does not; the channel closes with
+ * recv_failed at the deadline and the memory comes back. */
+void case_large_paused_deadline(void) {
+  enum { HELD_MAX = 64 };
+  raw_peer p;
+  tofu_options o;
+  tofu_options_default(&o);
+  o.max_message = FOUR_MIB;
+  o.max_memory = 1u << 20;
+  o.frame_timeout_ms = 300;
+  raw_open_opts(&p, &o);
+  static uint8_t body[65535];
+  tofu_message *held[HELD_MAX];
+  int n = 0;
+  while (n < HELD_MAX && (held[n] = tofu_get(p.e, TOFU_ALWAYS)) != NULL) {
+    if (tofu_msg_set_body(held[n], body, sizeof body) != TOFU_OK) {
+      tofu_put(p.e, &held[n]);
+      break;
+    }
+    n++;
+  }
+  ck_assert_int_lt(n, HELD_MAX);
+  tofu_put(p.e, &held[--n]); /* room for one part */
+  uint8_t *b = pat_buf(65535, 9);
+  raw_send(p.s, TOFU_OP_SIGNAL, 1, 42, "", b, 65535);
+  raw_send(p.s, TOFU_OP_SIGNAL, 1, 42, "", b, 65535);
+  free(b);
+  uint64_t t0 = mono_now_ms();
+  tofu_message *m = et_expect(p.g, TOFU_OP_SIGNAL, TOFU_ORIGIN_ENGINE, TOFU_STATUS_POOL_EMPTY);
+  tofu_put(p.e, &m);
+  expect_cause(&p, TOFU_STATUS_RECV_FAILED);
+  uint64_t took = mono_now_ms() - t0;
+  ck_assert_msg(took + 50 >= 300, "closed %llu ms after the parts, before the deadline",
+                (unsigned long long)took);
+  ck_assert_uint_eq(stats_of(p.e).frame_timeouts, 1);
+  for (int i = 0; i < n; i++)
+    tofu_put(p.e, &held[i]);
   raw_close(&p);
 }
 
