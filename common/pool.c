@@ -108,16 +108,23 @@ static int grow(tofu_message *m, uint8_t **buf, uint32_t *cap, uint32_t len, siz
   }
   plat_mutex_unlock(&p->mu);
   size_t extra = ncap - *cap;
-  uint8_t *nb = malloc(ncap);
+  /* A buffer larger than one frame's (a message being joined, max_message)
+   * grows in place where the allocator can (for large blocks it moves pages
+   * rather than copying them), so that growing does not hold the old buffer
+   * and the new one at once; smaller ones are made anew, their bytes copied. */
+  int large = *cap > TOFU_MAX_BODY;
+  uint8_t *nb = large ? realloc(*buf, ncap) : malloc(ncap);
   if (!nb) {
     plat_mutex_lock(&p->mu);
     p->used -= extra;
     plat_mutex_unlock(&p->mu);
     return TOFU_ENOMEM;
   }
-  if (len)
-    memcpy(nb, *buf, len);
-  free(*buf);
+  if (!large) {
+    if (len)
+      memcpy(nb, *buf, len);
+    free(*buf);
+  }
   *buf = nb;
   *cap = (uint32_t)ncap;
   m->charged += extra;
