@@ -343,10 +343,13 @@ int chan_recv_resume(channel *ch, size_t *too_big) {
   tofu_engine *e = ch->engine;
   const wire_header *h = &ch->dec.header;
   size_t need = (size_t)h->headers_len + h->body_len;
+  /* A frame this large did not fit a moment ago. (A joined message's part
+   * asks for more than its size, its body's growth: it sets no bar.) */
   if (need >= *too_big)
-    return 0;                           /* a frame this large did not fit a moment ago */
-  if (frame_begin(ch, 0) != BEGIN_OK) { /* its rules were kept when it paused */
-    *too_big = need;
+    return 0;
+  if (frame_begin(ch, 0) != BEGIN_OK) {
+    if (!ch->joining)
+      *too_big = need;
     return 0;
   }
   /* The bytes it read ahead, if any, are fed first; feed() may pause it again
