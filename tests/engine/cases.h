@@ -87,6 +87,7 @@ TOFU_CASE(large_over_limit, REQ_NONE)
 TOFU_CASE(large_second_begun, REQ_NONE)
 TOFU_CASE(large_paused_deadline, REQ_NONE)
 TOFU_CASE(large_deadline_mid_write, REQ_NONE)
+TOFU_CASE(large_cut_default, REQ_NONE)
 
 /* quick.c: the quick API, the pollable queue, extensible options and stats */
 TOFU_CASE(quick_urls, REQ_NONE)

@@ -583,3 +583,53 @@ void case_large_deadline_mid_write(void) {
   raw_free(&f);
   raw_close(&p);
 }
+
+/* The default max_message: a Request frame of 131,070 bytes (65,535 of
+ * text headers and of body) half written at its deadline is cut, and the
+ * rest of its bytes (more than one body's worth, often) goes out on its
+ * own: every request comes back with status timeout, the channel stays
+ * open, and the peer reads whole frames, then a Signal posted after. (The
+ * rest of a cut frame used to be limited to 65,535 bytes: a larger one
+ * closed the channel with allocation_failed.) */
+void case_large_cut_default(void) {
+  enum { N = 40 };
+  raw_peer p;
+  raw_open(&p, 0);
+  static char th[65536];
+  memset(th, 'h', 65533);
+  memcpy(th, "a:", 2);
+  th[65533] = '\r';
+  th[65534] = '\n';
+  for (int i = 0; i < N; i++) {
+    tofu_message *m = pat_msg(p.e, TOFU_OP_REQUEST, p.ch, 65535, 10);
+    ck_assert_int_eq(tofu_msg_set_headers(m, th, 65535), TOFU_OK);
+    ck_assert_int_eq(tofu_msg_set_timeout(m, 100), TOFU_OK);
+    et_post(p.g, &m);
+  }
+  for (int i = 0; i < N; i++) {
+    tofu_message *m = et_expect(p.g, TOFU_OP_REQUEST, TOFU_ORIGIN_ENGINE, TOFU_STATUS_TIMEOUT);
+    pat_check(m, 65535, 10);
+    tofu_put(p.e, &m);
+  }
+  tofu_message *m = et_msg(p.e, TOFU_OP_SIGNAL, p.ch, 10, 11);
+  uint64_t sig = et_post(p.g, &m).message_id;
+  int frames = 0;
+  for (;;) {
+    raw_frame f;
+    raw_read(p.s, &f);
+    int last = f.opcode == TOFU_OP_SIGNAL;
+    if (last)
+      ck_assert(f.id == sig && f.body_len == 10);
+    else
+      ck_assert(f.opcode == TOFU_OP_REQUEST && f.th_len == 65535 &&
+                pat_differs(f.body, f.body_len, 10) == 65535);
+    raw_free(&f);
+    if (last)
+      break;
+    frames++;
+  }
+  ck_assert_int_gt(frames, 0);
+  ck_assert_int_lt(frames, N);
+  ck_assert_ptr_null(tofu_wait_receive(p.g, 0));
+  raw_close(&p);
+}
