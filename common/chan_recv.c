@@ -22,6 +22,19 @@ static int frame_allowed(const channel *ch, unsigned op) {
   return op != TOFU_OP_HELLO_REQUEST;
 }
 
+/* The deadline of the frame (or joined message) in progress, unless it has
+ * one: frame_timeout_ms from now. One TIMER_FRAME entry at most is in the
+ * heap per channel; when it fires early (the deadline moved on to a later
+ * frame) it is put back at the new deadline. */
+static void deadline_start(channel *ch) {
+  tofu_engine *e = ch->engine;
+  if (ch->frame_due || ch->closed || e->opts.frame_timeout_ms < 0)
+    return;
+  ch->frame_due = e->reactor.now_ms + e->opts.frame_timeout_ms;
+  if (ch->timer_at[CH_TIMER_FRAME] == TIMERS_NONE)
+    (void)channel_add_timer_or_close(ch, ch->frame_due, TIMER_FRAME);
+}
+
 /* No memory for the frame whose header was just read: stop reading. The n
  * bytes read past the header (rest) go to the engine's stash, which no other
  * channel holds (see read_cap). */
@@ -37,8 +50,15 @@ static void pause_reading(channel *ch, const uint8_t *rest, size_t n) {
     e->reactor.stash_len = n;
     e->reactor.stash_owner = ch;
   }
-  ch->frame_due = 0; /* waiting for memory is not the peer's time */
+  /* Waiting for memory is not the peer's time, unless the channel holds
+   * memory while it waits: a message whose parts are being joined keeps its
+   * deadline, so that peers who begin large messages cannot hold the pool
+   * between them for ever. */
+  if (!ch->joining)
+    ch->frame_due = 0;
   channel_pause(ch);
+  if (ch->joining)
+    deadline_start(ch); /* it may have begun in this very report */
   atomic_fetch_add(&e->reads_paused, 1);
   /* Retry once at the end of this pass (a message may have come back since
    * the attempt); after that only a put wakes the retry. */
@@ -70,15 +90,25 @@ static int frame_done(channel *ch) {
   tofu_message *m = ch->rx;
   const wire_header *h = &ch->dec.header;
   ch->rx = NULL;
-  ch->frame_due = 0; /* its deadline ends with it */
+  if (ch->rx_part) { /* a part of the message being joined */
+    ch->rx_part = 0;
+    m->th_len += h->headers_len;
+    m->body_len += h->body_len;
+    if (wire_more(h->proto))
+      return 1; /* its deadline runs on to its last part */
+    ch->joining = NULL;
+  } else {
+    m->th_len = h->headers_len;
+    m->body_len = h->body_len;
+  }
+  if (!ch->joining)
+    ch->frame_due = 0; /* its deadline ends with it (a joined message's runs on) */
   m->hdr.channel = ch->number;
   m->hdr.opcode = (uint8_t)wire_opcode(h->proto);
   m->hdr.origin = TOFU_ORIGIN_APPLICATION;
   m->hdr.more = (uint8_t)wire_more(h->proto);
   m->hdr.status = h->status;
   m->hdr.message_id = h->message_id;
-  m->th_len = h->headers_len;
-  m->body_len = h->body_len;
   unsigned op = m->hdr.opcode;
   if (ch->state == CH_ACCEPTED && op == TOFU_OP_BYE_SIGNAL) {
     /* The peer gave up before its hello: the group never knew the channel. */
@@ -108,6 +138,87 @@ static int frame_done(channel *ch) {
   return 1;
 }
 
+/* Whether the frame just headed is a part to join (1), a frame of its own
+ * (0), or broke the rules and closed the channel (-1). With max_message set,
+ * a Request, Response or Signal with `more` begins a message whose parts
+ * are joined, and the frames of its id and opcode that follow are its parts
+ * up to the one without `more`. Between them a peer may send frames of
+ * other ids that are whole (no `more`): they are delivered as they come;
+ * a second message begun before the first has ended closes the channel
+ * (invalid_more_usage). A message that grows past max_message closes it
+ * with invalid_body_len (or invalid_headers_len: text headers past
+ * TOFU_MAX_TEXT_HEADERS), counted in frames_refused. */
+static int join_rule(channel *ch, const wire_header *h) {
+  const tofu_message *j = ch->joining;
+  unsigned op = wire_opcode(h->proto);
+  int more = (int)wire_more(h->proto);
+  if (!j)
+    return more && op <= TOFU_OP_SIGNAL && ch->engine->opts.max_message > TOFU_MAX_BODY;
+  if (h->message_id != j->hdr.message_id || op != j->hdr.opcode) {
+    if (!more)
+      return 0;
+    channel_close(ch, TOFU_STATUS_INVALID_MORE_USAGE, NULL);
+    return -1;
+  }
+  int refused = 0;
+  if ((size_t)j->body_len + h->body_len > ch->engine->opts.max_message)
+    refused = TOFU_STATUS_INVALID_BODY_LEN;
+  else if ((size_t)j->th_len + h->headers_len > TOFU_MAX_TEXT_HEADERS)
+    refused = TOFU_STATUS_INVALID_HEADERS_LEN;
+  if (!refused)
+    return 1;
+  atomic_fetch_add(&ch->engine->frames_refused, 1);
+  channel_close(ch, refused, NULL);
+  return -1;
+}
+
+enum { BEGIN_OK, BEGIN_NO_MEMORY, BEGIN_CLOSED };
+
+/* Memory for the frame just headed, and the decoder pointed at it: a
+ * message of its own, or the rest of the message being joined. `whole`:
+ * its payload is in the read buffer already. */
+static int frame_begin(channel *ch, int whole) {
+  const wire_header *h = &ch->dec.header;
+  int part = 0;
+  if (ch->joining || wire_more(h->proto)) {
+    part = join_rule(ch, h);
+    if (part < 0)
+      return BEGIN_CLOSED;
+  }
+  tofu_message *j = ch->joining;
+  if (part && j) {
+    if (!pool_reserve_joined(j, (size_t)j->th_len + h->headers_len,
+                             (size_t)j->body_len + h->body_len))
+      return BEGIN_NO_MEMORY;
+    ch->rx = j;
+    ch->rx_part = 1;
+    wire_decoder_set_dest(&ch->dec, j->th ? j->th + j->th_len : NULL,
+                          j->body ? j->body + j->body_len : NULL);
+    return BEGIN_OK;
+  }
+  /* An answer to the channel's oldest request, whole in the buffer (so
+   * that nothing can stop it between here and frame_done), is received
+   * into that request's own message. */
+  tofu_message *m = NULL;
+  if (ch->req_first && !wire_more(h->proto) && whole)
+    m = requests_take_answered(ch, wire_opcode(h->proto), h->message_id, h->headers_len,
+                               h->body_len);
+  ch->rx_answered = m != NULL;
+  if (!m)
+    m = pool_reactor_get_sized(&ch->engine->pool, h->headers_len, h->body_len);
+  if (!m)
+    return BEGIN_NO_MEMORY;
+  ch->rx = m;
+  ch->rx_part = part;
+  if (part) { /* the first part: its id and opcode name the parts to come */
+    ch->joining = m;
+    m->hdr.message_id = h->message_id;
+    m->hdr.opcode = (uint8_t)wire_opcode(h->proto);
+  }
+  wire_decoder_set_dest(&ch->dec, m->th, m->body);
+  return BEGIN_OK;
+}
+
 /* Feed bytes to the decoder. Returns the bytes consumed; stops early when the
  * channel pauses or closes. */
 static size_t feed(channel *ch, const uint8_t *buf, size_t n) {
@@ -135,23 +246,13 @@ static size_t feed(channel *ch, const uint8_t *buf, size_t n) {
         channel_close(ch, refused, NULL);
         return pos;
       }
-      /* An answer to the channel's oldest request, whole in the buffer (so
-       * that nothing can stop it between here and frame_done), is received
-       * into that request's own message. */
-      size_t payload = (size_t)h->headers_len + h->body_len;
-      tofu_message *m = NULL;
-      if (ch->req_first && !wire_more(h->proto) && n - pos >= payload)
-        m = requests_take_answered(ch, wire_opcode(h->proto), h->message_id, h->headers_len,
-                                   h->body_len);
-      ch->rx_answered = m != NULL;
-      if (!m)
-        m = pool_reactor_get_sized(&ch->engine->pool, h->headers_len, h->body_len);
-      if (!m) {
+      int begun = frame_begin(ch, n - pos >= (size_t)h->headers_len + h->body_len);
+      if (begun == BEGIN_CLOSED)
+        return pos;
+      if (begun == BEGIN_NO_MEMORY) {
         pause_reading(ch, buf + pos, n - pos);
         return n;
       }
-      ch->rx = m;
-      wire_decoder_set_dest(&ch->dec, m->th, m->body);
       continue;
     }
     /* WIRE_FRAME */
@@ -218,18 +319,12 @@ static void read_some(channel *ch) {
 
 /* A frame begun and not finished has a deadline (frame_timeout_ms), set here
  * once per readiness report, not per byte: a frame that ends within the
- * report costs nothing, frame_done clears it. One TIMER_FRAME entry at most
- * is in the heap per channel; when it fires early (the deadline moved on to
- * a later frame) it is put back at the new deadline. */
+ * report costs nothing, frame_done clears it. A message being joined keeps
+ * one deadline from its first part to its last. */
 static void watch_frame(channel *ch) {
-  if (ch->frame_due || ch->closed || ch->paused || wire_decoder_idle(&ch->dec))
+  if (ch->frame_due || ch->closed || ch->paused || (wire_decoder_idle(&ch->dec) && !ch->joining))
     return;
-  tofu_engine *e = ch->engine;
-  if (e->opts.frame_timeout_ms < 0)
-    return;
-  ch->frame_due = e->reactor.now_ms + e->opts.frame_timeout_ms;
-  if (ch->timer_at[CH_TIMER_FRAME] == TIMERS_NONE)
-    (void)channel_add_timer_or_close(ch, ch->frame_due, TIMER_FRAME);
+  deadline_start(ch);
 }
 
 void chan_recv_frame_timer(channel *ch) {
@@ -248,11 +343,13 @@ int chan_recv_resume(channel *ch, size_t *too_big) {
   tofu_engine *e = ch->engine;
   const wire_header *h = &ch->dec.header;
   size_t need = (size_t)h->headers_len + h->body_len;
+  /* A frame this large did not fit a moment ago. (A joined message's part
+   * asks for more than its size, its body's growth: it sets no bar.) */
   if (need >= *too_big)
-    return 0; /* a frame this large did not fit a moment ago */
-  tofu_message *m = pool_reactor_get_sized(&e->pool, h->headers_len, h->body_len);
-  if (!m) {
-    *too_big = need;
+    return 0;
+  if (frame_begin(ch, 0) != BEGIN_OK) {
+    if (!ch->joining)
+      *too_big = need;
     return 0;
   }
   /* The bytes it read ahead, if any, are fed first; feed() may pause it again
@@ -260,8 +357,6 @@ int chan_recv_resume(channel *ch, size_t *too_big) {
   size_t len = e->reactor.stash_owner == ch ? e->reactor.stash_len : 0;
   channel_unpause(ch);
   ch->group->reactor.pool_notice_out = 0;
-  ch->rx = m;
-  wire_decoder_set_dest(&ch->dec, m->th, m->body);
   if (len)
     e->reactor.stash_len = 0;
   feed(ch, e->reactor.stash, len);

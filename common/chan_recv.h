@@ -1,7 +1,8 @@
 /* chan_recv — a connection's reading: frame decoding into pooled messages,
  * backpressure (a channel pauses when the pool has no memory for its next
  * frame, and resumes when memory comes back), the frame deadline and
- * max_frame. Reactor thread only. */
+ * max_frame; with max_message set, the parts of a peer's message joined
+ * into one. Reactor thread only. */
 #ifndef TOFU_CHAN_RECV_H
 #define TOFU_CHAN_RECV_H
 
@@ -16,7 +17,8 @@ void chan_recv_event(channel *ch, unsigned events);
 
 /* Retry a channel paused for memory; returns 1 if it resumed. A frame of
  * *too_big bytes or more is not tried (one that large did not fit a moment
- * ago); when this one does not fit, *too_big becomes its size. */
+ * ago); when this one does not fit, *too_big becomes its size (unless it is
+ * a part of a message being joined, which asks for its body's growth). */
 int chan_recv_resume(channel *ch, size_t *too_big);
 
 /* The channel's TIMER_FRAME entry fired: close it if the frame it was

@@ -20,19 +20,68 @@ static void encode_header(const channel *ch, const tofu_message *m, uint8_t out[
   wire_encode_header(&h, out);
 }
 
-/* A queued frame's three pieces: its header (encoded into hdr), its text
- * headers, its body; the rest of a frame (MSG_RAW) is its body alone. */
-static void frame_pieces(const channel *ch, const tofu_message *m, uint8_t hdr[WIRE_HEADER_SIZE],
-                         const uint8_t *base[3], size_t len[3]) {
-  encode_header(ch, m, hdr);
+/* A body larger than one frame's (max_message) travels as parts: frames of
+ * the message's id, each with at most TOFU_MAX_BODY bytes of the body,
+ * `more` set on all but the last (which keeps the message's own), the text
+ * headers in the first. The parts go out one after the other, nothing of
+ * the channel between them. The rest of a frame (MSG_RAW) is one piece. */
+static size_t parts_of(const tofu_message *m) {
+  if (m->body_len <= TOFU_MAX_BODY || (m->flags & MSG_RAW))
+    return 1;
+  return ((size_t)m->body_len + TOFU_MAX_BODY - 1) / TOFU_MAX_BODY;
+}
+
+/* Part p's three pieces: its header (encoded into hdr), its text headers,
+ * its slice of the body; the rest of a frame (MSG_RAW) is its body alone. */
+static void part_pieces(const channel *ch, const tofu_message *m, size_t p,
+                        uint8_t hdr[WIRE_HEADER_SIZE], const uint8_t *base[3], size_t len[3]) {
+  if (parts_of(m) == 1) {
+    encode_header(ch, m, hdr);
+    base[0] = hdr;
+    base[1] = m->th;
+    base[2] = m->body;
+    len[0] = WIRE_HEADER_SIZE;
+    len[1] = m->th_len;
+    len[2] = m->body_len;
+    if (m->flags & MSG_RAW)
+      len[0] = len[1] = 0;
+    return;
+  }
+  size_t off = p * TOFU_MAX_BODY, bl = m->body_len - off;
+  if (bl > TOFU_MAX_BODY)
+    bl = TOFU_MAX_BODY;
+  unsigned more = off + bl < m->body_len ? 1u : m->hdr.more;
+  size_t hl = p == 0 ? m->th_len : 0;
+  wire_header h = {ch->number,    wire_proto(m->hdr.opcode, TOFU_ORIGIN_APPLICATION, more),
+                   m->hdr.status, m->hdr.message_id,
+                   (uint16_t)hl,  (uint16_t)bl};
+  wire_encode_header(&h, hdr);
   base[0] = hdr;
   base[1] = m->th;
-  base[2] = m->body;
+  base[2] = m->body + off;
   len[0] = WIRE_HEADER_SIZE;
-  len[1] = m->th_len;
-  len[2] = m->body_len;
-  if (m->flags & MSG_RAW)
-    len[0] = len[1] = 0;
+  len[1] = hl;
+  len[2] = bl;
+}
+
+/* The bytes of part p on the wire. */
+static size_t part_size(const tofu_message *m, size_t p) {
+  if (parts_of(m) == 1)
+    return (m->flags & MSG_RAW) ? m->body_len : WIRE_HEADER_SIZE + m->th_len + m->body_len;
+  size_t off = p * TOFU_MAX_BODY, bl = m->body_len - off;
+  return WIRE_HEADER_SIZE + (p == 0 ? m->th_len : 0) + (bl > TOFU_MAX_BODY ? TOFU_MAX_BODY : bl);
+}
+
+/* The part of m that byte `skip` of its frames falls in; *skip becomes the
+ * offset in that part. Every part but the first and the last is the same
+ * size, so this costs no walk. */
+static size_t part_at(const tofu_message *m, size_t *skip) {
+  size_t first = part_size(m, 0);
+  if (*skip < first || parts_of(m) == 1)
+    return 0;
+  size_t rest = *skip - first, full = WIRE_HEADER_SIZE + TOFU_MAX_BODY;
+  *skip = rest % full;
+  return 1 + rest / full;
 }
 
 /* Describe up to NET_IOV_MAX buffers of the queued frames, starting `skip`
@@ -42,31 +91,38 @@ static int gather(channel *ch, net_iov *iov, uint8_t (*hdrs)[WIRE_HEADER_SIZE], 
   size_t skip = ch->sent;
   *total = 0;
   for (tofu_message *m = ch->sendq.head; m && n + 3 <= NET_IOV_MAX && f < NET_IOV_MAX / 3;
-       m = m->next, f++) {
-    const uint8_t *bases[3];
-    size_t lens[3];
-    frame_pieces(ch, m, hdrs[f], bases, lens);
-    for (int i = 0; i < 3; i++) {
-      size_t len = lens[i];
-      const uint8_t *base = bases[i];
-      if (skip >= len) {
-        skip -= len;
-        continue;
+       m = m->next) {
+    size_t np = parts_of(m);
+    size_t p = skip ? part_at(m, &skip) : 0;
+    for (; p < np && n + 3 <= NET_IOV_MAX && f < NET_IOV_MAX / 3; p++, f++) {
+      const uint8_t *bases[3];
+      size_t lens[3];
+      part_pieces(ch, m, p, hdrs[f], bases, lens);
+      for (int i = 0; i < 3; i++) {
+        size_t len = lens[i];
+        const uint8_t *base = bases[i];
+        if (skip >= len) {
+          skip -= len;
+          continue;
+        }
+        iov[n].base = base + skip;
+        iov[n].len = len - skip;
+        *total += len - skip;
+        skip = 0;
+        n++;
       }
-      iov[n].base = base + skip;
-      iov[n].len = len - skip;
-      *total += len - skip;
-      skip = 0;
-      n++;
     }
-    if (m->hdr.opcode == TOFU_OP_BYE_RESPONSE)
-      break; /* nothing goes out after it */
+    if (p < np || m->hdr.opcode == TOFU_OP_BYE_RESPONSE)
+      break; /* no room for the rest; nothing goes out after a ByeResponse */
   }
   return n;
 }
 
 static size_t frame_size(const tofu_message *m) {
-  return (m->flags & MSG_RAW) ? m->body_len : WIRE_HEADER_SIZE + m->th_len + m->body_len;
+  size_t np = parts_of(m);
+  if (np == 1)
+    return part_size(m, 0);
+  return np * WIRE_HEADER_SIZE + m->th_len + m->body_len;
 }
 
 enum { ADVANCED, BYE_WRITTEN, ADVANCE_FAILED };
@@ -168,17 +224,19 @@ static tofu_message *cut_head(channel *ch) {
   if (!raw)
     return NULL;
   uint8_t hdr[WIRE_HEADER_SIZE];
-  const uint8_t *parts[3];
+  const uint8_t *pieces[3];
   size_t lens[3], skip = ch->sent, at = 0;
-  frame_pieces(ch, m, hdr, parts, lens);
-  for (int i = 0; i < 3; i++) {
-    if (skip >= lens[i]) {
-      skip -= lens[i];
-      continue;
+  for (size_t p = part_at(m, &skip); p < parts_of(m); p++) {
+    part_pieces(ch, m, p, hdr, pieces, lens);
+    for (int i = 0; i < 3; i++) {
+      if (skip >= lens[i]) {
+        skip -= lens[i];
+        continue;
+      }
+      memcpy(raw->body + at, pieces[i] + skip, lens[i] - skip);
+      at += lens[i] - skip;
+      skip = 0;
     }
-    memcpy(raw->body + at, parts[i] + skip, lens[i] - skip);
-    at += lens[i] - skip;
-    skip = 0;
   }
   raw->body_len = (uint32_t)rest;
   raw->hdr.opcode = TOFU_OP_SIGNAL; /* inert: not a request, not a bye */

@@ -256,6 +256,9 @@ void channel_close(channel *ch, int cause, tofu_message *closing) {
     }
     outbox_hand_back(e, m->group ? m->group : ch->group, m, cause);
   }
+  if (ch->joining && ch->joining != ch->rx)
+    pool_put(&e->pool, ch->joining);
+  ch->joining = NULL;
   if (ch->rx) {
     pool_put(&e->pool, ch->rx);
     ch->rx = NULL;

@@ -78,6 +78,11 @@ typedef struct channel {
   wire_decoder dec;
   tofu_message *rx; /* the frame being filled */
   int rx_answered;  /* rx is the message of the request that frame answers (requests.h) */
+  /* max_message set: the message whose parts (frames of one id, `more` on
+   * all but the last) are being joined into one body; rx is it while one
+   * of its parts is read (rx_part). */
+  tofu_message *joining;
+  int rx_part;
   int paused;       /* waiting for memory; what it read ahead is the engine's stash */
   int hangup_heard; /* paused: an orderly close was reported as a hang-up; not
                      * asked for again until the channel resumes */

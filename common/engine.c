@@ -30,11 +30,13 @@ void tofu_options_default(tofu_options *opts) {
   opts->frame_timeout_ms = DEFAULT_FRAME_TIMEOUT_MS;
   opts->max_channels = DEFAULT_MAX_CHANNELS;
   opts->max_frame = TOFU_MAX_FRAME;
+  opts->max_message = TOFU_MAX_BODY;
 }
 
 /* The options as the engine keeps them: 0 means the default, and a limit
  * above what the engine can reach means the same as that. Returns
- * TOFU_EINVAL for a max_frame no frame fits. */
+ * TOFU_EINVAL for a max_frame no frame fits, or a max_message above
+ * TOFU_MAX_MESSAGE_LIMIT. */
 static int options_settle(tofu_options *o) {
   if (o->max_memory == 0)
     o->max_memory = DEFAULT_MAX_MEMORY;
@@ -46,6 +48,10 @@ static int options_settle(tofu_options *o) {
     o->max_channels = DEFAULT_MAX_CHANNELS;
   if (o->max_frame == 0 || o->max_frame > TOFU_MAX_FRAME)
     o->max_frame = TOFU_MAX_FRAME;
+  if (o->max_message < TOFU_MAX_BODY)
+    o->max_message = TOFU_MAX_BODY;
+  if (o->max_message > TOFU_MAX_MESSAGE_LIMIT)
+    return TOFU_EINVAL;
   return o->max_frame < TOFU_HEADER_SIZE ? TOFU_EINVAL : TOFU_OK;
 }
 
@@ -124,6 +130,8 @@ int tofu_engine_create(const tofu_options *opts, tofu_engine **out) {
   if (rc == TOFU_OK) {
     e->net_started = 1;
     rc = pool_init(&e->pool, o.initial_messages, o.max_memory);
+    if (rc == TOFU_OK)
+      pool_set_max_message(&e->pool, o.max_message);
   }
   if (rc != TOFU_OK) {
     engine_free(e);
@@ -281,7 +289,9 @@ static int post_check(const tofu_message *m, address *a) {
     return TOFU_STATUS_INVALID_MORE_USAGE;
   if (m->th_len > TOFU_MAX_TEXT_HEADERS)
     return TOFU_STATUS_INVALID_HEADERS_LEN;
-  if (m->body_len > TOFU_MAX_BODY)
+  /* A body larger than one frame's travels in parts, which only these
+   * opcodes may have (tofu_options.max_message). */
+  if (m->body_len > TOFU_MAX_BODY && (m->body_len > m->pool->max_message || op > TOFU_OP_SIGNAL))
     return TOFU_STATUS_INVALID_BODY_LEN;
   if (op == TOFU_OP_WELCOME_REQUEST || op == TOFU_OP_HELLO_REQUEST) {
     if (h->channel != TOFU_CHANNEL_UNASSIGNED)

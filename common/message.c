@@ -63,7 +63,7 @@ const char *tofu_msg_headers(const tofu_message *m, size_t *len) {
 int tofu_msg_set_body(tofu_message *m, const void *data, size_t len) {
   if (!m || (!data && len) || msg_in_pool(m))
     return TOFU_EINVAL;
-  if (len > TOFU_MAX_BODY)
+  if (len > m->pool->max_message)
     return TOFU_ELIMIT;
   uint32_t keep = m->body_len;
   m->body_len = 0; /* nothing to preserve when growing */
@@ -81,7 +81,7 @@ int tofu_msg_set_body(tofu_message *m, const void *data, size_t len) {
 int tofu_msg_append_body(tofu_message *m, const void *data, size_t len) {
   if (!m || (!data && len) || msg_in_pool(m))
     return TOFU_EINVAL;
-  if (len > TOFU_MAX_BODY - m->body_len)
+  if (len > m->pool->max_message - m->body_len)
     return TOFU_ELIMIT;
   int rc = pool_reserve_body(m, (size_t)m->body_len + len);
   if (rc != TOFU_OK)

@@ -108,16 +108,23 @@ static int grow(tofu_message *m, uint8_t **buf, uint32_t *cap, uint32_t len, siz
   }
   plat_mutex_unlock(&p->mu);
   size_t extra = ncap - *cap;
-  uint8_t *nb = malloc(ncap);
+  /* A buffer larger than one frame's (a message being joined, max_message)
+   * grows in place where the allocator can (for large blocks it moves pages
+   * rather than copying them), so that growing does not hold the old buffer
+   * and the new one at once; smaller ones are made anew, their bytes copied. */
+  int large = *cap > TOFU_MAX_BODY;
+  uint8_t *nb = large ? realloc(*buf, ncap) : malloc(ncap);
   if (!nb) {
     plat_mutex_lock(&p->mu);
     p->used -= extra;
     plat_mutex_unlock(&p->mu);
     return TOFU_ENOMEM;
   }
-  if (len)
-    memcpy(nb, *buf, len);
-  free(*buf);
+  if (!large) {
+    if (len)
+      memcpy(nb, *buf, len);
+    free(*buf);
+  }
   *buf = nb;
   *cap = (uint32_t)ncap;
   m->charged += extra;
@@ -161,12 +168,29 @@ static int reserve_frame(tofu_message *m, size_t hl, size_t bl) {
          pool_reserve_body(m, bl) == TOFU_OK;
 }
 
+int pool_reserve_joined(tofu_message *m, size_t hl, size_t bl) {
+  pool *p = m->pool;
+  size_t need = growth(m->th_cap, hl) + growth(m->body_cap, bl);
+  if (need) {
+    plat_mutex_lock(&p->mu);
+    if (p->used + need > p->limit)
+      trim_locked(p, need);
+    int fits = p->used + need <= p->limit;
+    plat_mutex_unlock(&p->mu);
+    if (!fits)
+      return 0;
+  }
+  return pool_reserve_headers(m, hl) == TOFU_OK && pool_reserve_body(m, bl) == TOFU_OK;
+}
+
 int pool_reserve_headers(tofu_message *m, size_t cap) {
   return grow(m, &m->th, &m->th_cap, m->th_len, cap, TOFU_MAX_TEXT_HEADERS);
 }
 
 int pool_reserve_body(tofu_message *m, size_t cap) {
-  return grow(m, &m->body, &m->body_cap, m->body_len, cap, TOFU_MAX_BODY);
+  /* A body that fits one frame rounds up no further than one frame does. */
+  size_t max = cap <= TOFU_MAX_BODY ? TOFU_MAX_BODY : m->pool->body_max;
+  return grow(m, &m->body, &m->body_cap, m->body_len, cap, max);
 }
 
 /* A new empty message, charged and linked. Called with mu held. */
@@ -190,6 +214,7 @@ int pool_init(pool *p, size_t initial, size_t limit) {
   if (plat_mutex_init(&p->mu) != TOFU_OK)
     return TOFU_ESYSTEM;
   p->limit = limit;
+  pool_set_max_message(p, TOFU_MAX_BODY);
   atomic_init(&p->want_release, 0);
   atomic_init(&p->ncached, 0);
   if (initial > limit / MSG_BASE_COST) {
@@ -209,6 +234,14 @@ int pool_init(pool *p, size_t initial, size_t limit) {
   }
   plat_mutex_unlock(&p->mu);
   return TOFU_OK;
+}
+
+void pool_set_max_message(pool *p, size_t max_message) {
+  /* A cut frame's rest: at most every part's header, the text headers and
+   * the body. */
+  size_t parts = max_message / TOFU_MAX_BODY + 1;
+  p->max_message = max_message;
+  p->body_max = max_message + parts * TOFU_HEADER_SIZE + TOFU_MAX_TEXT_HEADERS;
 }
 
 void pool_fini(pool *p) {
@@ -253,12 +286,27 @@ tofu_message *pool_get(pool *p, int always) {
   return m;
 }
 
+/* A body buffer larger than one frame's (a large message's, max_message)
+ * is not kept for reuse: a free message keeps at most what any frame needs,
+ * and the memory goes back to the limit at once. Called with mu held. */
+static void drop_large_locked(pool *p, tofu_message *m) {
+  if (m->body_cap <= TOFU_MAX_BODY)
+    return;
+  size_t freed = m->body_cap;
+  free(m->body);
+  m->body = NULL;
+  m->body_cap = m->body_len = 0;
+  m->charged -= freed;
+  p->used -= freed;
+}
+
 static void push_free(pool *p, tofu_message *m) {
   plat_mutex_lock(&p->mu);
   if (m->flags & MSG_IN_POOL) { /* put twice: it is free already */
     plat_mutex_unlock(&p->mu);
     return;
   }
+  drop_large_locked(p, m);
   clear_message(m);
   m->flags |= MSG_IN_POOL;
   push_run_locked(p, m, m, 1);
@@ -409,6 +457,11 @@ void pool_reactor_put(pool *p, tofu_message *m) {
   if (m->flags & (MSG_NOTICE | MSG_IN_POOL)) {
     pool_put(p, m); /* the usual way: a notice, or a second put */
     return;
+  }
+  if (m->body_cap > TOFU_MAX_BODY) {
+    plat_mutex_lock(&p->mu);
+    drop_large_locked(p, m);
+    plat_mutex_unlock(&p->mu);
   }
   clear_message(m);
   m->flags |= MSG_IN_POOL;

@@ -21,8 +21,14 @@ typedef struct pool {
   tofu_message *free_list;
   size_t nfree;
   size_t nlive;
-  size_t used;               /* bytes charged */
-  size_t limit;              /* hard limit */
+  size_t used;  /* bytes charged */
+  size_t limit; /* hard limit */
+  /* The largest body a message may have (tofu_options.max_message), and
+   * the largest body buffer the pool makes: max_message, or more for the
+   * rest of a frame cut from a request past its deadline (chan_send.c),
+   * which carries frame headers and text headers too. Set at create. */
+  size_t max_message;
+  size_t body_max;
   tofu_message *all;         /* every live message, free or not, notices included */
   tofu_message *notice_free; /* idle notices (no buffers), for reuse */
 
@@ -46,6 +52,9 @@ typedef struct pool {
 /* Make a pool with `initial` empty messages. Errors: TOFU_ELIMIT (they do not
  * fit limit), TOFU_ENOMEM, TOFU_ESYSTEM. */
 int pool_init(pool *p, size_t initial, size_t limit);
+
+/* Let bodies grow to max_message bytes (pool_init sets TOFU_MAX_BODY). */
+void pool_set_max_message(pool *p, size_t max_message);
 
 /* Free every message still alive (free or not). */
 void pool_fini(pool *p);
@@ -82,6 +91,13 @@ void pool_reactor_spill(pool *p);
  * if malloc fails. Idle notices are only the struct and are freed by
  * pool_fini; there are never more than were in use at once. */
 tofu_message *pool_notice_new(pool *p);
+
+/* Make room in m, a message whose parts are being joined (chan_recv.c), for
+ * text headers and body of headers_len and body_len bytes in all, keeping
+ * what it holds. Checked before either buffer grows, as for a frame, but
+ * m's own buffers are never released to make room. Returns 1, or 0 when the
+ * limit does not allow it now. */
+int pool_reserve_joined(tofu_message *m, size_t headers_len, size_t body_len);
 
 /* Make sure a message's text-header / body buffer holds cap bytes, charging
  * its pool for the growth (and trimming free messages' buffers to make room).

@@ -58,7 +58,7 @@ int tofu_send(tofu_group *g, uint16_t channel, int opcode, const void *body, siz
               uint64_t *message_id) {
   if (!g || (!body && len > 0) || opcode < 0 || opcode > 255)
     return TOFU_EINVAL;
-  if (len > TOFU_MAX_BODY)
+  if (len > g->engine->opts.max_message)
     return TOFU_ELIMIT;
   tofu_message *m = tofu_get(g->engine, TOFU_ALWAYS);
   if (!m)

@@ -227,7 +227,43 @@ typedef struct tofu_options {
    * may set its own (tofu_msg_set_timeout). 0 = default (none); negative =
    * none. The HelloRequest has connect_timeout_ms instead. */
   int request_timeout_ms;
+  /* The largest body one message may have, in bytes. 0 or anything up to
+   * TOFU_MAX_BODY = the default, TOFU_MAX_BODY: a message is one frame, as
+   * the wire's 16-bit body length allows, and frames a peer sends with
+   * `more` are delivered one by one, as they come. Set larger (at most
+   * TOFU_MAX_MESSAGE_LIMIT; more makes tofu_engine_create fail with
+   * TOFU_EINVAL):
+   *   - tofu_msg_set_body, tofu_msg_append_body, tofu_send and tofu_post
+   *     take bodies up to it on a Request, Response or Signal (other
+   *     opcodes stay at TOFU_MAX_BODY: invalid_body_len). Such a body
+   *     travels as consecutive frames of the message's id, each with at
+   *     most TOFU_MAX_BODY bytes of it, `more` set on all but the last (the
+   *     last carries the message's own), the text headers in the first:
+   *     the multi-part message of a Zig tofu peer. The engine writes them
+   *     one after the other, with no other frame of the channel between.
+   *   - received, the parts of a Request, Response or Signal with `more`
+   *     (the frames of its id and opcode, up to the one without `more`) are
+   *     joined into one message: its body is contiguous (tofu_msg_body),
+   *     its text headers those of every part, in order, its header the
+   *     last part's. Frames of other ids that are whole (no `more`) may come
+   *     between the parts and are delivered as they come; a second message
+   *     begun with `more` before the first has ended closes the channel
+   *     with cause invalid_more_usage. A message that grows past
+   *     max_message (or whose text headers pass TOFU_MAX_TEXT_HEADERS)
+   *     closes its channel with cause invalid_body_len (invalid_headers_len),
+   *     counted in tofu_engine_stats.frames_refused.
+   *   - a message being joined is charged to max_memory from its first
+   *     part, as it grows, and frame_timeout_ms covers it whole, from the
+   *     first byte of its first part to the last of its last, waiting for
+   *     memory included (it holds memory while it waits). With
+   *     max_channels x max_message <= max_memory (less what the
+   *     application holds), no set of peers can exhaust the pool with
+   *     messages they leave unfinished (docs/reliability.md). */
+  size_t max_message;
 } tofu_options;
+
+/* The most tofu_options.max_message may be (1 GiB). */
+#define TOFU_MAX_MESSAGE_LIMIT ((size_t)1 << 30)
 
 /* Memory outside max_memory. The engine's other memory does not grow with
  * what peers send; it is fixed per engine, per group and per channel:
@@ -245,7 +281,7 @@ typedef struct tofu_options {
  *     frame in progress, the nearest request deadline; they leave the timer
  *     heap when the channel closes, and the heap's storage shrinks with it)
  *     and its share of the channel table: TOFU_CHANNEL_OVERHEAD bytes at
- *     most (on x86-64: 400 +
+ *     most (on x86-64: 424 +
  *     264 + 48 with poll, 224 with iocp_afd, + 144 + about 40; per platform
  *     in docs/engine.md, "Limits"; engine.channel_overhead checks the bound).
  *     max_channels bounds how many there are.
@@ -258,14 +294,15 @@ typedef struct tofu_options {
 #define TOFU_CHANNEL_OVERHEAD 1152
 
 /* Fill *opts with the defaults (16 initial messages, 64 MiB, 10 s connect
- * timeout, 10 s frame timeout, 65534 channels, TOFU_MAX_FRAME) and set
- * opts->size. NULL is a no-op. */
+ * timeout, 10 s frame timeout, 65534 channels, TOFU_MAX_FRAME, no request
+ * timeout, max_message TOFU_MAX_BODY) and set opts->size. NULL is a no-op. */
 TOFU_API void tofu_options_default(tofu_options *opts);
 
 /* Create an engine on the build's backend and start its Reactor thread;
  * returns when the Reactor is ready. opts may be NULL (defaults). Several
  * engines per process are allowed. Errors: TOFU_EINVAL (also opts->size 0,
- * or max_frame below TOFU_HEADER_SIZE), TOFU_EUNSUPPORTED (opts sets fields
+ * max_frame below TOFU_HEADER_SIZE, or max_message above
+ * TOFU_MAX_MESSAGE_LIMIT), TOFU_EUNSUPPORTED (opts sets fields
  * this library does not know), TOFU_ENOMEM,
  * TOFU_ELIMIT (initial_messages do not fit max_memory), TOFU_ESYSTEM. */
 TOFU_API int tofu_engine_create(const tofu_options *opts, tofu_engine **out);
@@ -319,8 +356,10 @@ TOFU_API void *tofu_msg_body_mut(tofu_message *m, size_t *len);
 
 /* Replace the body with len bytes (data may be NULL if len is 0), or append
  * to it. Errors: TOFU_EINVAL (NULL message, or NULL data with len > 0),
- * TOFU_ELIMIT (the body would exceed TOFU_MAX_BODY, or the pool's hard limit
- * has no room); the message is unchanged on error. */
+ * TOFU_ELIMIT (the body would exceed the engine's max_message, TOFU_MAX_BODY
+ * by default, or the pool's hard limit has no room); the message is
+ * unchanged on error. A body larger than TOFU_MAX_BODY travels in parts
+ * (tofu_options.max_message). */
 TOFU_API int tofu_msg_set_body(tofu_message *m, const void *data, size_t len);
 TOFU_API int tofu_msg_append_body(tofu_message *m, const void *data, size_t len);
 
@@ -376,7 +415,9 @@ TOFU_API void tofu_group_destroy(tofu_group *g);
  *                                           -> invalid_channel_number
  *   WelcomeRequest/HelloRequest without a well-formed address header
  *                                           -> wrong_address
- *   text headers or body longer than 65535  -> invalid_headers_len / invalid_body_len
+ *   text headers longer than 65535          -> invalid_headers_len
+ *   body longer than max_message (65535 by default), or longer than 65535
+ *   on an opcode other than Request/Response/Signal -> invalid_body_len
  * The post sets origin to application, so a message handed back may be posted
  * again as it is.
  * The TCP host of a HelloRequest or WelcomeRequest is looked up here, on the
@@ -484,7 +525,8 @@ TOFU_API int tofu_listen_address(const tofu_message *welcome_response, char *buf
  * and post it from g. message_id may be NULL; if it is not, *message_id is
  * the id to use (the Request's id, for a Response; 0 = a new id) and
  * receives the id posted. Errors: TOFU_EINVAL (NULL g, body NULL with len >
- * 0), TOFU_ELIMIT (len > TOFU_MAX_BODY, or the pool is exhausted),
+ * 0), TOFU_ELIMIT (len > the engine's max_message, TOFU_MAX_BODY by
+ * default, or the pool is exhausted),
  * TOFU_EMESSAGE (tofu_post refused the message: bad opcode, channel or id;
  * the message goes back to the pool), TOFU_ENOMEM. Nothing is left with the
  * caller on any error. */
@@ -538,7 +580,8 @@ typedef struct tofu_engine_stats {
   uint64_t channels_refused; /* connections accepted and closed at once: max_channels was
                               * reached, or no channel number or memory was left for them */
   uint64_t frame_timeouts;   /* channels closed: a frame not finished in frame_timeout_ms */
-  uint64_t frames_refused;   /* channels closed: a frame claimed more than max_frame */
+  uint64_t frames_refused;   /* channels closed: a frame claimed more than max_frame, or a
+                              * message joined from parts grew past max_message */
   size_t requests_open;      /* requests written and waiting for their answer now */
   uint64_t requests_expired; /* requests handed back with status timeout */
   uint64_t responses_late;   /* answers dropped: their request had gone back at its deadline */

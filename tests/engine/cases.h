@@ -77,6 +77,18 @@ TOFU_CASE(zig_server_refuses, REQ_NONE)
 TOFU_CASE(zig_client_aborts, REQ_NONE)
 TOFU_CASE(refuse_with_bye_signal, REQ_NONE)
 
+/* large.c: bodies up to max_message, in parts on the wire, joined by the receiver */
+TOFU_CASE(large_both_ways_tcp, REQ_NONE)
+TOFU_CASE(large_both_ways_uds, REQ_UDS)
+TOFU_CASE(large_limits, REQ_NONE)
+TOFU_CASE(large_raw_peer, REQ_NONE)
+TOFU_CASE(large_parts_default, REQ_NONE)
+TOFU_CASE(large_over_limit, REQ_NONE)
+TOFU_CASE(large_second_begun, REQ_NONE)
+TOFU_CASE(large_paused_deadline, REQ_NONE)
+TOFU_CASE(large_deadline_mid_write, REQ_NONE)
+TOFU_CASE(large_cut_default, REQ_NONE)
+
 /* quick.c: the quick API, the pollable queue, extensible options and stats */
 TOFU_CASE(quick_urls, REQ_NONE)
 TOFU_CASE(quick_flow_tcp, REQ_NONE)

@@ -29,7 +29,7 @@ TOFU_CASE(exhaust_emfile_accept, REQ_POSIX | REQ_RLIMIT)
 TOFU_CASE(exhaust_peer_stops_reading, REQ_NONE)
 
 /* limits.c: read-ahead in a fixed budget, the frame deadline, max_channels, max_frame,
- * memory after many short connections */
+ * memory after many short connections, large messages left unfinished */
 TOFU_CASE(limits_half_frames, REQ_MANY_FDS)
 TOFU_CASE(limits_frame_deadline, REQ_NONE)
 TOFU_CASE(limits_small_not_behind_large, REQ_NONE)
@@ -38,6 +38,7 @@ TOFU_CASE(limits_deadline_per_frame, REQ_NONE)
 TOFU_CASE(limits_max_channels, REQ_NONE)
 TOFU_CASE(limits_max_frame, REQ_NONE)
 TOFU_CASE(limits_short_connections, REQ_NONE)
+TOFU_CASE(limits_large_messages, REQ_NONE)
 
 /* many_connections.c: many connections held at once */
 TOFU_CASE(load_1000, REQ_MANY_FDS)

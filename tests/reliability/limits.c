@@ -768,3 +768,111 @@ void case_limits_short_connections(void) {
   faults_live_ignore_thread(0);
   site_close(&s);
 }
+
+/* ---- large messages ---------------------------------------------------- */
+
+/* Peers that begin large messages and never finish them (max_message): 16
+ * peers each send the first 2 MiB of a 4 MiB message, in parts, against a
+ * pool of 8 MiB. A message being joined is charged from its first part, so
+ * the pool holds what it can and the other channels pause; the message's
+ * deadline runs while it waits (it holds memory), so the deadline closes
+ * every peer (recv_failed) and gives their memory back, and a client
+ * connecting meanwhile is served. The resident set stays under max_memory +
+ * 16 MiB. */
+void case_limits_large_messages(void) {
+  enum { PEERS = 16, PARTS = 32, PART = 16 + 65535, TIMEOUT = 500 };
+  const size_t limit = (size_t)8 << 20;
+  tofu_options o;
+  tofu_options_default(&o);
+  o.max_memory = limit;
+  o.max_message = (size_t)4 << 20;
+  o.frame_timeout_ms = TIMEOUT;
+  site s;
+  site_open(&s, &o);
+  tofu_socket peer[PEERS];
+  for (int i = 0; i < PEERS; i++) {
+    peer[i] = rel_raw_connect(s.port);
+    raw_say_hello(peer[i], (uint64_t)i + 1);
+  }
+  SITE_WAIT(&s, ET_DEADLINE_MS, atomic_load(&s.srv.hellos) == PEERS, "%ld hellos answered",
+            atomic_load(&s.srv.hellos));
+  /* The first half of a 4 MiB Signal: 32 parts of 65,535 bytes, `more` on
+   * every one (the peers send one part's bytes again and again). */
+  static uint8_t part[PART]; /* every part is the same: sent again and again */
+  rel_frame(part, TOFU_OP_SIGNAL, 500, 0, 65535);
+  part[2] |= 0x20; /* more */
+  memset(part + 16, 'L', 65535);
+  tofu_engine_stats st = site_stats(&s);
+  uint64_t paused0 = st.reads_paused;
+  size_t sent[PEERS] = {0}, total = 0;
+  for (int i = 0; i < PEERS; i++)
+    ck_assert_int_eq(net_set_nonblocking(peer[i]), NET_OK);
+  long rss_max = 0, rss0 = rel_rss_kib();
+  uint64_t t_attack = mono_now_ms();
+  /* Send until every peer has sent all or the engine stopped taking more. */
+  for (int idle_rounds = 0; idle_rounds < 10 && mono_now_ms() < t_attack + TIMEOUT / 2;) {
+    size_t progress = 0;
+    for (int i = 0; i < PEERS; i++) {
+      size_t w;
+      while (sent[i] < (size_t)PARTS * PART &&
+             (w = rel_send_some(peer[i], part + sent[i] % PART, PART - sent[i] % PART)) > 0) {
+        sent[i] += w;
+        progress += w;
+      }
+    }
+    total += progress;
+    idle_rounds = progress ? 0 : idle_rounds + 1;
+    long rss = rel_rss_kib();
+    rss_max = rss > rss_max ? rss : rss_max;
+    ck_assert_ptr_null(tofu_wait_receive(s.idle, 5));
+  }
+  /* The kernel may have taken every byte before the engine read much of it:
+   * wait until the engine has run out of memory for them. */
+  SITE_WAIT(&s, ET_DEADLINE_MS,
+            (rss_max = rel_rss_kib() > rss_max ? rel_rss_kib() : rss_max, st = site_stats(&s),
+             st.reads_paused > paused0),
+            "no channel waited for memory (pool %zu of %zu bytes)", st.memory_used,
+            st.memory_limit);
+  printf("%d peers sent %zu bytes of large messages; pool %zu of %zu bytes; %llu paused\n", PEERS,
+         total, st.memory_used, st.memory_limit, (unsigned long long)(st.reads_paused - paused0));
+  ck_assert_uint_le(st.memory_used, st.memory_limit);
+  ck_assert_msg(total > limit, "the peers sent %zu bytes: the pool was never short", total);
+
+  /* A client connecting now is served once the deadline has freed memory. */
+  uint64_t took = legit_served(&s);
+  printf("a client connecting during the attack was served in %llu ms (deadline %d ms)\n",
+         (unsigned long long)took, TIMEOUT);
+  rel_figure("large_messages_client_served_ms", (double)took);
+  /* The peers whose first parts found no memory wait without a deadline
+   * (they hold nothing); each pool-full of them begins when memory comes
+   * back, and ends at its deadline: one deadline per pool-full. */
+  SITE_WAIT(&s, 4 * ET_DEADLINE_MS, closed_by(&s, TOFU_STATUS_RECV_FAILED) == PEERS,
+            "%ld channels closed with recv_failed, expected %d",
+            closed_by(&s, TOFU_STATUS_RECV_FAILED), PEERS);
+  printf("every peer closed %llu ms after the attack began\n",
+         (unsigned long long)(mono_now_ms() - t_attack));
+  for (int i = 0; i < PEERS; i++) {
+    ck_assert_msg(rel_closed_by_peer(peer[i]), "peer %d left open", i);
+    net_close(peer[i]);
+  }
+  st = site_stats(&s);
+  ck_assert_uint_ge(st.frame_timeouts, PEERS);
+  ck_assert_uint_le(st.memory_used, st.memory_limit);
+  long rss = rel_rss_kib(), peak = rel_peak_rss_kib();
+  rss_max = rss > rss_max ? rss : rss_max;
+  rss_max = peak > rss_max ? peak : rss_max;
+  if (rel_env("TOFU_REL_NO_RSS_CHECK", REL_SANITIZED)) {
+    printf("the resident set is not checked here: a sanitizer or valgrind owns part of it\n");
+  } else if (rss_max > 0) {
+    long allowed = (long)(limit / 1024) + 16 * 1024;
+    printf("resident set %ld KiB before the attack, at most %ld KiB (allowed %ld KiB: max_memory "
+           "+ 16 MiB)\n",
+           rss0, rss_max, allowed);
+    rel_figure("large_messages_peak_rss_kib", (double)rss_max);
+    ck_assert_msg(rss_max < allowed, "the resident set reached %ld KiB (allowed %ld)", rss_max,
+                  allowed);
+  } else {
+    printf("the resident set cannot be read here\n");
+  }
+  site_close(&s);
+}
