@@ -11,6 +11,7 @@ server=$1 client=$2 quick=$3
 dir=$(mktemp -d)
 trap 'kill $(jobs -p) 2>/dev/null || true; rm -rf "$dir"' EXIT
 sock=$dir/workers.sock
+: >"$dir/out" # there before the server starts writing to it
 workers=4
 
 "$server" --listen "tcp://127.0.0.1:0" --listen "unix://$sock" --workers "$workers" \
