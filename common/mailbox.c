@@ -13,26 +13,39 @@ int mailbox_init(mailbox *mb) {
   mb->has_event = mb->event_set = 0;
   atomic_init(&mb->inside, 0);
   atomic_init(&mb->closed, 0);
+  atomic_init(&mb->take_busy, 0);
   if (plat_mutex_init(&mb->mu) != TOFU_OK)
     return TOFU_ESYSTEM;
-  if (plat_mutex_init(&mb->take_mu) != TOFU_OK)
-    goto undo_mu;
-  if (plat_cond_init(&mb->cv) != TOFU_OK)
-    goto undo_take_mu;
+  if (plat_cond_init(&mb->cv) != TOFU_OK) {
+    plat_mutex_fini(&mb->mu);
+    return TOFU_ESYSTEM;
+  }
   return TOFU_OK;
-undo_take_mu:
-  plat_mutex_fini(&mb->take_mu);
-undo_mu:
-  plat_mutex_fini(&mb->mu);
-  return TOFU_ESYSTEM;
 }
 
 void mailbox_fini(mailbox *mb) {
   if (mb->has_event)
     plat_event_close(&mb->event);
   plat_cond_fini(&mb->cv);
-  plat_mutex_fini(&mb->take_mu);
   plat_mutex_fini(&mb->mu);
+}
+
+/* The receivers' lock. It is held for a few instructions at a time (a pop,
+ * a refill of taken under mu), never across a sleep, so a lone receiver
+ * pays one exchange and one store for it, and a receiver that finds it held
+ * yields until it is let go. Acquire and release order what it guards. */
+static void take_lock(mailbox *mb) {
+  while (atomic_exchange_explicit(&mb->take_busy, 1, memory_order_acquire))
+    while (atomic_load_explicit(&mb->take_busy, memory_order_relaxed))
+      plat_thread_yield();
+}
+
+static int take_trylock(mailbox *mb) {
+  return !atomic_exchange_explicit(&mb->take_busy, 1, memory_order_acquire);
+}
+
+static void take_unlock(mailbox *mb) {
+  atomic_store_explicit(&mb->take_busy, 0, memory_order_release);
 }
 
 /* Under mu, after a put: raise the flag if it is down. */
@@ -43,7 +56,7 @@ static void raise_flag(mailbox *mb) {
   }
 }
 
-/* A receiver took a message (under take_mu): lower the flag if nothing is
+/* A receiver took a message (under the receivers' lock): lower the flag if nothing is
  * left. Locks mu only when the flag is in use and taken is empty. */
 static void after_take(mailbox *mb) {
   if (!mb->has_event || !msgq_empty(&mb->taken))
@@ -139,7 +152,7 @@ static tofu_message *unlink_match(msgq *q, tofu_message *from, tofu_message **la
   return NULL;
 }
 
-/* Whether a wait for a match in progress accepts m. Under take_mu. */
+/* Whether a wait for a match in progress accepts m. Under the receivers' lock. */
 static int reserved(const tofu_message *m, void *arg) {
   for (const mailbox_want *w = ((const mailbox *)arg)->wanted; w; w = w->next)
     if (w->match(m, w->arg))
@@ -152,7 +165,7 @@ static int unreserved(const tofu_message *m, void *arg) {
 }
 
 /* The next message for want (NULL: the oldest one no want reserves),
- * unlinked from taken. Under take_mu. */
+ * unlinked from taken. Under the receivers' lock. */
 static tofu_message *pick(mailbox *mb, mailbox_want *want) {
   tofu_message *m, *last;
   if (!want) {
@@ -205,7 +218,7 @@ static int time_left(int timeout_ms, int64_t deadline) {
 }
 
 /* mailbox_wait (want NULL) and mailbox_wait_match. Entered and left under
- * take_mu; sleeps on cv under mu alone. */
+ * the receivers' lock; sleeps on cv under mu alone. */
 static tofu_message *take(mailbox *mb, mailbox_want *want, int timeout_ms) {
   int64_t deadline = timeout_ms > 0 ? clock_now_ms() + timeout_ms : 0;
   tofu_message *m = NULL;
@@ -226,17 +239,25 @@ static tofu_message *take(mailbox *mb, mailbox_want *want, int timeout_ms) {
       plat_mutex_unlock(&mb->mu);
       return NULL;
     }
-    /* Asleep only with nothing for it in taken or q, counted before take_mu
+    /* Asleep only with nothing for it in taken or q, counted before the receivers' lock
      * is let go: a refill from now on sees it. */
     mb->waiting++;
-    plat_mutex_unlock(&mb->take_mu);
+    take_unlock(mb);
     if (left < 0)
       plat_cond_wait(&mb->cv, &mb->mu);
     else
       (void)plat_cond_wait_until(&mb->cv, &mb->mu, deadline);
     mb->waiting--;
+    /* Woken, holding mu: when the receivers' lock is free (a lone receiver's case),
+     * refill at once rather than let mu go and lock both again. */
+    if (take_trylock(mb)) {
+      if (!msgq_empty(&mb->q))
+        refill(mb, want);
+      plat_mutex_unlock(&mb->mu);
+      continue;
+    }
     plat_mutex_unlock(&mb->mu);
-    plat_mutex_lock(&mb->take_mu);
+    take_lock(mb);
   }
   after_take(mb);
   return m;
@@ -245,9 +266,18 @@ static tofu_message *take(mailbox *mb, mailbox_want *want, int timeout_ms) {
 tofu_message *mailbox_wait(mailbox *mb, int timeout_ms, int *why) {
   if (!enter(mb))
     return leave(mb, NULL, why);
-  plat_mutex_lock(&mb->take_mu);
-  tofu_message *m = take(mb, NULL, timeout_ms);
-  plat_mutex_unlock(&mb->take_mu);
+  take_lock(mb);
+  /* Most receives: the next message of a batch already taken. */
+  tofu_message *m = mb->wanted ? NULL : msgq_pop(&mb->taken);
+  if (m) { /* no cuts++: with no wait for a match, no one keeps a place in taken */
+    if (mb->taken.head)
+      plat_prefetch(&mb->taken.head->next); /* the next receive's, while this one is used */
+    else
+      after_take(mb);
+  } else {
+    m = take(mb, NULL, timeout_ms);
+  }
+  take_unlock(mb);
   return leave(mb, m, why);
 }
 
@@ -256,7 +286,7 @@ tofu_message *mailbox_wait_match(mailbox *mb, int (*match)(const tofu_message *,
   if (!enter(mb))
     return leave(mb, NULL, why);
   mailbox_want want = {match, arg, NULL, NULL, 0};
-  plat_mutex_lock(&mb->take_mu);
+  take_lock(mb);
   want.next = mb->wanted;
   want.cuts = mb->cuts;
   mb->wanted = &want;
@@ -267,7 +297,7 @@ tofu_message *mailbox_wait_match(mailbox *mb, int (*match)(const tofu_message *,
   *pp = want.next;
   /* What it left in taken is anyone's now: wake a sleeper for it. */
   int wake = !msgq_empty(&mb->taken);
-  plat_mutex_unlock(&mb->take_mu);
+  take_unlock(mb);
   if (wake) {
     plat_mutex_lock(&mb->mu);
     wake = mb->waiting;
@@ -279,7 +309,7 @@ tofu_message *mailbox_wait_match(mailbox *mb, int (*match)(const tofu_message *,
 }
 
 int mailbox_os_handle(mailbox *mb, intptr_t *out) {
-  plat_mutex_lock(&mb->take_mu);
+  take_lock(mb);
   plat_mutex_lock(&mb->mu);
   int rc = TOFU_OK;
   if (!mb->has_event) {
@@ -295,15 +325,24 @@ int mailbox_os_handle(mailbox *mb, intptr_t *out) {
   if (rc == TOFU_OK)
     *out = mb->event.wait_handle;
   plat_mutex_unlock(&mb->mu);
-  plat_mutex_unlock(&mb->take_mu);
+  take_unlock(mb);
   return rc;
 }
 
 void mailbox_drain(mailbox *mb, msgq *out) {
-  plat_mutex_lock(&mb->take_mu);
+  take_lock(mb);
   msgq_take_all(out, &mb->taken);
   plat_mutex_lock(&mb->mu);
   msgq_take_all(out, &mb->q);
   plat_mutex_unlock(&mb->mu);
-  plat_mutex_unlock(&mb->take_mu);
+  take_unlock(mb);
+}
+
+int mailbox_match_waits(mailbox *mb) {
+  take_lock(mb);
+  int n = 0;
+  for (const mailbox_want *w = mb->wanted; w; w = w->next)
+    n++;
+  take_unlock(mb);
+  return n;
 }

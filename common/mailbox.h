@@ -3,11 +3,11 @@
  * once, and each message goes to exactly one of them.
  *
  * Two lists under two locks. Producers append to q under mu. Receivers take
- * from taken under take_mu, and refill it from q (under both) only when it
- * holds nothing for them: a lone receiver moves the whole of q at once, so
- * that one lock of mu and at most one wakeup move a batch, and its next
- * receives lock only take_mu, which no producer touches. While other
- * receivers sleep, a refill moves one message, so that the rest stay in q,
+ * from taken under take_busy (a lock of the receivers only, an atomic flag:
+ * held for a few instructions, never across a sleep), and refill it from q (under both) only when
+ * it holds nothing for them: a lone receiver moves the whole of q at once, so that one lock of mu
+ * and at most one wakeup move a batch, and its next receives lock only take_busy, which no producer
+ * touches. While other receivers sleep, a refill moves one message, so that the rest stay in q,
  * where a sleeper's wakeup can see them (a sleeper never sleeps beside a
  * message in taken that it could have). Messages are handed out in queue
  * order: taken holds the older ones.
@@ -20,7 +20,7 @@
  * returns NULL with TOFU_ECLOSED, and mailbox_close returns once no thread
  * is inside a wait any more. A thread must not start a wait after that.
  *
- * Lock order: take_mu, then mu. */
+ * Lock order: take_busy, then mu. */
 #ifndef TOFU_MAILBOX_H
 #define TOFU_MAILBOX_H
 
@@ -31,7 +31,7 @@
 #include "platform/thread.h"
 
 /* One mailbox_wait_match in progress: what it accepts (on its stack, linked
- * under take_mu). */
+ * under take_busy). */
 typedef struct mailbox_want {
   int (*match)(const tofu_message *, void *);
   void *arg;
@@ -43,12 +43,12 @@ typedef struct mailbox_want {
 typedef struct mailbox {
   plat_mutex mu;
   plat_cond cv;
-  msgq q;      /* under mu: what the producers put */
-  int waiting; /* under mu: threads blocked on cv */
-  plat_mutex take_mu;
-  msgq taken;           /* under take_mu: taken from q, not yet handed out */
-  unsigned cuts;        /* under take_mu: messages unlinked from taken so far */
-  mailbox_want *wanted; /* under take_mu: the waits for a match in progress */
+  msgq q;               /* under mu: what the producers put */
+  int waiting;          /* under mu: threads blocked on cv */
+  atomic_int take_busy; /* the receivers' lock (take_lock in mailbox.c) */
+  msgq taken;           /* under take_busy: taken from q, not yet handed out */
+  unsigned cuts;        /* under take_busy: messages unlinked from taken so far */
+  mailbox_want *wanted; /* under take_busy: the waits for a match in progress */
   /* The pollable flag (mailbox_os_handle), set while q or taken holds a
    * message; made on first use. has_event is set under both locks (read
    * under either), event_set under mu. */
@@ -87,6 +87,9 @@ void mailbox_close(mailbox *mb);
  * call); -1 / 0 cast to intptr_t when it cannot be made: the return is
  * TOFU_OK or TOFU_ESYSTEM and *out the handle. Any thread. */
 int mailbox_os_handle(mailbox *mb, intptr_t *out);
+
+/* How many waits for a match are in progress (tests, diagnostics). */
+int mailbox_match_waits(mailbox *mb);
 
 /* Take every queued message (for teardown; no thread is waiting). */
 void mailbox_drain(mailbox *mb, msgq *out);

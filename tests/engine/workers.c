@@ -294,12 +294,7 @@ static void reply_waiter_main(void *arg) {
 
 /* Waits for a match now registered in g's queue. */
 static int wants_registered(tofu_group *g) {
-  plat_mutex_lock(&g->mb.take_mu);
-  int n = 0;
-  for (const mailbox_want *w = g->mb.wanted; w; w = w->next)
-    n++;
-  plat_mutex_unlock(&g->mb.take_mu);
-  return n;
+  return mailbox_match_waits(&g->mb);
 }
 
 static void put_with_id(tofu_engine *e, tofu_group *g, uint64_t id) {
