@@ -5,7 +5,7 @@
 
 #include "engine_state.h"
 
-/* The receiving thread took m (may be NULL) from g's queue: clears the
+/* A receiving thread took m (may be NULL) from g's queue: clears the
  * receiver_update bookkeeping when m is that notice (engine.c; also used by
  * tofu_wait_reply). */
 void group_took(tofu_group *g, tofu_message *m);

@@ -8,9 +8,12 @@ int mailbox_init(mailbox *mb) {
   msgq_init(&mb->q);
   msgq_init(&mb->taken);
   mb->waiting = 0;
+  mb->cuts = 0;
+  mb->wanted = NULL;
   mb->has_event = mb->event_set = 0;
   atomic_init(&mb->inside, 0);
   atomic_init(&mb->closed, 0);
+  atomic_init(&mb->take_busy, 0);
   if (plat_mutex_init(&mb->mu) != TOFU_OK)
     return TOFU_ESYSTEM;
   if (plat_cond_init(&mb->cv) != TOFU_OK) {
@@ -27,9 +30,24 @@ void mailbox_fini(mailbox *mb) {
   plat_mutex_fini(&mb->mu);
 }
 
-/* The signal is sent after the unlock, so that the woken receiver does not
- * block again at once on the mutex the producer still holds. A receiver that
- * timed out meanwhile only makes it a spurious wakeup, which it tolerates. */
+/* The receivers' lock. It is held for a few instructions at a time (a pop,
+ * a refill of taken under mu), never across a sleep, so a lone receiver
+ * pays one exchange and one store for it, and a receiver that finds it held
+ * yields until it is let go. Acquire and release order what it guards. */
+static void take_lock(mailbox *mb) {
+  while (atomic_exchange_explicit(&mb->take_busy, 1, memory_order_acquire))
+    while (atomic_load_explicit(&mb->take_busy, memory_order_relaxed))
+      plat_thread_yield();
+}
+
+static int take_trylock(mailbox *mb) {
+  return !atomic_exchange_explicit(&mb->take_busy, 1, memory_order_acquire);
+}
+
+static void take_unlock(mailbox *mb) {
+  atomic_store_explicit(&mb->take_busy, 0, memory_order_release);
+}
+
 /* Under mu, after a put: raise the flag if it is down. */
 static void raise_flag(mailbox *mb) {
   if (mb->has_event && !mb->event_set) {
@@ -38,11 +56,11 @@ static void raise_flag(mailbox *mb) {
   }
 }
 
-/* The receiving thread took a message: lower the flag if nothing is left.
- * Locks only when the flag is in use and this thread's batch is empty. */
+/* A receiver took a message (under the receivers' lock): lower the flag if nothing is
+ * left. Locks mu only when the flag is in use and taken is empty. */
 static void after_take(mailbox *mb) {
   if (!mb->has_event || !msgq_empty(&mb->taken))
-    return; /* has_event changes only on the receiving thread */
+    return;
   plat_mutex_lock(&mb->mu);
   if (mb->event_set && msgq_empty(&mb->q)) {
     plat_event_clear(&mb->event);
@@ -51,6 +69,10 @@ static void after_take(mailbox *mb) {
   plat_mutex_unlock(&mb->mu);
 }
 
+/* The signal is sent after the unlock, so that the woken receiver does not
+ * block again at once on the mutex the producer still holds. A receiver that
+ * timed out meanwhile only makes it a spurious wakeup, which it tolerates
+ * (and it looks at the queue once more before it leaves). */
 void mailbox_put(mailbox *mb, tofu_message *m) {
   plat_mutex_lock(&mb->mu);
   msgq_push(&mb->q, m);
@@ -64,41 +86,16 @@ void mailbox_put(mailbox *mb, tofu_message *m) {
 void mailbox_put_all(mailbox *mb, msgq *q) {
   if (msgq_empty(q))
     return;
+  int many = q->head != q->tail;
   plat_mutex_lock(&mb->mu);
   msgq_take_all(&mb->q, q);
   raise_flag(mb);
   int wake = mb->waiting;
   plat_mutex_unlock(&mb->mu);
-  if (wake)
-    plat_cond_signal(&mb->cv); /* one receiver at a time: one is enough */
-}
-
-/* Whether a waiter must stop waiting: something queued, or closed. Under mu. */
-static int wait_over(const mailbox *mb) {
-  return !msgq_empty(&mb->q) || atomic_load_explicit(&mb->closed, memory_order_relaxed);
-}
-
-/* Wait until q holds a message, the mailbox closes or timeout_ms passes
- * (-1: no limit, 0: do not wait), then move q to the end of taken. Under
- * mu. */
-static void take_batch(mailbox *mb, int timeout_ms) {
-  if (timeout_ms < 0) {
-    while (!wait_over(mb)) {
-      mb->waiting++;
-      plat_cond_wait(&mb->cv, &mb->mu);
-      mb->waiting--;
-    }
-  } else if (timeout_ms > 0 && !wait_over(mb)) {
-    int64_t deadline = clock_now_ms() + timeout_ms;
-    while (!wait_over(mb)) {
-      mb->waiting++;
-      int more = plat_cond_wait_until(&mb->cv, &mb->mu, deadline);
-      mb->waiting--;
-      if (!more)
-        break;
-    }
-  }
-  msgq_take_all(&mb->taken, &mb->q);
+  if (wake > 1 && many)
+    plat_cond_broadcast(&mb->cv); /* several messages, several receivers asleep */
+  else if (wake)
+    plat_cond_signal(&mb->cv);
 }
 
 /* A wait starts: counted, so that mailbox_close knows when every waiter has
@@ -120,31 +117,13 @@ static tofu_message *leave(mailbox *mb, tofu_message *m, int *why) {
   return m;
 }
 
-tofu_message *mailbox_wait(mailbox *mb, int timeout_ms, int *why) {
-  if (!enter(mb))
-    return leave(mb, NULL, why);
-  tofu_message *m = msgq_pop(&mb->taken);
-  if (!m) {
-    plat_mutex_lock(&mb->mu);
-    take_batch(mb, timeout_ms);
-    plat_mutex_unlock(&mb->mu);
-    m = atomic_load(&mb->closed) ? NULL : msgq_pop(&mb->taken);
-  }
-  if (m) {
-    if (mb->taken.head)
-      plat_prefetch(&mb->taken.head->next); /* the next receive's, while this one is used */
-    after_take(mb);
-  }
-  return leave(mb, m, why);
-}
-
 void mailbox_close(mailbox *mb) {
   plat_mutex_lock(&mb->mu);
   atomic_store(&mb->closed, 1);
   plat_cond_broadcast(&mb->cv);
   plat_mutex_unlock(&mb->mu);
   /* Woken waiters leave within microseconds; one that was between its
-   * checks sees closed at the next (wait_over is read under mu). */
+   * checks sees closed at the next (it reads it under mu before it sleeps). */
   while (atomic_load(&mb->inside) > 0)
     plat_thread_yield();
 }
@@ -173,35 +152,164 @@ static tofu_message *unlink_match(msgq *q, tofu_message *from, tofu_message **la
   return NULL;
 }
 
+/* Whether a wait for a match in progress accepts m. Under the receivers' lock. */
+static int reserved(const tofu_message *m, void *arg) {
+  for (const mailbox_want *w = ((const mailbox *)arg)->wanted; w; w = w->next)
+    if (w->match(m, w->arg))
+      return 1;
+  return 0;
+}
+
+static int unreserved(const tofu_message *m, void *arg) {
+  return !reserved(m, arg);
+}
+
+/* The next message for want (NULL: the oldest one no want reserves),
+ * unlinked from taken. Under the receivers' lock. */
+static tofu_message *pick(mailbox *mb, mailbox_want *want) {
+  tofu_message *m, *last;
+  if (!want) {
+    if (!mb->wanted) {
+      m = msgq_pop(&mb->taken); /* the lone receiver's path */
+      if (m && mb->taken.head)
+        plat_prefetch(&mb->taken.head->next); /* the next receive's, while this one is used */
+    } else {
+      m = unlink_match(&mb->taken, NULL, &last, unreserved, mb);
+    }
+  } else {
+    /* Only what came after the last one seen can match, unless something
+     * was unlinked since (last may be gone). */
+    tofu_message *from = want->cuts == mb->cuts ? want->last : NULL;
+    m = unlink_match(&mb->taken, from, &last, want->match, want->arg);
+    want->last = last;
+  }
+  if (m)
+    mb->cuts++;
+  if (want)
+    want->cuts = mb->cuts;
+  return m;
+}
+
+/* Move from q to taken, q not empty (under both locks): all of it when no
+ * other receiver sleeps. Else one message, which the caller takes if it is
+ * for it (then a sleeper is woken for what is left in q); if it is not, each
+ * sleeper is woken to look, since only they know whether it is theirs. */
+static void refill(mailbox *mb, const mailbox_want *want) {
+  if (mb->waiting == 0) {
+    msgq_take_all(&mb->taken, &mb->q);
+    return;
+  }
+  tofu_message *m = msgq_pop(&mb->q);
+  msgq_push(&mb->taken, m);
+  int mine = !mb->wanted || (want ? want->match(m, want->arg) : !reserved(m, mb));
+  if (!mine)
+    plat_cond_broadcast(&mb->cv);
+  else if (!msgq_empty(&mb->q))
+    plat_cond_signal(&mb->cv);
+}
+
+/* Milliseconds left until deadline for a wait of timeout_ms: -1 without
+ * limit, 0 when it has passed (or timeout_ms is 0). */
+static int time_left(int timeout_ms, int64_t deadline) {
+  if (timeout_ms <= 0)
+    return timeout_ms < 0 ? -1 : 0;
+  int64_t now = clock_now_ms();
+  return now < deadline ? (int)(deadline - now) : 0;
+}
+
+/* mailbox_wait (want NULL) and mailbox_wait_match. Entered and left under
+ * the receivers' lock; sleeps on cv under mu alone. */
+static tofu_message *take(mailbox *mb, mailbox_want *want, int timeout_ms) {
+  int64_t deadline = timeout_ms > 0 ? clock_now_ms() + timeout_ms : 0;
+  tofu_message *m = NULL;
+  for (;;) {
+    if (atomic_load(&mb->closed))
+      return NULL;
+    m = pick(mb, want);
+    if (m)
+      break;
+    plat_mutex_lock(&mb->mu);
+    if (!msgq_empty(&mb->q)) {
+      refill(mb, want);
+      plat_mutex_unlock(&mb->mu);
+      continue;
+    }
+    int left = time_left(timeout_ms, deadline);
+    if (left == 0 || atomic_load_explicit(&mb->closed, memory_order_relaxed)) {
+      plat_mutex_unlock(&mb->mu);
+      return NULL;
+    }
+    /* Asleep only with nothing for it in taken or q, counted before the receivers' lock
+     * is let go: a refill from now on sees it. */
+    mb->waiting++;
+    take_unlock(mb);
+    if (left < 0)
+      plat_cond_wait(&mb->cv, &mb->mu);
+    else
+      (void)plat_cond_wait_until(&mb->cv, &mb->mu, deadline);
+    mb->waiting--;
+    /* Woken, holding mu: when the receivers' lock is free (a lone receiver's case),
+     * refill at once rather than let mu go and lock both again. */
+    if (take_trylock(mb)) {
+      if (!msgq_empty(&mb->q))
+        refill(mb, want);
+      plat_mutex_unlock(&mb->mu);
+      continue;
+    }
+    plat_mutex_unlock(&mb->mu);
+    take_lock(mb);
+  }
+  after_take(mb);
+  return m;
+}
+
+tofu_message *mailbox_wait(mailbox *mb, int timeout_ms, int *why) {
+  if (!enter(mb))
+    return leave(mb, NULL, why);
+  take_lock(mb);
+  /* Most receives: the next message of a batch already taken. */
+  tofu_message *m = mb->wanted ? NULL : msgq_pop(&mb->taken);
+  if (m) { /* no cuts++: with no wait for a match, no one keeps a place in taken */
+    if (mb->taken.head)
+      plat_prefetch(&mb->taken.head->next); /* the next receive's, while this one is used */
+    else
+      after_take(mb);
+  } else {
+    m = take(mb, NULL, timeout_ms);
+  }
+  take_unlock(mb);
+  return leave(mb, m, why);
+}
+
 tofu_message *mailbox_wait_match(mailbox *mb, int (*match)(const tofu_message *, void *), void *arg,
                                  int timeout_ms, int *why) {
   if (!enter(mb))
     return leave(mb, NULL, why);
-  tofu_message *last = NULL; /* the last message of taken already looked at */
-  tofu_message *m = unlink_match(&mb->taken, NULL, &last, match, arg);
-  int64_t deadline = timeout_ms > 0 ? clock_now_ms() + timeout_ms : 0;
-  while (!m) {
-    int left = timeout_ms < 0 ? -1 : 0;
-    if (timeout_ms > 0) {
-      int64_t now = clock_now_ms();
-      left = now < deadline ? (int)(deadline - now) : 0;
-    }
+  mailbox_want want = {match, arg, NULL, NULL, 0};
+  take_lock(mb);
+  want.next = mb->wanted;
+  want.cuts = mb->cuts;
+  mb->wanted = &want;
+  tofu_message *m = take(mb, &want, timeout_ms);
+  mailbox_want **pp = &mb->wanted;
+  while (*pp != &want)
+    pp = &(*pp)->next;
+  *pp = want.next;
+  /* What it left in taken is anyone's now: wake a sleeper for it. */
+  int wake = !msgq_empty(&mb->taken);
+  take_unlock(mb);
+  if (wake) {
     plat_mutex_lock(&mb->mu);
-    take_batch(mb, left);
+    wake = mb->waiting;
     plat_mutex_unlock(&mb->mu);
-    if (atomic_load(&mb->closed))
-      break;
-    /* Only what the batch added can match: look on from the last one seen. */
-    m = unlink_match(&mb->taken, last, &last, match, arg);
-    if (left == 0)
-      break;
+    if (wake)
+      plat_cond_broadcast(&mb->cv);
   }
-  if (m)
-    after_take(mb);
   return leave(mb, m, why);
 }
 
 int mailbox_os_handle(mailbox *mb, intptr_t *out) {
+  take_lock(mb);
   plat_mutex_lock(&mb->mu);
   int rc = TOFU_OK;
   if (!mb->has_event) {
@@ -217,12 +325,24 @@ int mailbox_os_handle(mailbox *mb, intptr_t *out) {
   if (rc == TOFU_OK)
     *out = mb->event.wait_handle;
   plat_mutex_unlock(&mb->mu);
+  take_unlock(mb);
   return rc;
 }
 
 void mailbox_drain(mailbox *mb, msgq *out) {
+  take_lock(mb);
   msgq_take_all(out, &mb->taken);
   plat_mutex_lock(&mb->mu);
   msgq_take_all(out, &mb->q);
   plat_mutex_unlock(&mb->mu);
+  take_unlock(mb);
+}
+
+int mailbox_match_waits(mailbox *mb) {
+  take_lock(mb);
+  int n = 0;
+  for (const mailbox_want *w = mb->wanted; w; w = w->next)
+    n++;
+  take_unlock(mb);
+  return n;
 }

@@ -3,10 +3,15 @@
  *
  *   tofu-echo-client --connect tcp://HOST:PORT | tcp://[V6]:PORT | unix:///PATH
  *                    [-n MESSAGES] [-s BODY_BYTES] [-c CONNECTIONS] [-w WINDOW]
+ *                    [-o channel | any]
  *
  * Each connection sends MESSAGES requests (default 1000), keeping WINDOW
  * (default 16) in flight; each body holds a sequence number and a pattern
- * that the echo must return unchanged. Exits 0 when every echo was right. */
+ * that the echo must return unchanged. With -o channel (the default) the
+ * echoes of a connection must come in the order sent, as from a server with
+ * one receiving thread; with -o any they may come in any order (a server with
+ * several worker threads on one group, tofu-worker-server), and each must
+ * still come exactly once. Exits 0 when every echo was right. */
 #ifndef _WIN32
 #define _POSIX_C_SOURCE 200809L
 #endif
@@ -26,6 +31,7 @@ typedef struct conn {
   uint16_t ch;
   unsigned long sent, got;
   int open;
+  unsigned char *seen; /* -o any: which echoes came */
 } conn;
 
 static size_t body_size = 64;
@@ -62,7 +68,7 @@ static double now_s(void) {
 int main(int argc, char **argv) {
   const char *url = NULL;
   unsigned long n = 1000;
-  int nconn = 1, window = 16;
+  int nconn = 1, window = 16, any_order = 0;
   for (int i = 1; i + 1 < argc; i += 2) {
     if (strcmp(argv[i], "--connect") == 0)
       url = argv[i + 1];
@@ -74,6 +80,10 @@ int main(int argc, char **argv) {
       nconn = atoi(argv[i + 1]);
     else if (strcmp(argv[i], "-w") == 0)
       window = atoi(argv[i + 1]);
+    else if (strcmp(argv[i], "-o") == 0 && strcmp(argv[i + 1], "any") == 0)
+      any_order = 1;
+    else if (strcmp(argv[i], "-o") == 0 && strcmp(argv[i + 1], "channel") == 0)
+      any_order = 0;
     else
       url = NULL;
   }
@@ -81,7 +91,8 @@ int main(int argc, char **argv) {
       body_size > TOFU_MAX_BODY) {
     fprintf(stderr, "usage: tofu-echo-client --connect tcp://HOST:PORT | tcp://[V6]:PORT | "
                     "unix:///PATH "
-                    "[-n MESSAGES] [-s BODY_BYTES (8..65535)] [-c CONNECTIONS] [-w WINDOW]\n");
+                    "[-n MESSAGES] [-s BODY_BYTES (8..65535)] [-c CONNECTIONS] [-w WINDOW] "
+                    "[-o channel|any]\n");
     return 2;
   }
   tofu_engine *e;
@@ -95,6 +106,7 @@ int main(int argc, char **argv) {
   unsigned long errors = 0, done = 0;
   int connected = 0, closed = 0;
   for (int i = 0; i < nconn; i++) {
+    cs[i].seen = any_order ? calloc(n ? n : 1, 1) : NULL;
     int rc = tofu_connect(g, url, &cs[i].ch);
     if (rc != TOFU_OK) {
       fprintf(stderr, "tofu-echo-client: %s: %s\n", url,
@@ -138,10 +150,16 @@ int main(int argc, char **argv) {
     } else if (c && h->opcode == TOFU_OP_RESPONSE) {
       size_t len;
       const void *body = tofu_msg_body(m, &len);
-      fill(want, body_size, c->got);
+      /* The sequence number the id says; in order, the next one. */
+      uint64_t seq = (h->message_id & (((uint64_t)1 << 40) - 1)) - 1;
+      if (!any_order)
+        seq = c->got;
+      fill(want, body_size, seq);
       if (len != body_size || memcmp(body, want, len) != 0 ||
-          h->message_id != (((uint64_t)c->ch << 40) | (c->got + 1)))
+          h->message_id != (((uint64_t)c->ch << 40) | (seq + 1)))
         errors++;
+      else if (any_order && (seq >= c->sent || !c->seen || c->seen[seq]++))
+        errors++; /* never sent, or came twice */
       c->got++;
       done++;
       if (c->sent < n && send_one(g, c, buf) != 0)
@@ -157,6 +175,8 @@ int main(int argc, char **argv) {
   printf("tofu-echo-client: %d/%d connections, %lu echoes of %zu bytes in %.3f s "
          "(%.0f msgs/s), %lu errors\n",
          connected, nconn, done, body_size, secs, secs > 0 ? done / secs : 0.0, errors);
+  for (int i = 0; i < nconn; i++)
+    free(cs[i].seen);
   free(cs);
   free(buf);
   free(want);

@@ -27,12 +27,11 @@
  * written (its channel closed, or its deadline passed: docs/engine.md, "A
  * request's life").
  *
- * Threads: every function is safe to call from any thread, except that one
- * group must be received from (tofu_wait_receive) by one thread at a time
- * (the receiver takes the queue in batches and pops from its batch without
- * locking), and a group or an engine must not be used while or after it is
- * destroyed — but a thread already waiting on it is woken and released (see
- * tofu_receive).
+ * Threads: every function is safe to call from any thread, except that a
+ * group or an engine must not be used while or after it is destroyed — but a
+ * thread already waiting on it is woken and released (see tofu_receive).
+ * Several threads may receive from one group at once (a pool of workers):
+ * see tofu_receive for who gets which message.
  *
  * Errors: functions returning int return TOFU_OK (0) or a negative
  * tofu_error (tofu/error.h). Statuses (tofu_status) are the one-byte codes
@@ -458,8 +457,8 @@ TOFU_API int tofu_post_timer(tofu_group *g, tofu_message **msg, int delay_ms);
 /* The next message for this group, or NULL if none arrives within timeout_ms
  * (-1 waits without limit, 0 only takes what is queued) or the group is
  * being destroyed (see tofu_receive, which tells the two apart). The caller
- * owns the message and must tofu_put (or post) it. One thread at a time per
- * group. */
+ * owns the message and must tofu_put (or post) it. Any number of threads at
+ * once (see tofu_receive). */
 TOFU_API tofu_message *tofu_wait_receive(tofu_group *g, int timeout_ms);
 
 /* tofu_wait_receive (message_id 0) or tofu_wait_reply (the next message
@@ -470,9 +469,28 @@ TOFU_API tofu_message *tofu_wait_receive(tofu_group *g, int timeout_ms);
  * can go on, and the group must not be used again. Errors: TOFU_EINVAL (NULL
  * g or out).
  *
+ * Several receivers: any number of threads may wait on one group at once,
+ * with tofu_wait_receive, tofu_wait_reply and tofu_receive in any mix.
+ *   - Each message goes to exactly one of them.
+ *   - While a wait for an id is in progress, the messages with that id (queued
+ *     or arriving) are reserved for it: a wait for any message passes over
+ *     them. Everything else goes to any receiver. A message with that id
+ *     handed out before the wait for it starts goes to whoever takes it (a
+ *     Response back before its requester waits may reach a worker): a thread
+ *     that waits for replies beside workers is safest on a group of its own.
+ *   - Messages are handed out oldest first, and a channel's messages are
+ *     queued in the order they arrived; but receivers run at once, so two
+ *     messages of one channel taken by two threads may be handled (and
+ *     answered) in either order. One receiver sees each channel in order.
+ *   - The OS handle (tofu_group_os_handle) is ready exactly while the queue
+ *     holds a message; a thread it wakes may find another took it first.
+ *   - A destroy wakes every waiter, as below.
+ *
  * Shutting down a receiving thread: the cleanest way is to tell it (a flag
  * of the application's, then tofu_update_receiver(g, NULL) to wake it),
- * join it, then destroy the group. A thread blocked in a wait when the group
+ * join it, then destroy the group. The notice wakes one receiver (notices
+ * coalesce): in a pool, each worker that leaves calls it again for the
+ * next. A thread blocked in a wait when the group
  * is destroyed is released as said above, and the destroy returns once it
  * has left the wait; but a thread must not *start* a wait on a group that is
  * being, or has been, destroyed: only a thread that was already waiting is
@@ -538,7 +556,8 @@ TOFU_API int tofu_send(tofu_group *g, uint16_t channel, int opcode, const void *
  * or the request itself handed back with a status. Every other message stays
  * queued, in its order, for tofu_wait_receive. NULL if none comes within
  * timeout_ms (-1 = no limit, 0 = only what is queued); nothing is taken then.
- * Called from g's receiving thread (one at a time, as tofu_wait_receive).
+ * Any thread, while others receive from g too: while it waits, the messages
+ * with this id are its own (see tofu_receive).
  * NULL also when g is being destroyed, and at once for message_id 0 (no
  * request has id 0). Every request ends, so the wait returns as soon as its channel dies (the
  * request handed back, written or not) or its deadline passes (status
@@ -549,13 +568,14 @@ TOFU_API tofu_message *tofu_wait_reply(tofu_group *g, uint64_t message_id, int t
  * for poll/epoll/select or WaitForMultipleObjects in the application's own
  * event loop: on POSIX a file descriptor, readable while the queue is not
  * empty; on Windows an event HANDLE, signalled while it is not empty. It is
- * level-triggered: after it reports ready, tofu_wait_receive(g, 0) returns a
- * message (never NULL), and it stays ready until tofu_wait_receive (or
- * tofu_wait_reply) has taken the last one. Never read, write, reset or close
+ * level-triggered: ready exactly while the queue holds a message, until a
+ * receive (in any thread) has taken the last one. With one receiver, after
+ * it reports ready tofu_wait_receive(g, 0) returns a message (never NULL);
+ * with several, another may take it first. Never read, write, reset or close
  * it: the engine does, and tofu_group_destroy closes it. The first call
  * makes it (from then on each message arriving in an empty queue costs one
- * system call); call it from the receiving thread, or before any thread
- * receives. TOFU_INVALID_OS_HANDLE if it cannot be made (or g is NULL). */
+ * system call); any thread. TOFU_INVALID_OS_HANDLE if it cannot be made (or
+ * g is NULL). */
 #ifdef _WIN32
 typedef void *tofu_os_handle; /* a HANDLE */
 #define TOFU_INVALID_OS_HANDLE ((tofu_os_handle)0)

@@ -116,3 +116,10 @@ TOFU_CASE(paused_peer_reset_tcp, REQ_NONE)
 TOFU_CASE(paused_peer_reset_uds, REQ_UDS)
 TOFU_CASE(paused_peer_fin_tcp, REQ_NONE)
 TOFU_CASE(paused_peer_fin_uds, REQ_UDS)
+
+/* workers.c: several threads receiving from one group at once */
+TOFU_CASE(workers_each_once_local, REQ_NONE)
+TOFU_CASE(workers_each_once_tcp, REQ_NONE)
+TOFU_CASE(workers_reply_to_its_waiter, REQ_NONE)
+TOFU_CASE(workers_destroy_wakes_all, REQ_NONE)
+TOFU_CASE(workers_os_handle_level, REQ_NONE)
