@@ -2,6 +2,8 @@
  * pool of worker threads at once: each Request is answered, by whichever
  * worker took it, with a Response carrying the same id, text headers and
  * body; HelloRequest and ByeRequest are answered as tofu-echo-server does.
+ * Bodies may be up to 1 MiB (tofu_options.max_message): a larger body
+ * travels as several frames of one id and arrives joined into one message.
  *
  *   tofu-worker-server --listen URL [--listen URL ...] [--workers N]
  *
@@ -160,6 +162,9 @@ static void watch_signals(void) {
 }
 #endif
 
+/* The largest body a request may carry (and its echo). */
+#define WORKER_MAX_MESSAGE (1024u * 1024u)
+
 static int usage(void) {
   fprintf(stderr, "usage: tofu-worker-server --listen URL [--listen URL ...] [--workers N]\n"
                   "       URL: tcp://HOST:PORT | tcp://[V6]:PORT | unix:///PATH\n");
@@ -184,6 +189,7 @@ int main(int argc, char **argv) {
   tofu_options o;
   tofu_options_default(&o);
   o.initial_messages = 256;
+  o.max_message = WORKER_MAX_MESSAGE;
   int rc = tofu_engine_create(&o, &engine);
   if (rc != TOFU_OK) {
     fprintf(stderr, "tofu-worker-server: engine: %s\n", tofu_strerror(rc));

@@ -2,7 +2,8 @@
 # tofu-worker-server (four workers on one group) listening on TCP and on a
 # Unix domain socket at once, driven by tofu-echo-client (which checks every
 # echo: id, sequence and body) with several connections and requests in
-# flight on each, and by tofu-client; then SIGTERM: the server must exit 0,
+# flight on each, bodies of 100 and 1,000 bytes and of 1 MiB (several
+# frames each, joined), and by tofu-client; then SIGTERM: the server must exit 0,
 # remove its socket file, have answered exactly the requests sent, and have
 # spread them over more than one worker.
 # Usage: worker_server_test.sh <tofu-worker-server> <tofu-echo-client> <tofu-client>
@@ -30,9 +31,14 @@ IFS='|' read -r _ host port <<<"$tcp"
 conns=4 n=500
 "$client" --connect "tcp://$host:$port" -c "$conns" -n "$n" -w 16 -s 100 -o any
 "$client" --connect "unix://$sock" -c "$conns" -n "$n" -w 16 -s 1000 -o any
+# Bodies of 1 MiB, the server's max_message: each travels as 17 frames of
+# one id and is joined at both ends.
+big=20
+"$client" --connect "tcp://$host:$port" -c 2 -n "$big" -w 4 -s 1048576 -o any
+"$client" --connect "unix://$sock" -c 2 -n "$big" -w 4 -s 1048576 -o any
 out=$("$quick" "tcp://$host:$port")
 [ "$out" = "Response: ping" ] || { echo "tofu-client printed '$out'" >&2; exit 1; }
-sent=$((2 * conns * n + 1))
+sent=$((2 * conns * n + 2 * 2 * big + 1))
 
 kill -TERM "$pid"
 rc=0
