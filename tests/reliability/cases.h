@@ -53,6 +53,9 @@ TOFU_CASE(misuse_destroyed_group, REQ_NONE)
 TOFU_CASE(misuse_destroy_outstanding, REQ_NONE)
 TOFU_CASE(misuse_oversize, REQ_NONE)
 
+/* fault_setup.c: allocations and primitives failing on a seeded schedule */
+TOFU_CASE(faults_setup, REQ_NONE)
+
 /* fault_wait.c: a poller whose wait fails */
 TOFU_CASE(faults_wait_fails, REQ_NONE)
 
