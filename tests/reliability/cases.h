@@ -56,6 +56,11 @@ TOFU_CASE(misuse_oversize, REQ_NONE)
 /* fault_setup.c: allocations and primitives failing on a seeded schedule */
 TOFU_CASE(faults_setup, REQ_NONE)
 
+/* contracts.c: promises of tofu.h no other case held the library to */
+TOFU_CASE(contract_options_zeroed, REQ_NONE)
+TOFU_CASE(contract_null_accessors, REQ_NONE)
+TOFU_CASE(contract_handles_released, REQ_LINUX)
+
 /* fault_wait.c: a poller whose wait fails */
 TOFU_CASE(faults_wait_fails, REQ_NONE)
 

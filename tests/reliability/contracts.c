@@ -1,0 +1,199 @@
+/* tofu — the reliability suite: promises of tofu.h that no other case held
+ * the library to (each was found by a mutant that survived the suite,
+ * docs/reliability.md, "Mutation testing"):
+ *   - contract_options_zeroed: a tofu_options with its size set and every
+ *     other field 0 means every default ("0 = default" field by field), and
+ *     a negative timeout stays "no limit";
+ *   - contract_null_accessors: the accessors given a NULL message (or NULL
+ *     out-parameters) set what they document and touch nothing else;
+ *   - contract_handles_released: the descriptors an engine and a group's
+ *     OS handle take are closed by the destroys (counted on Linux). */
+#include <stdio.h>
+#include <string.h>
+
+#include "engine_state.h"
+#include "suite.h"
+
+void case_contract_options_zeroed(void) {
+  tofu_options o;
+  memset(&o, 0, sizeof o);
+  o.size = sizeof o;
+  tofu_engine *e = NULL;
+  ck_assert_int_eq(tofu_engine_create(&o, &e), TOFU_OK);
+  /* What the engine took: the defaults tofu_options_default names. */
+  tofu_options d;
+  tofu_options_default(&d);
+  ck_assert_uint_eq(e->opts.max_memory, d.max_memory);
+  ck_assert_int_eq(e->opts.connect_timeout_ms, d.connect_timeout_ms);
+  ck_assert_int_eq(e->opts.frame_timeout_ms, d.frame_timeout_ms);
+  ck_assert_uint_eq(e->opts.max_channels, d.max_channels);
+  ck_assert_uint_eq(e->opts.max_frame, d.max_frame);
+  ck_assert_int_eq(e->opts.request_timeout_ms, 0);
+  ck_assert_int_eq(d.connect_timeout_ms, 10000);
+  ck_assert_int_eq(d.frame_timeout_ms, 10000);
+  ck_assert_uint_eq(d.max_memory, 64u * 1024u * 1024u);
+  ck_assert_uint_eq(d.max_channels, 65534);
+  ck_assert_uint_eq(d.max_frame, TOFU_MAX_FRAME);
+  tofu_engine_stats st = {.size = sizeof st};
+  ck_assert_int_eq(tofu_engine_get_stats(e, &st), TOFU_OK);
+  ck_assert_uint_eq(st.memory_limit, d.max_memory);
+  ck_assert_uint_eq(st.messages_live, 0); /* initial_messages 0 is none, not the default */
+
+  /* And it works: a frame begun is not cut at once (frame_timeout_ms 0 is
+   * ten seconds, not zero), a hello and a request are served. */
+  tofu_group *gs = et_group(e), *gc = et_group(e);
+  char bound[256];
+  et_listen(e, gs, "tcp|127.0.0.1|0", bound, sizeof bound);
+  tofu_socket p = rel_raw_connect(rel_port_of(bound));
+  uint8_t f[16 + 8];
+  rel_frame(f, TOFU_OP_HELLO_REQUEST, 1, 8, 0);
+  memcpy(f + 16, "who:z\r\n ", 8);
+  ck_assert(rel_send_all(p, f, 10)); /* a header begun */
+  uint16_t cch, sch;
+  et_connect(e, gc, gs, e, bound, &cch, &sch);
+  tofu_message *m = et_msg(e, TOFU_OP_REQUEST, cch, 100, 3);
+  et_post(gc, &m);
+  m = et_expect(gs, TOFU_OP_REQUEST, TOFU_ORIGIN_APPLICATION, TOFU_STATUS_SUCCESS);
+  tofu_msg_header(m)->opcode = TOFU_OP_RESPONSE;
+  et_post(gs, &m);
+  m = et_expect(gc, TOFU_OP_RESPONSE, TOFU_ORIGIN_APPLICATION, TOFU_STATUS_SUCCESS);
+  ck_assert(et_body_ok(m, 100, 3));
+  tofu_put(e, &m);
+  mono_sleep_ms(300);
+  ck_assert_int_eq(tofu_engine_get_stats(e, &st), TOFU_OK);
+  ck_assert_uint_eq(st.frame_timeouts, 0);
+  ck_assert(rel_send_all(p, f + 10, sizeof f - 10)); /* the hello ends, late but in time */
+  m = et_expect(gs, TOFU_OP_HELLO_REQUEST, TOFU_ORIGIN_APPLICATION, TOFU_STATUS_SUCCESS);
+  tofu_put(e, &m);
+  net_close(p);
+  tofu_group_destroy(gc);
+  tofu_group_destroy(gs);
+  et_assert_all_returned(e);
+  tofu_engine_destroy(e);
+
+  /* Field by field: a negative timeout stays "none", limits above what the
+   * engine can reach are that, and max_frame must hold a header. */
+  memset(&o, 0, sizeof o);
+  o.size = sizeof o;
+  o.connect_timeout_ms = -1;
+  o.frame_timeout_ms = -1;
+  o.request_timeout_ms = -1;
+  o.max_channels = 1000000;
+  o.max_frame = TOFU_MAX_FRAME + 1;
+  ck_assert_int_eq(tofu_engine_create(&o, &e), TOFU_OK);
+  ck_assert_int_eq(e->opts.connect_timeout_ms, -1);
+  ck_assert_int_eq(e->opts.frame_timeout_ms, -1);
+  ck_assert_int_eq(e->opts.request_timeout_ms, -1);
+  ck_assert_uint_eq(e->opts.max_channels, 65534);
+  ck_assert_uint_eq(e->opts.max_frame, TOFU_MAX_FRAME);
+  tofu_engine_destroy(e);
+  o.max_frame = TOFU_HEADER_SIZE; /* the smallest that holds a frame */
+  ck_assert_int_eq(tofu_engine_create(&o, &e), TOFU_OK);
+  ck_assert_uint_eq(e->opts.max_frame, TOFU_HEADER_SIZE);
+  tofu_engine_destroy(e);
+  o.max_frame = TOFU_HEADER_SIZE - 1;
+  e = (tofu_engine *)&o; /* must be cleared */
+  ck_assert_int_eq(tofu_engine_create(&o, &e), TOFU_EINVAL);
+  ck_assert_ptr_null(e);
+  o.max_frame = 0;
+  o.size = 0;
+  ck_assert_int_eq(tofu_engine_create(&o, &e), TOFU_EINVAL);
+}
+
+void case_contract_null_accessors(void) {
+  const char *s = "untouched";
+  size_t len = 12345;
+  ck_assert_ptr_null(tofu_msg_headers(NULL, &len));
+  ck_assert_uint_eq(len, 0);
+  len = 12345;
+  ck_assert_ptr_null(tofu_msg_body(NULL, &len));
+  ck_assert_uint_eq(len, 0);
+  len = 12345;
+  ck_assert_ptr_null(tofu_msg_body_mut(NULL, &len));
+  ck_assert_uint_eq(len, 0);
+  len = 12345;
+  ck_assert_int_eq(tofu_msg_find_header(NULL, "a", &s, &len), 0);
+  ck_assert_str_eq(s, "untouched");
+  ck_assert_uint_eq(len, 12345);
+  ck_assert_int_eq(tofu_msg_set_timeout(NULL, 5), TOFU_EINVAL);
+  tofu_msg_reset(NULL);
+  ck_assert_int_eq(tofu_msg_set_headers(NULL, "a:b\r\n", 5), TOFU_EINVAL);
+  ck_assert_int_eq(tofu_msg_append_body(NULL, "x", 1), TOFU_EINVAL);
+  ck_assert_int_eq(tofu_msg_add_header(NULL, "a", "b"), TOFU_EINVAL);
+  char url[32] = "untouched";
+  ck_assert_int_eq(tofu_listen_address(NULL, url, sizeof url), TOFU_EINVAL);
+  ck_assert_str_eq(url, "untouched");
+  ck_assert(tofu_group_os_handle(NULL) == TOFU_INVALID_OS_HANDLE);
+  tofu_message *m = (tofu_message *)&len;
+  ck_assert_int_eq(tofu_receive(NULL, 0, 0, &m), TOFU_EINVAL);
+  tofu_engine_stats st;
+  memset(&st, 0xA5, sizeof st);
+  st.size = sizeof st;
+  ck_assert_int_eq(tofu_engine_get_stats(NULL, &st), TOFU_EINVAL);
+  ck_assert_uint_eq(st.size, sizeof st); /* nothing written */
+  ck_assert_uint_eq(st.memory_used, (size_t)0xA5A5A5A5A5A5A5A5ull);
+
+  /* A real message: NULL out-parameters are allowed, the others are set. */
+  tofu_engine *e = et_engine(0);
+  m = tofu_get(e, TOFU_ALWAYS);
+  ck_assert_int_eq(tofu_msg_set_body(m, "body", 4), TOFU_OK);
+  ck_assert_int_eq(tofu_msg_add_header(m, "name", " value "), TOFU_OK);
+  ck_assert_ptr_nonnull(tofu_msg_body(m, NULL));
+  ck_assert_ptr_nonnull(tofu_msg_body_mut(m, NULL));
+  ck_assert_ptr_nonnull(tofu_msg_headers(m, NULL));
+  ck_assert_int_eq(tofu_msg_find_header(m, "name", NULL, NULL), 1);
+  ck_assert_int_eq(tofu_msg_find_header(m, "name", &s, &len), 1);
+  ck_assert_uint_eq(len, 5);
+  ck_assert_int_eq(memcmp(s, "value", 5), 0);
+  s = "untouched";
+  len = 12345;
+  ck_assert_int_eq(tofu_msg_find_header(m, "other", &s, &len), 0);
+  ck_assert_str_eq(s, "untouched");
+  ck_assert_uint_eq(len, 12345);
+  ck_assert_int_eq(tofu_msg_find_header(m, NULL, &s, &len), 0);
+  const char *h = tofu_msg_headers(m, &len);
+  ck_assert_uint_eq(len, 14);
+  ck_assert_int_eq(memcmp(h, "name: value \r\n", 14), 0);
+  ck_assert_int_eq(memcmp(tofu_msg_body(m, &len), "body", 4), 0);
+  ck_assert_uint_eq(len, 4);
+  /* An empty message: its lengths are 0 whatever its pointers. */
+  tofu_msg_reset(m);
+  len = 12345;
+  (void)tofu_msg_headers(m, &len);
+  ck_assert_uint_eq(len, 0);
+  len = 12345;
+  (void)tofu_msg_body(m, &len);
+  ck_assert_uint_eq(len, 0);
+  ck_assert_int_eq(tofu_msg_find_header(m, "name", &s, &len), 0);
+  tofu_put(e, &m);
+  tofu_engine_destroy(e);
+}
+
+void case_contract_handles_released(void) {
+  int fds0 = rel_open_fds();
+  tofu_engine *e = et_engine(0);
+  int fds_engine = rel_open_fds();
+  ck_assert_int_gt(fds_engine, fds0); /* the poller's own descriptors */
+  tofu_group *g = et_group(e);
+  ck_assert_int_eq(rel_open_fds(), fds_engine); /* a group takes none until asked */
+  tofu_os_handle h = tofu_group_os_handle(g);
+  ck_assert(h != TOFU_INVALID_OS_HANDLE);
+  ck_assert_int_eq(rel_open_fds(), fds_engine + 1);
+  ck_assert(tofu_group_os_handle(g) == h); /* one per group, made once */
+  ck_assert_int_eq(rel_open_fds(), fds_engine + 1);
+  tofu_group_destroy(g);
+  ck_assert_int_eq(rel_open_fds(), fds_engine); /* tofu_group_destroy closes it */
+
+  /* Groups left to the engine's destroy, with handles, a listener and a
+   * connection: every descriptor goes with it. */
+  tofu_group *gs = et_group(e), *gc = et_group(e);
+  ck_assert(tofu_group_os_handle(gs) != TOFU_INVALID_OS_HANDLE);
+  ck_assert(tofu_group_os_handle(gc) != TOFU_INVALID_OS_HANDLE);
+  char bound[256];
+  et_listen(e, gs, "tcp|127.0.0.1|0", bound, sizeof bound);
+  uint16_t cch, sch;
+  et_connect(e, gc, gs, e, bound, &cch, &sch);
+  ck_assert_int_eq(rel_open_fds(), fds_engine + 2 + 3); /* two handles, listener, two ends */
+  tofu_engine_destroy(e);
+  ck_assert_int_eq(rel_open_fds(), fds0);
+}
