@@ -38,6 +38,7 @@ TOFU_CASE(limits_deadline_per_frame, REQ_NONE)
 TOFU_CASE(limits_max_channels, REQ_NONE)
 TOFU_CASE(limits_max_frame, REQ_NONE)
 TOFU_CASE(limits_short_connections, REQ_NONE)
+TOFU_CASE(limits_readahead_owner, REQ_NONE)
 
 /* many_connections.c: many connections held at once */
 TOFU_CASE(load_1000, REQ_MANY_FDS)
