@@ -76,11 +76,14 @@ random.Random(int(sys.argv[2])).shuffle(rows)
 print("\n".join(rows))' "$index" "$seed" >"$order"
 fi
 
-# --- the build, configured once; a mutant rebuilds what it touches -----------
-bdir=$work/build
-cmake -S "$src" -B "$bdir" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DTOFU_BACKEND=poll \
-  -DTOFU_BUILD_BENCH=OFF -DTOFU_BUILD_EXAMPLES=ON >"$work/configure.log"
-cmake --build "$bdir" -j2 >"$work/build.log"
+# --- the builds, configured once; a mutant rebuilds what it touches ----------
+# A mutant of backends/epoll/ is built and tested on epoll, every other one on
+# poll (backends/posix/ serves both).
+for backend in poll epoll; do
+  cmake -S "$src" -B "$work/build-$backend" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+    -DTOFU_BACKEND=$backend -DTOFU_BUILD_BENCH=OFF -DTOFU_BUILD_EXAMPLES=ON >"$work/configure.log"
+  cmake --build "$work/build-$backend" -j2 >"$work/build.log"
+done
 
 equiv=ci/mutants-equivalent.txt
 restore() { cp "$work/pristine/$1" "$src/$1" && touch "$src/$1"; }
@@ -93,6 +96,8 @@ survivors=()
 while IFS=$'\t' read -r id f line text; do
   [ "$built" -lt "$size" ] || break
   t=$SECONDS
+  bdir=$work/build-poll
+  case $f in backends/epoll/*) bdir=$work/build-epoll ;; esac
   orig_line=$(sed -n "${line}p" "$src/$f")
   python3 -c '
 import sys
@@ -127,8 +132,8 @@ open(p, "w", encoding="utf-8").write("\n".join(lines))' "$src/$f" "$line" "$text
   echo "mutant $built/$size $id: $(grep -v '^    ' "$log" | tail -n 1 | awk '{print $1}')" \
     "($((SECONDS - start)) s so far)" >&2
 done <"$order"
-# Leave the copy's build as the sources are, for the next run.
-cmake --build "$bdir" -j2 >/dev/null 2>&1 || true
+# Leave the copy's builds as the sources are, for the next run.
+for backend in poll epoll; do cmake --build "$work/build-$backend" -j2 >/dev/null 2>&1 || true; done
 
 elapsed=$((SECONDS - start))
 counted=$((built - equivalent))
