@@ -10,6 +10,9 @@
  *     OS handle take are closed by the destroys (counted on Linux). */
 #include <stdio.h>
 #include <string.h>
+#ifndef _WIN32
+#include <poll.h>
+#endif
 
 #include "engine_state.h"
 #include "suite.h"
@@ -169,6 +172,17 @@ void case_contract_null_accessors(void) {
   tofu_engine_destroy(e);
 }
 
+/* Whether a descriptor is readable now (Linux: the case needs /proc). */
+static int fd_ready(tofu_os_handle h) {
+#ifdef _WIN32
+  (void)h;
+  return 0;
+#else
+  struct pollfd p = {h, POLLIN, 0};
+  return poll(&p, 1, 0) == 1 && (p.revents & POLLIN);
+#endif
+}
+
 void case_contract_handles_released(void) {
   int fds0 = rel_open_fds();
   tofu_engine *e = et_engine(0);
@@ -179,6 +193,14 @@ void case_contract_handles_released(void) {
   tofu_os_handle h = tofu_group_os_handle(g);
   ck_assert(h != TOFU_INVALID_OS_HANDLE);
   ck_assert_int_eq(rel_open_fds(), fds_engine + 1);
+  ck_assert(!fd_ready(h)); /* made on an empty queue: not ready */
+  tofu_message *m = tofu_get(e, TOFU_ALWAYS);
+  ck_assert_int_eq(tofu_update_receiver(g, &m), TOFU_OK);
+  ck_assert(fd_ready(h));
+  m = tofu_wait_receive(g, 0);
+  ck_assert_ptr_nonnull(m);
+  tofu_put(e, &m);
+  ck_assert(!fd_ready(h));
   ck_assert(tofu_group_os_handle(g) == h); /* one per group, made once */
   ck_assert_int_eq(rel_open_fds(), fds_engine + 1);
   tofu_group_destroy(g);
