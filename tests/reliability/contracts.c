@@ -7,7 +7,8 @@
  *   - contract_null_accessors: the accessors given a NULL message (or NULL
  *     out-parameters) set what they document and touch nothing else;
  *   - contract_handles_released: the descriptors an engine and a group's
- *     OS handle take are closed by the destroys (counted on Linux). */
+ *     OS handle take are closed by the destroys (counted on Linux);
+ *   - contract_address_text: an address as text, IPv6 scope included. */
 #include <stdio.h>
 #include <string.h>
 #ifndef _WIN32
@@ -218,4 +219,37 @@ void case_contract_handles_released(void) {
   ck_assert_int_eq(rel_open_fds(), fds_engine + 2 + 3); /* two handles, listener, two ends */
   tofu_engine_destroy(e);
   ck_assert_int_eq(rel_open_fds(), fds0);
+}
+
+/* The text of an address, as tofu_listen_address and the ~listen_on header
+ * give it: an IPv6 scope as its number after '%', cut to the buffer. */
+void case_contract_address_text(void) {
+  net_addr a;
+  memset(&a, 0, sizeof a);
+  a.family = NET_INET6;
+  a.ip[0] = 0xfe;
+  a.ip[1] = 0x80;
+  a.ip[15] = 1;
+  char buf[NET_ADDR_TEXT];
+  a.scope = 3;
+  net_addr_ip_text(&a, buf, sizeof buf);
+  ck_assert_str_eq(buf, "fe80::1%3");
+  a.scope = 4294967295u;
+  net_addr_ip_text(&a, buf, sizeof buf);
+  ck_assert_str_eq(buf, "fe80::1%4294967295");
+  a.scope = 0;
+  net_addr_ip_text(&a, buf, sizeof buf);
+  ck_assert_str_eq(buf, "fe80::1");
+  a.scope = 12;
+  net_addr_ip_text(&a, buf, 5); /* cut, still terminated */
+  ck_assert_str_eq(buf, "fe80");
+  memset(&a, 0, sizeof a);
+  a.family = NET_INET4;
+  a.ip[0] = 127;
+  a.ip[3] = 1;
+  net_addr_ip_text(&a, buf, sizeof buf);
+  ck_assert_str_eq(buf, "127.0.0.1");
+  strcpy(buf, "untouched");
+  net_addr_ip_text(&a, buf, 0);
+  ck_assert_str_eq(buf, "untouched");
 }
