@@ -122,7 +122,8 @@ open(p, "w", encoding="utf-8").write("\n".join(lines))' "$src/$f" "$line" "$text
     by=$(grep -m1 -oE '[a-z_]+\.[a-z0-9_]+ \.+\**(Failed|Timeout|SEGFAULT|Subprocess aborted|Child aborted|Exception|Not Run)' \
       "$work/mutant-test.log" | sed 's/ \.*\**/ /' || true)
     printf 'killed    %s  %ds  by %s\n' "$id" $((SECONDS - t)) "${by:-ctest exit $rc}" >>"$log"
-  elif python3 ci/mutate_equivalent.py "$equiv" "$f" "$orig_line" "$text"; then
+  elif python3 ci/mutate_equivalent.py "$equiv" "$f" "$orig_line" "$text" "$work/pristine/$f" \
+    "$line"; then
     equivalent=$((equivalent + 1))
     printf 'equiv     %s  %ds\n' "$id" $((SECONDS - t)) >>"$log"
   else
