@@ -85,7 +85,16 @@ for backend in poll epoll; do
   cmake --build "$work/build-$backend" -j2 >"$work/build.log"
 done
 
+# The suite must pass on the sources as they are, or a kill means nothing.
+for backend in poll epoll; do
+  ctest --test-dir "$work/build-$backend" -j2 >"$work/baseline-$backend.log" 2>&1 || {
+    echo "ci/mutate.sh: the suite fails without a mutant ($backend; $work/baseline-$backend.log)" >&2
+    exit 1
+  }
+done
+
 equiv=ci/mutants-equivalent.txt
+mkdir -p "$work/killed"
 restore() { cp "$work/pristine/$1" "$src/$1" && touch "$src/$1"; }
 
 log=$work/mutants.log
@@ -119,8 +128,10 @@ open(p, "w", encoding="utf-8").write("\n".join(lines))' "$src/$f" "$line" "$text
   restore "$f"
   if [ "$rc" -ne 0 ]; then
     killed=$((killed + 1))
-    by=$(grep -m1 -oE '[a-z_]+\.[a-z0-9_]+ \.+\**(Failed|Timeout|SEGFAULT|Subprocess aborted|Child aborted|Exception|Not Run)' \
-      "$work/mutant-test.log" | sed 's/ \.*\**/ /' || true)
+    cp "$work/mutant-test.log" "$work/killed/$id.log"
+    # The cases ctest lists as failed (the first to fail stopped the run).
+    by=$(sed -n '/tests FAILED:/,$s/^[[:space:]]*[0-9]* - \([^ ]*\) (\(.*\))$/\1 (\2)/p' \
+      "$work/mutant-test.log" | paste -sd ' ' -)
     printf 'killed    %s  %ds  by %s\n' "$id" $((SECONDS - t)) "${by:-ctest exit $rc}" >>"$log"
   elif python3 ci/mutate_equivalent.py "$equiv" "$f" "$orig_line" "$text" "$work/pristine/$f" \
     "$line"; then
