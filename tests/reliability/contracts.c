@@ -8,7 +8,8 @@
  *     out-parameters) set what they document and touch nothing else;
  *   - contract_handles_released: the descriptors an engine and a group's
  *     OS handle take are closed by the destroys (counted on Linux);
- *   - contract_address_text: an address as text, IPv6 scope included. */
+ *   - contract_address_text: an address as text, IPv6 scope included;
+ *   - contract_net_bounds: net_resolve and net_sendv at their bounds. */
 #include <stdio.h>
 #include <string.h>
 #ifndef _WIN32
@@ -252,4 +253,46 @@ void case_contract_address_text(void) {
   strcpy(buf, "untouched");
   net_addr_ip_text(&a, buf, 0);
   ck_assert_str_eq(buf, "untouched");
+}
+
+/* The socket layer's bounds: net_resolve looks at out[0..n) only (a
+ * sentinel just before the array, equal to the answer, must not make it a
+ * duplicate), and net_sendv takes 1 to NET_IOV_MAX buffers, both ends
+ * included. */
+void case_contract_net_bounds(void) {
+  net_addr arr[1 + NET_RESOLVE_MAX];
+  memset(arr, 0, sizeof arr);
+  ck_assert_int_eq(net_resolve("127.0.0.1", 7099, 0, &arr[0], 1), 1);
+  /* arr[0] now holds the answer: it is the sentinel before &arr[1]. */
+  ck_assert_int_eq(net_resolve("127.0.0.1", 7099, 0, &arr[1], NET_RESOLVE_MAX), 1);
+  ck_assert_int_eq(memcmp(&arr[1], &arr[0], sizeof arr[0]), 0);
+
+  tofu_socket a, b;
+  ck_assert_int_eq(pair_open(PAIR_TCP, &a, &b), NET_OK);
+  static char bytes[NET_IOV_MAX];
+  net_iov iov[NET_IOV_MAX + 1];
+  for (int i = 0; i <= NET_IOV_MAX; i++) {
+    if (i < NET_IOV_MAX)
+      bytes[i] = (char)('a' + i % 26);
+    iov[i].base = &bytes[i % NET_IOV_MAX];
+    iov[i].len = 1;
+  }
+  ck_assert_int_eq(net_sendv(a, iov, NET_IOV_MAX), NET_IOV_MAX);
+  ck_assert_int_eq(net_sendv(a, iov, 1), 1);
+  ck_assert_int_eq(net_sendv(a, iov, NET_IOV_MAX + 1), NET_EOTHER);
+  ck_assert_int_eq(net_sendv(a, iov, 0), NET_EOTHER);
+  char got[NET_IOV_MAX + 1];
+  size_t n = 0;
+  uint64_t until = mono_now_ms() + ET_DEADLINE_MS;
+  while (n < sizeof got && mono_now_ms() < until) {
+    ptrdiff_t r = net_recv(b, got + n, sizeof got - n);
+    if (r > 0)
+      n += (size_t)r;
+    else
+      mono_sleep_ms(1);
+  }
+  ck_assert_uint_eq(n, sizeof got);
+  ck_assert_int_eq(memcmp(got, bytes, NET_IOV_MAX), 0);
+  ck_assert_int_eq(got[NET_IOV_MAX], bytes[0]);
+  pair_close(a, b);
 }
