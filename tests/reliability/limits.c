@@ -781,7 +781,9 @@ void case_limits_short_connections(void) {
  * again: the holder, too, while it is still draining its own read-ahead
  * from the buffer. Every frame must reach the application once, whole and
  * in its order, and no channel close: a wrong owner feeds one channel's
- * bytes to another (a corrupted stream) or closes the one that pauses again. */
+ * bytes to another (a corrupted stream) or closes the one that pauses again.
+ * Then, with nothing paused, puts wake the Reactor once at most; and a
+ * channel paused once more still hears its peer's reset. */
 enum { RA_PEERS = 3, RA_FRAMES = 5, RA_BODY = 12000, RA_HELD_MAX = 4096 };
 
 static uint8_t ra_byte(int peer, int frame, size_t j) {
@@ -891,10 +893,34 @@ void case_limits_readahead_owner(void) {
                 (unsigned long long)notifies, ngot);
   for (int i = 0; i < nheld; i++)
     tofu_put(s.es, &held[i]);
-  for (int i = 0; i < RA_PEERS; i++)
+
+  /* A channel that paused and resumed before still hears a reset while it
+   * waits for memory again. */
+  nheld = hold_rest(&s, held, RA_HELD_MAX);
+  uint64_t paused0 = site_stats(&s).reads_paused;
+  rel_frame(burst, TOFU_OP_REQUEST, 999, 0, RA_BODY);
+  ck_assert(rel_send_all(p[0], burst, 16 + RA_BODY));
+  SITE_WAIT(&s, ET_DEADLINE_MS, site_stats(&s).reads_paused > paused0,
+            "peer 0's last frame found memory");
+  ck_assert_int_eq(net_set_linger_abort(p[0]), NET_OK);
+  net_close(p[0]);
+  p[0] = TOFU_INVALID_SOCKET;
+  tofu_message *m;
+  for (;;) {
+    m = tofu_wait_receive(s.gs, 1000);
+    ck_assert_msg(m != NULL, "a channel paused again did not close within 1 s of a reset");
+    if (tofu_msg_header(m)->status == TOFU_STATUS_CHANNEL_CLOSED)
+      break;
+    tofu_put(s.es, &m); /* pool_empty */
+  }
+  ck_assert_uint_eq(tofu_msg_header(m)->channel, chan_of[0]);
+  tofu_put(s.es, &m);
+  for (int i = 0; i < nheld; i++)
+    tofu_put(s.es, &held[i]);
+
+  for (int i = 1; i < RA_PEERS; i++)
     net_close(p[i]);
   SITE_WAIT(&s, ET_DEADLINE_MS, site_stats(&s).channels == 1, "the peers' channels stay open");
-  tofu_message *m;
   while ((m = tofu_wait_receive(s.gs, 0)) != NULL)
     tofu_put(s.es, &m); /* the channel_closed notices */
   tofu_group_destroy(s.gs);
