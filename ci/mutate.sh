@@ -128,7 +128,7 @@ open(p, "w", encoding="utf-8").write("\n".join(lines))' "$src/$f" "$line" "$text
   restore "$f"
   if [ "$rc" -ne 0 ]; then
     killed=$((killed + 1))
-    cp "$work/mutant-test.log" "$work/killed/$id.log"
+    cp "$work/mutant-test.log" "$work/killed/${id//\//_}.log"
     # The cases ctest lists as failed (the first to fail stopped the run).
     by=$(sed -n '/tests FAILED:/,$s/^[[:space:]]*[0-9]* - \([^ ]*\) (\(.*\))$/\1 (\2)/p' \
       "$work/mutant-test.log" | paste -sd ' ' -)
