@@ -94,6 +94,7 @@ for backend in poll epoll; do
 done
 
 equiv=ci/mutants-equivalent.txt
+rm -rf "$work/killed"
 mkdir -p "$work/killed"
 restore() { cp "$work/pristine/$1" "$src/$1" && touch "$src/$1"; }
 
