@@ -100,16 +100,17 @@ int faults_roll(unsigned per_mille) {
   return faults_rand() % 1000u < per_mille;
 }
 
-/* An allocation or a primitive is being made: 1 if it must fail, by the
- * plan's schedule (fail_nth) or else by its chance. */
-static int setup_fails(unsigned per_mille) {
+/* An allocation (prim 0) or a primitive (prim 1) is being made: 1 if it
+ * must fail, by the plan's schedule (fail_nth) or else by its chance. The
+ * plan is read only once faults_plan has seen it active. */
+static int setup_fails(int prim) {
   const fault_plan *p = faults_plan();
   if (!p)
     return 0;
   uint64_t n = atomic_fetch_add(&setup_calls, 1) + 1;
   if (p->fail_nth)
     return n == p->fail_nth;
-  return faults_roll(per_mille);
+  return faults_roll(prim ? p->prim : p->nomem);
 }
 
 /* ---- the platform's primitives ------------------------------------------
@@ -230,7 +231,7 @@ void __real_plat_event_close(plat_event *ev);
 void __wrap_plat_event_close(plat_event *ev);
 
 int __wrap_plat_mutex_init(plat_mutex *m) {
-  if (setup_fails(plan.prim))
+  if (setup_fails(1))
     return prim_fail(m, sizeof *m, 0, "too many failed primitives");
   return prim_made(m, __real_plat_mutex_init(m));
 }
@@ -241,7 +242,7 @@ void __wrap_plat_mutex_fini(plat_mutex *m) {
 }
 
 int __wrap_plat_cond_init(plat_cond *c) {
-  if (setup_fails(plan.prim))
+  if (setup_fails(1))
     return prim_fail(c, sizeof *c, 0, "too many failed primitives");
   return prim_made(c, __real_plat_cond_init(c));
 }
@@ -252,7 +253,7 @@ void __wrap_plat_cond_fini(plat_cond *c) {
 }
 
 int __wrap_plat_thread_start(plat_thread *t, plat_thread_fn fn, void *arg) {
-  if (setup_fails(plan.prim))
+  if (setup_fails(1))
     return prim_fail(t, sizeof *t, 0, "too many failed primitives");
   return prim_made(t, __real_plat_thread_start(t, fn, arg));
 }
@@ -263,7 +264,7 @@ void __wrap_plat_thread_join(plat_thread *t) {
 }
 
 int __wrap_plat_event_open(plat_event *ev) {
-  if (setup_fails(plan.prim))
+  if (setup_fails(1))
     return prim_fail(ev, sizeof *ev, 0xFF, "too many failed primitives");
   return prim_made(ev, __real_plat_event_open(ev));
 }
@@ -611,7 +612,7 @@ static _Thread_local int live_ignored;
 static int fail_alloc(size_t n) {
   if (!exempt)
     atomic_fetch_add_explicit(&alloc_bytes, n, memory_order_relaxed);
-  if (setup_fails(plan.nomem)) {
+  if (setup_fails(0)) {
     atomic_fetch_add(&n_nomem, 1);
     return 1;
   }
