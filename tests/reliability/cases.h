@@ -26,6 +26,7 @@ TOFU_CASE(hostile_silent_connects, REQ_MANY_FDS)
 /* exhaustion.c: memory, descriptors, a peer that stops reading */
 TOFU_CASE(exhaust_pool_cpu, REQ_NONE)
 TOFU_CASE(exhaust_emfile_accept, REQ_POSIX | REQ_RLIMIT)
+TOFU_CASE(exhaust_fds_engine_create, REQ_POSIX | REQ_RLIMIT)
 TOFU_CASE(exhaust_peer_stops_reading, REQ_NONE)
 
 /* limits.c: read-ahead in a fixed budget, the frame deadline, max_channels, max_frame,
