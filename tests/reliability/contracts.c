@@ -9,7 +9,10 @@
  *   - contract_handles_released: the descriptors an engine and a group's
  *     OS handle take are closed by the destroys (counted on Linux);
  *   - contract_address_text: an address as text, IPv6 scope included;
- *   - contract_net_bounds: net_resolve and net_sendv at their bounds. */
+ *   - contract_net_bounds: net_resolve and net_sendv at their bounds, a text
+ *     of its own for each socket error;
+ *   - contract_wait_unbounded: a wait without a limit blocks, it does not
+ *     poll. */
 #include <stdio.h>
 #include <string.h>
 #ifndef _WIN32
@@ -267,6 +270,12 @@ void case_contract_net_bounds(void) {
   ck_assert_int_eq(net_resolve("127.0.0.1", 7099, 0, &arr[1], NET_RESOLVE_MAX), 1);
   ck_assert_int_eq(memcmp(&arr[1], &arr[0], sizeof arr[0]), 0);
 
+  /* Each error has its own text. */
+  for (int e1 = NET_EOTHER; e1 <= NET_OK; e1++)
+    for (int e2 = e1 + 1; e2 <= NET_OK; e2++)
+      ck_assert_msg(strcmp(net_strerror(e1), net_strerror(e2)) != 0, "%d and %d both read \"%s\"",
+                    e1, e2, net_strerror(e1));
+
   tofu_socket a, b;
   ck_assert_int_eq(pair_open(PAIR_TCP, &a, &b), NET_OK);
   static char bytes[NET_IOV_MAX];
@@ -295,4 +304,53 @@ void case_contract_net_bounds(void) {
   ck_assert_int_eq(memcmp(got, bytes, NET_IOV_MAX), 0);
   ck_assert_int_eq(got[NET_IOV_MAX], bytes[0]);
   pair_close(a, b);
+}
+
+/* A wait without a limit blocks until its message comes: it does not turn
+ * into a loop of short timed waits (counted on the waiting thread). */
+typedef struct unbounded_wait {
+  tofu_group *g;
+  uint64_t id;
+  tofu_message *got;
+  uint64_t timed_waits;
+} unbounded_wait;
+
+static void wait_reply_forever(void *arg) {
+  unbounded_wait *w = arg;
+  faults_exempt_thread();
+  uint64_t t0 = faults_timed_waits_here();
+  w->got = tofu_wait_reply(w->g, w->id, -1);
+  w->timed_waits = faults_timed_waits_here() - t0;
+}
+
+void case_contract_wait_unbounded(void) {
+  tofu_engine *e = et_engine(0);
+  tofu_group *g = et_group(e);
+  for (int round = 0; round < 2; round++) {
+    /* Round 1: something else is queued first, which the wait must pass. */
+    if (round == 1) {
+      tofu_message *other = tofu_get(e, TOFU_ALWAYS);
+      tofu_msg_header(other)->message_id = 7;
+      ck_assert_int_eq(tofu_update_receiver(g, &other), TOFU_OK);
+    }
+    unbounded_wait w = {g, 999, NULL, 0};
+    plat_thread t;
+    ck_assert_int_eq(plat_thread_start(&t, wait_reply_forever, &w), TOFU_OK);
+    mono_sleep_ms(200);
+    tofu_message *m = tofu_get(e, TOFU_ALWAYS);
+    tofu_msg_header(m)->message_id = 999;
+    ck_assert_int_eq(tofu_update_receiver(g, &m), TOFU_OK);
+    plat_thread_join(&t);
+    ck_assert_ptr_nonnull(w.got);
+    ck_assert(tofu_msg_header(w.got)->message_id == 999);
+    tofu_put(e, &w.got);
+    ck_assert_msg(w.timed_waits == 0, "round %d: %llu timed waits in a wait without a limit", round,
+                  (unsigned long long)w.timed_waits);
+  }
+  tofu_message *m = tofu_wait_receive(g, 0);
+  ck_assert_ptr_nonnull(m); /* the other message stayed queued */
+  ck_assert(tofu_msg_header(m)->message_id == 7);
+  tofu_put(e, &m);
+  tofu_group_destroy(g);
+  tofu_engine_destroy(e);
 }

@@ -22,7 +22,11 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "message.h"
 #include "suite.h"
+
+/* What the pool charges for a message without buffers (pool.c). */
+#define MSG_COST sizeof(tofu_message)
 
 #define CYCLE_REQUESTS 6
 #define CYCLE_EXTRA_GETS 6 /* messages taken beyond the pool's initial ones */
@@ -171,7 +175,10 @@ static void groups_and_traffic(tofu_engine *e, cycle_totals *tot, uint64_t seed)
     tot->handles_failed += failed;
   }
 
-  /* Messages beyond the pool's first ones: NULL only when an allocation failed. */
+  /* Messages beyond the pool's first ones: NULL only when an allocation
+   * failed, and then nothing stays charged for it. */
+  tofu_engine_stats s0 = {.size = sizeof s0}, s1 = {.size = sizeof s1};
+  tofu_engine_get_stats(e, &s0);
   tofu_message *held[CYCLE_EXTRA_GETS + 4];
   int nheld = 0;
   for (int i = 0; i < CYCLE_EXTRA_GETS + 4; i++) {
@@ -187,6 +194,10 @@ static void groups_and_traffic(tofu_engine *e, cycle_totals *tot, uint64_t seed)
   }
   for (int i = 0; i < nheld; i++)
     tofu_put(e, &held[i]);
+  tofu_engine_get_stats(e, &s1);
+  CHECK(s1.memory_used - s0.memory_used == (s1.messages_live - s0.messages_live) * MSG_COST,
+        "seed %llu: %zu bytes charged for %zu new messages", (unsigned long long)seed,
+        s1.memory_used - s0.memory_used, s1.messages_live - s0.messages_live);
 
   uint16_t cch = 0;
   if (gs && gc && open_pair(e, gs, gc, &cch, tot, seed)) {

@@ -230,6 +230,22 @@ int __wrap_plat_event_open(plat_event *ev);
 void __real_plat_event_close(plat_event *ev);
 void __wrap_plat_event_close(plat_event *ev);
 
+/* Timed condition waits, counted per thread (a wait without a limit must
+ * not turn into a loop of short timed ones). */
+static _Thread_local uint64_t timed_waits;
+
+int __real_plat_cond_wait_until(plat_cond *c, plat_mutex *m, int64_t deadline_ms);
+int __wrap_plat_cond_wait_until(plat_cond *c, plat_mutex *m, int64_t deadline_ms);
+
+int __wrap_plat_cond_wait_until(plat_cond *c, plat_mutex *m, int64_t deadline_ms) {
+  timed_waits++;
+  return __real_plat_cond_wait_until(c, m, deadline_ms);
+}
+
+uint64_t faults_timed_waits_here(void) {
+  return timed_waits;
+}
+
 int __wrap_plat_mutex_init(plat_mutex *m) {
   if (setup_fails(1))
     return prim_fail(m, sizeof *m, 0, "too many failed primitives");

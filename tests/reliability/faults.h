@@ -69,6 +69,10 @@ int64_t faults_prims_live(void);
  * purpose since faults_start (released, joined or closed as if made). */
 const char *faults_prim_error(void);
 
+/* Timed condition-variable waits (plat_cond_wait_until, wrapped) the
+ * calling thread has made so far. */
+uint64_t faults_timed_waits_here(void);
+
 /* Faults injected since the last faults_start. */
 void faults_counts(fault_counts *out);
 
