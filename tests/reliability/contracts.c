@@ -108,7 +108,24 @@ void case_contract_options_zeroed(void) {
   ck_assert_int_eq(tofu_engine_create(&o, &e), TOFU_EINVAL);
 }
 
+/* Every status and opcode has a name of its own, never empty. */
+static void names_distinct(void) {
+  for (int a = 0; a <= TOFU_STATUS_TIMEOUT; a++) {
+    ck_assert_msg(tofu_status_name(a)[0] != '\0', "status %d has an empty name", a);
+    for (int b = a + 1; b <= TOFU_STATUS_TIMEOUT; b++)
+      ck_assert_msg(strcmp(tofu_status_name(a), tofu_status_name(b)) != 0,
+                    "statuses %d and %d are both \"%s\"", a, b, tofu_status_name(a));
+  }
+  for (int a = 0; a < TOFU_OPCODE_COUNT; a++) {
+    ck_assert_str_ne(tofu_opcode_name(a), "invalid");
+    for (int b = a + 1; b < TOFU_OPCODE_COUNT; b++)
+      ck_assert_str_ne(tofu_opcode_name(a), tofu_opcode_name(b));
+  }
+  ck_assert_str_eq(tofu_status_name(TOFU_STATUS_NOT_ALLOWED), "not_allowed");
+}
+
 void case_contract_null_accessors(void) {
+  names_distinct();
   const char *s = "untouched";
   size_t len = 12345;
   ck_assert_ptr_null(tofu_msg_headers(NULL, &len));
