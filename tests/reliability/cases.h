@@ -65,6 +65,7 @@ TOFU_CASE(contract_handles_released, REQ_LINUX)
 TOFU_CASE(contract_address_text, REQ_NONE)
 TOFU_CASE(contract_net_bounds, REQ_NONE)
 TOFU_CASE(contract_wait_unbounded, REQ_NONE)
+TOFU_CASE(contract_request_deadlines, REQ_NONE)
 
 /* fault_wait.c: a poller whose wait fails */
 TOFU_CASE(faults_wait_fails, REQ_NONE)

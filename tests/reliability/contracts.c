@@ -12,7 +12,8 @@
  *   - contract_net_bounds: net_resolve and net_sendv at their bounds, a text
  *     of its own for each socket error;
  *   - contract_wait_unbounded: a wait without a limit blocks, it does not
- *     poll. */
+ *     poll;
+ *   - contract_request_deadlines: each request keeps its own deadline. */
 #include <stdio.h>
 #include <string.h>
 #ifndef _WIN32
@@ -369,5 +370,45 @@ void case_contract_wait_unbounded(void) {
   ck_assert(tofu_msg_header(m)->message_id == 7);
   tofu_put(e, &m);
   tofu_group_destroy(g);
+  tofu_engine_destroy(e);
+}
+
+/* Each request keeps its own deadline: a later one posted behind an earlier
+ * one on the same channel does not push the earlier one back. */
+void case_contract_request_deadlines(void) {
+  tofu_engine *e = et_engine(0);
+  tofu_group *gs = et_group(e), *gc = et_group(e);
+  char bound[256];
+  et_listen(e, gs, "tcp|127.0.0.1|0", bound, sizeof bound);
+  uint16_t cch, sch;
+  et_connect(e, gc, gs, e, bound, &cch, &sch);
+  tofu_message *a = et_msg(e, TOFU_OP_REQUEST, cch, 10, 1);
+  tofu_message *b = et_msg(e, TOFU_OP_REQUEST, cch, 10, 2);
+  ck_assert_int_eq(tofu_msg_set_timeout(a, 200), TOFU_OK);
+  ck_assert_int_eq(tofu_msg_set_timeout(b, 3000), TOFU_OK);
+  uint64_t t0 = mono_now_ms();
+  tofu_header ha = et_post(gc, &a);
+  tofu_header hb = et_post(gc, &b);
+  /* The server takes both and answers neither (yet). */
+  tofu_message *ra = et_expect(gs, TOFU_OP_REQUEST, TOFU_ORIGIN_APPLICATION, TOFU_STATUS_SUCCESS);
+  tofu_message *rb = et_expect(gs, TOFU_OP_REQUEST, TOFU_ORIGIN_APPLICATION, TOFU_STATUS_SUCCESS);
+  a = tofu_wait_reply(gc, ha.message_id, 2000);
+  uint64_t took = mono_now_ms() - t0;
+  ck_assert_msg(a != NULL, "the 200 ms request did not come back within 2 s");
+  ck_assert_int_eq(tofu_msg_header(a)->status, TOFU_STATUS_TIMEOUT);
+  ck_assert_int_eq(tofu_msg_header(a)->origin, TOFU_ORIGIN_ENGINE);
+  ck_assert_uint_lt(took, 1500);
+  tofu_put(e, &a);
+  /* The later one is still open: answered, it is delivered. */
+  tofu_msg_header(rb)->opcode = TOFU_OP_RESPONSE;
+  et_post(gs, &rb);
+  b = tofu_wait_reply(gc, hb.message_id, ET_DEADLINE_MS);
+  ck_assert_ptr_nonnull(b);
+  ck_assert_int_eq(tofu_msg_header(b)->opcode, TOFU_OP_RESPONSE);
+  tofu_put(e, &b);
+  tofu_put(e, &ra);
+  tofu_group_destroy(gc);
+  tofu_group_destroy(gs);
+  et_assert_all_returned(e);
   tofu_engine_destroy(e);
 }
