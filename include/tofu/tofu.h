@@ -344,6 +344,11 @@ TOFU_API void tofu_msg_reset(tofu_message *m);
  * Request or ByeRequest is posted. Errors: TOFU_EINVAL (NULL message). */
 TOFU_API int tofu_msg_set_timeout(tofu_message *m, int timeout_ms);
 
+/* The readers below (tofu_msg_body, tofu_msg_body_mut, tofu_msg_headers)
+ * accept a NULL message: they return NULL and set *len to 0. len may be NULL.
+ * tofu_msg_find_header returns 0 for a NULL message or name and then leaves
+ * *value and *len as they were. */
+
 /* The body and its length (the pointer may be NULL when the length is 0). */
 TOFU_API const void *tofu_msg_body(const tofu_message *m, size_t *len);
 

@@ -26,6 +26,7 @@ TOFU_CASE(hostile_silent_connects, REQ_MANY_FDS)
 /* exhaustion.c: memory, descriptors, a peer that stops reading */
 TOFU_CASE(exhaust_pool_cpu, REQ_NONE)
 TOFU_CASE(exhaust_emfile_accept, REQ_POSIX | REQ_RLIMIT)
+TOFU_CASE(exhaust_fds_engine_create, REQ_POSIX | REQ_RLIMIT)
 TOFU_CASE(exhaust_peer_stops_reading, REQ_NONE)
 
 /* limits.c: read-ahead in a fixed budget, the frame deadline, max_channels, max_frame,
@@ -39,6 +40,7 @@ TOFU_CASE(limits_max_channels, REQ_NONE)
 TOFU_CASE(limits_max_frame, REQ_NONE)
 TOFU_CASE(limits_short_connections, REQ_NONE)
 TOFU_CASE(limits_large_messages, REQ_NONE)
+TOFU_CASE(limits_readahead_owner, REQ_NONE)
 
 /* many_connections.c: many connections held at once */
 TOFU_CASE(load_1000, REQ_MANY_FDS)
@@ -53,6 +55,18 @@ TOFU_CASE(misuse_put_other_engine, REQ_NONE)
 TOFU_CASE(misuse_destroyed_group, REQ_NONE)
 TOFU_CASE(misuse_destroy_outstanding, REQ_NONE)
 TOFU_CASE(misuse_oversize, REQ_NONE)
+
+/* fault_setup.c: allocations and primitives failing on a seeded schedule */
+TOFU_CASE(faults_setup, REQ_NONE)
+
+/* contracts.c: promises of tofu.h no other case held the library to */
+TOFU_CASE(contract_options_zeroed, REQ_NONE)
+TOFU_CASE(contract_null_accessors, REQ_NONE)
+TOFU_CASE(contract_handles_released, REQ_LINUX)
+TOFU_CASE(contract_address_text, REQ_NONE)
+TOFU_CASE(contract_net_bounds, REQ_NONE)
+TOFU_CASE(contract_wait_unbounded, REQ_NONE)
+TOFU_CASE(contract_request_deadlines, REQ_NONE)
 
 /* fault_wait.c: a poller whose wait fails */
 TOFU_CASE(faults_wait_fails, REQ_NONE)

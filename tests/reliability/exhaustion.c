@@ -248,3 +248,59 @@ void case_exhaust_peer_stops_reading(void) {
   et_assert_all_returned(e);
   tofu_engine_destroy(e);
 }
+
+/* No descriptor left for a new engine's poller: tofu_engine_create fails
+ * with TOFU_ESYSTEM and takes none, or, with enough of them, makes an
+ * engine that works (a timer posted to it wakes its Reactor and comes
+ * back). Descriptors are given back one at a time until it works. */
+void case_exhaust_fds_engine_create(void) {
+#ifdef _WIN32
+  ck_abort_msg("POSIX only");
+#else
+  struct rlimit saved, rl;
+  ck_assert_int_eq(getrlimit(RLIMIT_NOFILE, &saved), 0);
+  int high = rel_highest_fd();
+  ck_assert_int_gt(high, 0);
+  rl = saved;
+  rl.rlim_cur = (rlim_t)(high + 1 + 8);
+  ck_assert_int_eq(setrlimit(RLIMIT_NOFILE, &rl), 0);
+  static int filler[4096];
+  int nfill = 0;
+  while (nfill < 4096 && (filler[nfill] = dup(0)) >= 0)
+    nfill++;
+  int refused = 0, made = 0;
+  for (int free_fds = 0; free_fds <= 4 && !made; free_fds++) {
+    if (free_fds > 0)
+      close(filler[--nfill]);
+    int before = rel_open_fds();
+    tofu_engine *e = (tofu_engine *)&rl; /* must be set */
+    int rc = tofu_engine_create(NULL, &e);
+    if (rc != TOFU_OK) {
+      ck_assert_msg(rc == TOFU_ESYSTEM, "%d free descriptors: tofu_engine_create gave %d", free_fds,
+                    rc);
+      ck_assert_ptr_null(e);
+      ck_assert_int_eq(rel_open_fds(), before);
+      refused++;
+      continue;
+    }
+    tofu_group *g = et_group(e);
+    tofu_message *m = tofu_get(e, TOFU_ALWAYS);
+    tofu_msg_header(m)->message_id = 42;
+    ck_assert_int_eq(tofu_post_timer(g, &m, 0), TOFU_OK);
+    m = tofu_wait_receive(g, ET_DEADLINE_MS);
+    ck_assert_msg(m != NULL, "an engine made with %d free descriptors never woke", free_fds);
+    ck_assert(tofu_msg_header(m)->message_id == 42);
+    tofu_put(e, &m);
+    tofu_group_destroy(g);
+    tofu_engine_destroy(e);
+    ck_assert_int_eq(rel_open_fds(), before);
+    made = 1;
+  }
+  ck_assert_int_eq(setrlimit(RLIMIT_NOFILE, &saved), 0);
+  while (nfill > 0)
+    close(filler[--nfill]);
+  printf("exhaust_fds_engine_create: refused %d times, then made\n", refused);
+  ck_assert_int_gt(refused, 0);
+  ck_assert_int_eq(made, 1);
+#endif
+}

@@ -73,6 +73,37 @@ void case_faults_wait_fails(void) {
   m = et_recv(g2);
   ck_assert(tofu_msg_header(m)->message_id == 77);
   tofu_put(e, &m);
+
+  /* A second episode starts counting afresh: the groups are told again,
+   * after as many failures in a row as the first time (8), not fewer. The
+   * Reactor sleeps 100 ms after the failure that told them, so the count
+   * read as soon as both heard is that failure's. */
+  ck_assert_int_eq(tofu_engine_get_stats(e, &s0), TOFU_OK);
+  plan.seed = 2;
+  faults_start(&plan);
+  m = tofu_get(e, TOFU_ALWAYS);
+  ck_assert_int_eq(tofu_post_timer(g1, &m, 0), TOFU_OK);
+  for (int i = 0; i < 2; i++) {
+    for (;;) {
+      m = et_recv(gs[i]);
+      int told = tofu_msg_header(m)->status == TOFU_STATUS_COMMUNICATION_FAILED &&
+                 tofu_msg_header(m)->origin == TOFU_ORIGIN_ENGINE;
+      tofu_put(e, &m);
+      if (told)
+        break;
+    }
+  }
+  ck_assert_int_eq(tofu_engine_get_stats(e, &s1), TOFU_OK);
+  faults_stop();
+  ck_assert_msg(s1.wait_failures - s0.wait_failures >= 8,
+                "the second episode told the groups after %llu failures",
+                (unsigned long long)(s1.wait_failures - s0.wait_failures));
+  m = tofu_get(e, TOFU_ALWAYS);
+  tofu_msg_header(m)->message_id = 78;
+  ck_assert_int_eq(tofu_post_timer(g2, &m, 0), TOFU_OK);
+  m = et_recv(g2);
+  ck_assert(tofu_msg_header(m)->message_id == 78);
+  tofu_put(e, &m);
   tofu_group_destroy(g1);
   tofu_group_destroy(g2);
   et_assert_all_returned(e);

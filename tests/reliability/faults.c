@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "platform/event.h"
 #include "platform/net.h"
 #include "platform/thread.h"
 #include "tofu/tofu.h"
@@ -18,16 +19,18 @@ static fault_plan plan;
 static atomic_int active;
 static atomic_uint_fast64_t generation;
 static atomic_uint_fast64_t threads_seen;
-static _Thread_local int exempt;
+static _Thread_local int exempt, subject;
 static _Thread_local uint64_t rng, rng_generation;
 
 static atomic_uint_fast64_t n_wouldblock, n_shortio, n_reset, n_nomem, n_early, n_spurious, n_delay,
-    n_waitfail;
+    n_waitfail, n_prim, setup_calls;
 
 static void written_reset(void);
+static void prims_reset(void);
 
 void faults_start(const fault_plan *p) {
   written_reset();
+  prims_reset();
   plan = *p;
   atomic_store(&n_wouldblock, 0);
   atomic_store(&n_shortio, 0);
@@ -37,6 +40,8 @@ void faults_start(const fault_plan *p) {
   atomic_store(&n_spurious, 0);
   atomic_store(&n_delay, 0);
   atomic_store(&n_waitfail, 0);
+  atomic_store(&n_prim, 0);
+  atomic_store(&setup_calls, 0);
   atomic_fetch_add(&generation, 1);
   atomic_store(&active, 1);
 }
@@ -49,6 +54,14 @@ void faults_exempt_thread(void) {
   exempt = 1;
 }
 
+void faults_subject_thread(int on) {
+  subject = on;
+}
+
+uint64_t faults_setup_calls(void) {
+  return atomic_load(&setup_calls);
+}
+
 void faults_counts(fault_counts *out) {
   out->wouldblock = atomic_load(&n_wouldblock);
   out->shortio = atomic_load(&n_shortio);
@@ -58,10 +71,11 @@ void faults_counts(fault_counts *out) {
   out->spurious = atomic_load(&n_spurious);
   out->delay = atomic_load(&n_delay);
   out->waitfail = atomic_load(&n_waitfail);
+  out->prim = atomic_load(&n_prim);
 }
 
 const fault_plan *faults_plan(void) {
-  return atomic_load(&active) && !exempt ? &plan : NULL;
+  return atomic_load(&active) && (!exempt || subject) ? &plan : NULL;
 }
 
 uint32_t faults_rand(void) {
@@ -84,6 +98,196 @@ int faults_roll(unsigned per_mille) {
   if (per_mille == 0 || !faults_plan())
     return 0;
   return faults_rand() % 1000u < per_mille;
+}
+
+/* An allocation (prim 0) or a primitive (prim 1) is being made: 1 if it
+ * must fail, by the plan's schedule (fail_nth) or else by its chance. The
+ * plan is read only once faults_plan has seen it active. */
+static int setup_fails(int prim) {
+  const fault_plan *p = faults_plan();
+  if (!p)
+    return 0;
+  uint64_t n = atomic_fetch_add(&setup_calls, 1) + 1;
+  if (p->fail_nth)
+    return n == p->fail_nth;
+  return faults_roll(prim ? p->prim : p->nomem);
+}
+
+/* ---- the platform's primitives ------------------------------------------
+ *
+ * A primitive whose making is failed is not made at all: its memory is
+ * zeroed (an event's handles set to -1), so that a library that takes the
+ * failure for success goes on, rather than hanging on garbage, until it
+ * releases the object; its address is kept (a fixed table, reset by faults_start; a
+ * spin lock, since the mutexes are what is being wrapped) until something is
+ * made there again. Releasing such an object (fini, join, close) is the
+ * error a library that took the failure for success makes sooner or later:
+ * it is recorded, and the real release is skipped (it would act on nothing made).
+ * Every thread counts in prims_live, a plan active or not. */
+
+#define PRIM_FAILED_MAX 256
+
+static atomic_flag prim_lock = ATOMIC_FLAG_INIT;
+static const void *prim_failed[PRIM_FAILED_MAX];
+static int prim_bad;
+static char prim_why[160];
+static atomic_int_fast64_t prims_live;
+
+static void prim_lock_take(void) {
+  while (atomic_flag_test_and_set(&prim_lock))
+    plat_thread_yield();
+}
+
+static void prim_lock_give(void) {
+  atomic_flag_clear(&prim_lock);
+}
+
+static void prim_trouble_locked(const char *what, const void *at) {
+  if (prim_bad)
+    return;
+  prim_bad = 1;
+  snprintf(prim_why, sizeof prim_why, "%s (at %p)", what, at);
+}
+
+static void prims_reset(void) {
+  prim_lock_take();
+  memset(prim_failed, 0, sizeof prim_failed);
+  prim_bad = 0;
+  prim_why[0] = '\0';
+  prim_lock_give();
+}
+
+/* Its making failed: clear it and remember where it is. */
+static int prim_fail(void *at, size_t size, int fill, const char *kind) {
+  memset(at, fill, size);
+  atomic_fetch_add(&n_prim, 1);
+  prim_lock_take();
+  int i = 0;
+  while (i < PRIM_FAILED_MAX && prim_failed[i] && prim_failed[i] != at)
+    i++;
+  if (i < PRIM_FAILED_MAX)
+    prim_failed[i] = at;
+  else
+    prim_trouble_locked(kind, at); /* the table is full: say so rather than miss one */
+  prim_lock_give();
+  return TOFU_ESYSTEM;
+}
+
+/* Made (rc TOFU_OK): counted, and no longer a failed one. */
+static int prim_made(const void *at, int rc) {
+  if (rc != TOFU_OK)
+    return rc;
+  atomic_fetch_add(&prims_live, 1);
+  prim_lock_take();
+  for (int i = 0; i < PRIM_FAILED_MAX; i++)
+    if (prim_failed[i] == at)
+      prim_failed[i] = NULL;
+  prim_lock_give();
+  return rc;
+}
+
+/* About to be released: 1 if it really was made (release it), 0 if its
+ * making failed (recorded as the error). */
+static int prim_release(const void *at, const char *what) {
+  int failed = 0;
+  prim_lock_take();
+  for (int i = 0; i < PRIM_FAILED_MAX; i++)
+    if (prim_failed[i] == at)
+      failed = 1;
+  if (failed)
+    prim_trouble_locked(what, at);
+  prim_lock_give();
+  if (!failed)
+    atomic_fetch_sub(&prims_live, 1);
+  return !failed;
+}
+
+int64_t faults_prims_live(void) {
+  return (int64_t)atomic_load(&prims_live);
+}
+
+const char *faults_prim_error(void) {
+  prim_lock_take();
+  const char *why = prim_bad ? prim_why : NULL;
+  prim_lock_give();
+  return why;
+}
+
+int __real_plat_mutex_init(plat_mutex *m);
+int __wrap_plat_mutex_init(plat_mutex *m);
+void __real_plat_mutex_fini(plat_mutex *m);
+void __wrap_plat_mutex_fini(plat_mutex *m);
+int __real_plat_cond_init(plat_cond *c);
+int __wrap_plat_cond_init(plat_cond *c);
+void __real_plat_cond_fini(plat_cond *c);
+void __wrap_plat_cond_fini(plat_cond *c);
+int __real_plat_thread_start(plat_thread *t, plat_thread_fn fn, void *arg);
+int __wrap_plat_thread_start(plat_thread *t, plat_thread_fn fn, void *arg);
+void __real_plat_thread_join(plat_thread *t);
+void __wrap_plat_thread_join(plat_thread *t);
+int __real_plat_event_open(plat_event *ev);
+int __wrap_plat_event_open(plat_event *ev);
+void __real_plat_event_close(plat_event *ev);
+void __wrap_plat_event_close(plat_event *ev);
+
+/* Timed condition waits, counted per thread (a wait without a limit must
+ * not turn into a loop of short timed ones). */
+static _Thread_local uint64_t timed_waits;
+
+int __real_plat_cond_wait_until(plat_cond *c, plat_mutex *m, int64_t deadline_ms);
+int __wrap_plat_cond_wait_until(plat_cond *c, plat_mutex *m, int64_t deadline_ms);
+
+int __wrap_plat_cond_wait_until(plat_cond *c, plat_mutex *m, int64_t deadline_ms) {
+  timed_waits++;
+  return __real_plat_cond_wait_until(c, m, deadline_ms);
+}
+
+uint64_t faults_timed_waits_here(void) {
+  return timed_waits;
+}
+
+int __wrap_plat_mutex_init(plat_mutex *m) {
+  if (setup_fails(1))
+    return prim_fail(m, sizeof *m, 0, "too many failed primitives");
+  return prim_made(m, __real_plat_mutex_init(m));
+}
+
+void __wrap_plat_mutex_fini(plat_mutex *m) {
+  if (prim_release(m, "a mutex whose init failed was finalised"))
+    __real_plat_mutex_fini(m);
+}
+
+int __wrap_plat_cond_init(plat_cond *c) {
+  if (setup_fails(1))
+    return prim_fail(c, sizeof *c, 0, "too many failed primitives");
+  return prim_made(c, __real_plat_cond_init(c));
+}
+
+void __wrap_plat_cond_fini(plat_cond *c) {
+  if (prim_release(c, "a condition variable whose init failed was finalised"))
+    __real_plat_cond_fini(c);
+}
+
+int __wrap_plat_thread_start(plat_thread *t, plat_thread_fn fn, void *arg) {
+  if (setup_fails(1))
+    return prim_fail(t, sizeof *t, 0, "too many failed primitives");
+  return prim_made(t, __real_plat_thread_start(t, fn, arg));
+}
+
+void __wrap_plat_thread_join(plat_thread *t) {
+  if (prim_release(t, "a thread that failed to start was joined"))
+    __real_plat_thread_join(t);
+}
+
+int __wrap_plat_event_open(plat_event *ev) {
+  if (setup_fails(1))
+    return prim_fail(ev, sizeof *ev, 0xFF, "too many failed primitives");
+  return prim_made(ev, __real_plat_event_open(ev));
+}
+
+void __wrap_plat_event_close(plat_event *ev) {
+  if (prim_release(ev, "an event whose open failed was closed"))
+    __real_plat_event_close(ev);
 }
 
 /* ---- what reached the kernel --------------------------------------------
@@ -424,8 +628,7 @@ static _Thread_local int live_ignored;
 static int fail_alloc(size_t n) {
   if (!exempt)
     atomic_fetch_add_explicit(&alloc_bytes, n, memory_order_relaxed);
-  const fault_plan *p = faults_plan();
-  if (p && faults_roll(p->nomem)) {
+  if (setup_fails(0)) {
     atomic_fetch_add(&n_nomem, 1);
     return 1;
   }

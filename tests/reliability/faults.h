@@ -8,7 +8,13 @@
  *     holds reports back for a pass;
  *   - the socket shim: net_recv, net_sendv and net_accept fail with
  *     "would block" or "connection reset", or move fewer bytes (down to one);
- *   - allocation (POSIX builds): malloc, calloc and realloc return NULL.
+ *   - allocation (POSIX builds): malloc, calloc and realloc return NULL;
+ *   - the platform's primitives: plat_mutex_init, plat_cond_init,
+ *     plat_event_open and plat_thread_start fail (TOFU_ESYSTEM) without
+ *     making anything (the object is left zeroed); their fini, close
+ *     and join are wrapped too, to count what is alive and to catch the
+ *     release of an object whose making failed (a failure taken for
+ *     success).
  *
  * Faults hit only threads that did not call faults_exempt_thread(): the
  * Reactor threads, never the test's own threads. Every choice is drawn from a
@@ -29,10 +35,15 @@ typedef struct fault_plan {
   unsigned spurious;   /* wait: report an armed handle (or a wakeup) that is not ready */
   unsigned delay;      /* wait: hold a real report back until the next wait */
   unsigned waitfail;   /* wait: fail (TOFU_ESYSTEM), as a broken poller would */
+  unsigned prim;       /* plat_mutex_init / cond_init / event_open / thread_start: fail */
+  /* > 0: the schedule instead of chances for allocations and primitives:
+   * fail exactly the fail_nth allocation or primitive made (counted from 1
+   * since faults_start, over the threads faults can hit), and no other. */
+  uint64_t fail_nth;
 } fault_plan;
 
 typedef struct fault_counts {
-  uint64_t wouldblock, shortio, reset, nomem, early, spurious, delay, waitfail;
+  uint64_t wouldblock, shortio, reset, nomem, early, spurious, delay, waitfail, prim;
 } fault_counts;
 
 void faults_start(const fault_plan *p);
@@ -40,6 +51,27 @@ void faults_stop(void);
 
 /* The calling thread never sees a fault. */
 void faults_exempt_thread(void);
+
+/* On an exempt thread (the case's own): faults hit it too while on, so that
+ * the calls it makes of the public API (tofu_engine_create, tofu_get, ...)
+ * meet them. Turn it off before asserting: check allocates. */
+void faults_subject_thread(int on);
+
+/* Allocations and primitives made (or failed) since faults_start by the
+ * threads faults can hit: what fail_nth counts. */
+uint64_t faults_setup_calls(void);
+
+/* Mutexes, condition variables, threads and events made and not yet
+ * released, by every thread (counted whether or not a plan is active). */
+int64_t faults_prims_live(void);
+
+/* NULL, or the first misuse seen of a primitive whose making was failed on
+ * purpose since faults_start (released, joined or closed as if made). */
+const char *faults_prim_error(void);
+
+/* Timed condition-variable waits (plat_cond_wait_until, wrapped) the
+ * calling thread has made so far. */
+uint64_t faults_timed_waits_here(void);
 
 /* Faults injected since the last faults_start. */
 void faults_counts(fault_counts *out);
