@@ -769,6 +769,166 @@ void case_limits_short_connections(void) {
   site_close(&s);
 }
 
+/* ---- read-ahead ownership -------------------------------------------------
+ *
+ * Which channel holds the engine's one read-ahead buffer while several pause
+ * and resume. Three raw peers each send five frames in one go, in turn, to a
+ * server whose pool the application holds: the first pauses at its first
+ * header with the rest of its frames read ahead (it holds the buffer); the
+ * others, whose reads stop at their frame part while the buffer is held,
+ * pause with nothing read ahead. Memory then comes back one message at a
+ * time, so that channels resume, some only for a frame or two, and pause
+ * again: the holder, too, while it is still draining its own read-ahead
+ * from the buffer. Every frame must reach the application once, whole and
+ * in its order, and no channel close: a wrong owner feeds one channel's
+ * bytes to another (a corrupted stream) or closes the one that pauses again.
+ * Then, with nothing paused, puts wake the Reactor once at most; and a
+ * channel paused once more still hears its peer's reset. */
+enum { RA_PEERS = 3, RA_FRAMES = 5, RA_BODY = 12000, RA_HELD_MAX = 4096 };
+
+static uint8_t ra_byte(int peer, int frame, size_t j) {
+  return (uint8_t)(peer * 31 + frame * 7 + (int)(j % 251));
+}
+
+void case_limits_readahead_owner(void) {
+  tofu_options o;
+  tofu_options_default(&o);
+  o.max_memory = 1 << 20;
+  o.frame_timeout_ms = -1; /* the read-ahead alone */
+  site s;
+  memset(&s, 0, sizeof s);
+  ck_assert_int_eq(tofu_engine_create(&o, &s.es), TOFU_OK);
+  s.gs = et_group(s.es);
+  s.idle = et_group(s.es);
+  et_listen(s.es, s.gs, "tcp|127.0.0.1|0", s.bound, sizeof s.bound);
+  s.port = rel_port_of(s.bound);
+
+  /* The peers connect and say hello; the application answers. */
+  tofu_socket p[RA_PEERS];
+  uint16_t chan_of[RA_PEERS];
+  for (int i = 0; i < RA_PEERS; i++) {
+    p[i] = rel_raw_connect(s.port);
+    (void)net_set_nodelay(p[i]);
+    raw_say_hello(p[i], 1000 + (uint64_t)i);
+    tofu_message *m =
+        et_expect(s.gs, TOFU_OP_HELLO_REQUEST, TOFU_ORIGIN_APPLICATION, TOFU_STATUS_SUCCESS);
+    ck_assert(tofu_msg_header(m)->message_id == 1000 + (uint64_t)i);
+    chan_of[i] = tofu_msg_header(m)->channel;
+    tofu_msg_header(m)->opcode = TOFU_OP_HELLO_RESPONSE;
+    et_post(s.gs, &m);
+  }
+
+  static tofu_message *held[RA_HELD_MAX];
+  int nheld = hold_rest(&s, held, RA_HELD_MAX);
+
+  /* Each peer's frames in one send; the next peer once this one paused. */
+  static uint8_t burst[RA_FRAMES * (16 + RA_BODY)];
+  for (int i = 0; i < RA_PEERS; i++) {
+    uint64_t paused0 = site_stats(&s).reads_paused;
+    for (int k = 0; k < RA_FRAMES; k++) {
+      uint8_t *f = burst + (size_t)k * (16 + RA_BODY);
+      rel_frame(f, TOFU_OP_REQUEST, (uint64_t)(i + 1) * 100 + (uint64_t)k, 0, RA_BODY);
+      for (size_t j = 0; j < RA_BODY; j++)
+        f[16 + j] = ra_byte(i, k, j);
+    }
+    ck_assert(rel_send_all(p[i], burst, sizeof burst));
+    SITE_WAIT(&s, ET_DEADLINE_MS, site_stats(&s).reads_paused > paused0,
+              "peer %d's first frame found memory", i);
+  }
+
+  /* Memory comes back a message at a time; the application keeps what it
+   * gets, so that each message given back serves a frame or a few. */
+  static tofu_message *got[RA_PEERS * RA_FRAMES];
+  int ngot = 0, next[RA_PEERS] = {0};
+  uint64_t until = mono_now_ms() + 4 * ET_DEADLINE_MS;
+  while (ngot < RA_PEERS * RA_FRAMES) {
+    ck_assert_msg(mono_now_ms() < until, "%d of %d frames delivered", ngot, RA_PEERS * RA_FRAMES);
+    tofu_message *m = tofu_wait_receive(s.gs, 30);
+    if (!m) {
+      if (nheld > 0)
+        tofu_put(s.es, &held[--nheld]);
+      continue;
+    }
+    tofu_header *h = tofu_msg_header(m);
+    if (h->origin == TOFU_ORIGIN_ENGINE && h->status == TOFU_STATUS_POOL_EMPTY) {
+      tofu_put(s.es, &m); /* told that a channel waits for memory */
+      continue;
+    }
+    ck_assert_msg(h->origin == TOFU_ORIGIN_APPLICATION, "the engine: %s %s on channel %u",
+                  tofu_opcode_name(h->opcode), tofu_status_name(h->status), h->channel);
+    ck_assert_int_eq(h->opcode, TOFU_OP_REQUEST);
+    int i = 0;
+    while (i < RA_PEERS && chan_of[i] != h->channel)
+      i++;
+    ck_assert_int_lt(i, RA_PEERS);
+    ck_assert_msg(h->message_id == (uint64_t)(i + 1) * 100 + (uint64_t)next[i],
+                  "peer %d: frame %llu where %d was due", i, (unsigned long long)h->message_id,
+                  next[i]);
+    size_t len;
+    const uint8_t *b = tofu_msg_body(m, &len);
+    ck_assert_uint_eq(len, RA_BODY);
+    for (size_t j = 0; j < RA_BODY; j++)
+      ck_assert_msg(b[j] == ra_byte(i, next[i], j), "peer %d frame %d: byte %zu corrupted", i,
+                    next[i], j);
+    next[i]++;
+    got[ngot++] = m;
+  }
+  tofu_engine_stats st = site_stats(&s);
+  printf("limits_readahead_owner: %d frames delivered, %llu pauses (%d peers), %d messages "
+         "still held\n",
+         ngot, (unsigned long long)st.reads_paused, RA_PEERS, nheld);
+  ck_assert_uint_gt(st.reads_paused, RA_PEERS); /* some channel paused again */
+  ck_assert_uint_eq(st.channels, 1 + RA_PEERS);
+  /* Nothing waits for memory now: messages given back one by one, while the
+   * Reactor sleeps, wake it once at most (the first put after the last
+   * resume), not once each. */
+  uint64_t notify0 = faults_notify_count();
+  for (int i = 0; i < ngot; i++) {
+    ck_assert_ptr_null(tofu_wait_receive(s.idle, 2)); /* the Reactor goes back to sleep */
+    tofu_put(s.es, &got[i]);
+  }
+  ck_assert_ptr_null(tofu_wait_receive(s.idle, 2));
+  uint64_t notifies = faults_notify_count() - notify0;
+  ck_assert_msg(notifies <= 2, "%llu wakeups of the Reactor for %d puts with nothing paused",
+                (unsigned long long)notifies, ngot);
+  for (int i = 0; i < nheld; i++)
+    tofu_put(s.es, &held[i]);
+
+  /* A channel that paused and resumed before still hears a reset while it
+   * waits for memory again. */
+  nheld = hold_rest(&s, held, RA_HELD_MAX);
+  uint64_t paused0 = site_stats(&s).reads_paused;
+  rel_frame(burst, TOFU_OP_REQUEST, 999, 0, RA_BODY);
+  ck_assert(rel_send_all(p[0], burst, 16 + RA_BODY));
+  SITE_WAIT(&s, ET_DEADLINE_MS, site_stats(&s).reads_paused > paused0,
+            "peer 0's last frame found memory");
+  ck_assert_int_eq(net_set_linger_abort(p[0]), NET_OK);
+  net_close(p[0]);
+  p[0] = TOFU_INVALID_SOCKET;
+  tofu_message *m;
+  for (;;) {
+    m = tofu_wait_receive(s.gs, 1000);
+    ck_assert_msg(m != NULL, "a channel paused again did not close within 1 s of a reset");
+    if (tofu_msg_header(m)->status == TOFU_STATUS_CHANNEL_CLOSED)
+      break;
+    tofu_put(s.es, &m); /* pool_empty */
+  }
+  ck_assert_uint_eq(tofu_msg_header(m)->channel, chan_of[0]);
+  tofu_put(s.es, &m);
+  for (int i = 0; i < nheld; i++)
+    tofu_put(s.es, &held[i]);
+
+  for (int i = 1; i < RA_PEERS; i++)
+    net_close(p[i]);
+  SITE_WAIT(&s, ET_DEADLINE_MS, site_stats(&s).channels == 1, "the peers' channels stay open");
+  while ((m = tofu_wait_receive(s.gs, 0)) != NULL)
+    tofu_put(s.es, &m); /* the channel_closed notices */
+  tofu_group_destroy(s.gs);
+  tofu_group_destroy(s.idle);
+  et_assert_all_returned(s.es);
+  tofu_engine_destroy(s.es);
+}
+
 /* ---- large messages ---------------------------------------------------- */
 
 /* Peers that begin large messages and never finish them (max_message): 16
@@ -875,163 +1035,4 @@ void case_limits_large_messages(void) {
     printf("the resident set cannot be read here\n");
   }
   site_close(&s);
-
-  /* ---- read-ahead ownership -------------------------------------------------
-   *
-   * Which channel holds the engine's one read-ahead buffer while several pause
-   * and resume. Three raw peers each send five frames in one go, in turn, to a
-   * server whose pool the application holds: the first pauses at its first
-   * header with the rest of its frames read ahead (it holds the buffer); the
-   * others, whose reads stop at their frame part while the buffer is held,
-   * pause with nothing read ahead. Memory then comes back one message at a
-   * time, so that channels resume, some only for a frame or two, and pause
-   * again: the holder, too, while it is still draining its own read-ahead
-   * from the buffer. Every frame must reach the application once, whole and
-   * in its order, and no channel close: a wrong owner feeds one channel's
-   * bytes to another (a corrupted stream) or closes the one that pauses again.
-   * Then, with nothing paused, puts wake the Reactor once at most; and a
-   * channel paused once more still hears its peer's reset. */
-  enum { RA_PEERS = 3, RA_FRAMES = 5, RA_BODY = 12000, RA_HELD_MAX = 4096 };
-
-  static uint8_t ra_byte(int peer, int frame, size_t j) {
-    return (uint8_t)(peer * 31 + frame * 7 + (int)(j % 251));
-  }
-
-  void case_limits_readahead_owner(void) {
-    tofu_options o;
-    tofu_options_default(&o);
-    o.max_memory = 1 << 20;
-    o.frame_timeout_ms = -1; /* the read-ahead alone */
-    site s;
-    memset(&s, 0, sizeof s);
-    ck_assert_int_eq(tofu_engine_create(&o, &s.es), TOFU_OK);
-    s.gs = et_group(s.es);
-    s.idle = et_group(s.es);
-    et_listen(s.es, s.gs, "tcp|127.0.0.1|0", s.bound, sizeof s.bound);
-    s.port = rel_port_of(s.bound);
-
-    /* The peers connect and say hello; the application answers. */
-    tofu_socket p[RA_PEERS];
-    uint16_t chan_of[RA_PEERS];
-    for (int i = 0; i < RA_PEERS; i++) {
-      p[i] = rel_raw_connect(s.port);
-      (void)net_set_nodelay(p[i]);
-      raw_say_hello(p[i], 1000 + (uint64_t)i);
-      tofu_message *m =
-          et_expect(s.gs, TOFU_OP_HELLO_REQUEST, TOFU_ORIGIN_APPLICATION, TOFU_STATUS_SUCCESS);
-      ck_assert(tofu_msg_header(m)->message_id == 1000 + (uint64_t)i);
-      chan_of[i] = tofu_msg_header(m)->channel;
-      tofu_msg_header(m)->opcode = TOFU_OP_HELLO_RESPONSE;
-      et_post(s.gs, &m);
-    }
-
-    static tofu_message *held[RA_HELD_MAX];
-    int nheld = hold_rest(&s, held, RA_HELD_MAX);
-
-    /* Each peer's frames in one send; the next peer once this one paused. */
-    static uint8_t burst[RA_FRAMES * (16 + RA_BODY)];
-    for (int i = 0; i < RA_PEERS; i++) {
-      uint64_t paused0 = site_stats(&s).reads_paused;
-      for (int k = 0; k < RA_FRAMES; k++) {
-        uint8_t *f = burst + (size_t)k * (16 + RA_BODY);
-        rel_frame(f, TOFU_OP_REQUEST, (uint64_t)(i + 1) * 100 + (uint64_t)k, 0, RA_BODY);
-        for (size_t j = 0; j < RA_BODY; j++)
-          f[16 + j] = ra_byte(i, k, j);
-      }
-      ck_assert(rel_send_all(p[i], burst, sizeof burst));
-      SITE_WAIT(&s, ET_DEADLINE_MS, site_stats(&s).reads_paused > paused0,
-                "peer %d's first frame found memory", i);
-    }
-
-    /* Memory comes back a message at a time; the application keeps what it
-     * gets, so that each message given back serves a frame or a few. */
-    static tofu_message *got[RA_PEERS * RA_FRAMES];
-    int ngot = 0, next[RA_PEERS] = {0};
-    uint64_t until = mono_now_ms() + 4 * ET_DEADLINE_MS;
-    while (ngot < RA_PEERS * RA_FRAMES) {
-      ck_assert_msg(mono_now_ms() < until, "%d of %d frames delivered", ngot, RA_PEERS * RA_FRAMES);
-      tofu_message *m = tofu_wait_receive(s.gs, 30);
-      if (!m) {
-        if (nheld > 0)
-          tofu_put(s.es, &held[--nheld]);
-        continue;
-      }
-      tofu_header *h = tofu_msg_header(m);
-      if (h->origin == TOFU_ORIGIN_ENGINE && h->status == TOFU_STATUS_POOL_EMPTY) {
-        tofu_put(s.es, &m); /* told that a channel waits for memory */
-        continue;
-      }
-      ck_assert_msg(h->origin == TOFU_ORIGIN_APPLICATION, "the engine: %s %s on channel %u",
-                    tofu_opcode_name(h->opcode), tofu_status_name(h->status), h->channel);
-      ck_assert_int_eq(h->opcode, TOFU_OP_REQUEST);
-      int i = 0;
-      while (i < RA_PEERS && chan_of[i] != h->channel)
-        i++;
-      ck_assert_int_lt(i, RA_PEERS);
-      ck_assert_msg(h->message_id == (uint64_t)(i + 1) * 100 + (uint64_t)next[i],
-                    "peer %d: frame %llu where %d was due", i, (unsigned long long)h->message_id,
-                    next[i]);
-      size_t len;
-      const uint8_t *b = tofu_msg_body(m, &len);
-      ck_assert_uint_eq(len, RA_BODY);
-      for (size_t j = 0; j < RA_BODY; j++)
-        ck_assert_msg(b[j] == ra_byte(i, next[i], j), "peer %d frame %d: byte %zu corrupted", i,
-                      next[i], j);
-      next[i]++;
-      got[ngot++] = m;
-    }
-    tofu_engine_stats st = site_stats(&s);
-    printf("limits_readahead_owner: %d frames delivered, %llu pauses (%d peers), %d messages "
-           "still held\n",
-           ngot, (unsigned long long)st.reads_paused, RA_PEERS, nheld);
-    ck_assert_uint_gt(st.reads_paused, RA_PEERS); /* some channel paused again */
-    ck_assert_uint_eq(st.channels, 1 + RA_PEERS);
-    /* Nothing waits for memory now: messages given back one by one, while the
-     * Reactor sleeps, wake it once at most (the first put after the last
-     * resume), not once each. */
-    uint64_t notify0 = faults_notify_count();
-    for (int i = 0; i < ngot; i++) {
-      ck_assert_ptr_null(tofu_wait_receive(s.idle, 2)); /* the Reactor goes back to sleep */
-      tofu_put(s.es, &got[i]);
-    }
-    ck_assert_ptr_null(tofu_wait_receive(s.idle, 2));
-    uint64_t notifies = faults_notify_count() - notify0;
-    ck_assert_msg(notifies <= 2, "%llu wakeups of the Reactor for %d puts with nothing paused",
-                  (unsigned long long)notifies, ngot);
-    for (int i = 0; i < nheld; i++)
-      tofu_put(s.es, &held[i]);
-
-    /* A channel that paused and resumed before still hears a reset while it
-     * waits for memory again. */
-    nheld = hold_rest(&s, held, RA_HELD_MAX);
-    uint64_t paused0 = site_stats(&s).reads_paused;
-    rel_frame(burst, TOFU_OP_REQUEST, 999, 0, RA_BODY);
-    ck_assert(rel_send_all(p[0], burst, 16 + RA_BODY));
-    SITE_WAIT(&s, ET_DEADLINE_MS, site_stats(&s).reads_paused > paused0,
-              "peer 0's last frame found memory");
-    ck_assert_int_eq(net_set_linger_abort(p[0]), NET_OK);
-    net_close(p[0]);
-    p[0] = TOFU_INVALID_SOCKET;
-    tofu_message *m;
-    for (;;) {
-      m = tofu_wait_receive(s.gs, 1000);
-      ck_assert_msg(m != NULL, "a channel paused again did not close within 1 s of a reset");
-      if (tofu_msg_header(m)->status == TOFU_STATUS_CHANNEL_CLOSED)
-        break;
-      tofu_put(s.es, &m); /* pool_empty */
-    }
-    ck_assert_uint_eq(tofu_msg_header(m)->channel, chan_of[0]);
-    tofu_put(s.es, &m);
-    for (int i = 0; i < nheld; i++)
-      tofu_put(s.es, &held[i]);
-
-    for (int i = 1; i < RA_PEERS; i++)
-      net_close(p[i]);
-    SITE_WAIT(&s, ET_DEADLINE_MS, site_stats(&s).channels == 1, "the peers' channels stay open");
-    while ((m = tofu_wait_receive(s.gs, 0)) != NULL)
-      tofu_put(s.es, &m); /* the channel_closed notices */
-    tofu_group_destroy(s.gs);
-    tofu_group_destroy(s.idle);
-    et_assert_all_returned(s.es);
-    tofu_engine_destroy(s.es);
-  }
+}
