@@ -1,6 +1,7 @@
 /* tofu tests — engines, groups, listeners, connections and messages (see
  * engines.h). */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "engines.h"
@@ -159,4 +160,10 @@ void et_assert_all_returned(tofu_engine *e) {
   ck_assert_msg(s.messages_live == s.messages_free, "%zu messages live, %zu free", s.messages_live,
                 s.messages_free);
   ck_assert_uint_le(s.memory_used, s.memory_limit);
+}
+
+uint64_t et_bound_ms(uint64_t ms) {
+  const char *v = getenv("TOFU_TEST_TIME_SCALE");
+  long k = v ? strtol(v, NULL, 10) : 1;
+  return ms * (uint64_t)(k > 1 ? k : 1);
 }

@@ -16,6 +16,12 @@
 
 /* How long an expected message may take before the case fails. */
 #define ET_DEADLINE_MS 5000
+
+/* A promised bound in milliseconds ("within 1 s of the kill"), as a case
+ * asserts it: ms times TOFU_TEST_TIME_SCALE (an integer, default 1). The
+ * valgrind leg, which runs everything tens of times slower, sets it; the
+ * native legs assert the bound itself. */
+uint64_t et_bound_ms(uint64_t ms);
 /* How long to watch for a message that must not come. */
 #define ET_QUIET_MS 200
 
