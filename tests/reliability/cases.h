@@ -27,6 +27,7 @@ TOFU_CASE(hostile_silent_connects, REQ_MANY_FDS)
 TOFU_CASE(exhaust_pool_cpu, REQ_NONE)
 TOFU_CASE(exhaust_emfile_accept, REQ_POSIX | REQ_RLIMIT)
 TOFU_CASE(exhaust_fds_engine_create, REQ_POSIX | REQ_RLIMIT)
+TOFU_CASE(exhaust_fds_os_handle, REQ_POSIX | REQ_RLIMIT)
 TOFU_CASE(exhaust_peer_stops_reading, REQ_NONE)
 
 /* limits.c: read-ahead in a fixed budget, the frame deadline, max_channels, max_frame,
@@ -67,6 +68,8 @@ TOFU_CASE(contract_address_text, REQ_NONE)
 TOFU_CASE(contract_net_bounds, REQ_NONE)
 TOFU_CASE(contract_wait_unbounded, REQ_NONE)
 TOFU_CASE(contract_request_deadlines, REQ_NONE)
+TOFU_CASE(contract_wait_reply_id_zero, REQ_NONE)
+TOFU_CASE(contract_address_port_range, REQ_NONE)
 
 /* fault_wait.c: a poller whose wait fails */
 TOFU_CASE(faults_wait_fails, REQ_NONE)

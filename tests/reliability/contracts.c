@@ -17,9 +17,11 @@
 #include <stdio.h>
 #include <string.h>
 #ifndef _WIN32
+#include <fcntl.h>
 #include <poll.h>
 #endif
 
+#include "address.h"
 #include "engine_state.h"
 #include "suite.h"
 
@@ -217,6 +219,12 @@ void case_contract_handles_released(void) {
   ck_assert(h != TOFU_INVALID_OS_HANDLE);
   ck_assert_int_eq(rel_open_fds(), fds_engine + 1);
   ck_assert(!fd_ready(h)); /* made on an empty queue: not ready */
+#ifndef _WIN32
+  /* Not inherited by a child's exec, and never blocks the event loop that
+   * reads it. */
+  ck_assert(fcntl(h, F_GETFD) & FD_CLOEXEC);
+  ck_assert(fcntl(h, F_GETFL) & O_NONBLOCK);
+#endif
   tofu_message *m = tofu_get(e, TOFU_ALWAYS);
   ck_assert_int_eq(tofu_update_receiver(g, &m), TOFU_OK);
   ck_assert(fd_ready(h));
@@ -411,4 +419,37 @@ void case_contract_request_deadlines(void) {
   tofu_group_destroy(gs);
   et_assert_all_returned(e);
   tofu_engine_destroy(e);
+}
+
+/* tofu_wait_reply for id 0 returns NULL at once (no request has id 0) and
+ * takes nothing: the queued message stays for tofu_wait_receive. */
+void case_contract_wait_reply_id_zero(void) {
+  tofu_engine *e = et_engine(0);
+  tofu_group *g = et_group(e);
+  tofu_message *m = tofu_get(e, TOFU_ALWAYS);
+  ck_assert_ptr_nonnull(m);
+  tofu_msg_header(m)->message_id = 0;
+  ck_assert_int_eq(tofu_update_receiver(g, &m), TOFU_OK);
+  uint64_t t0 = mono_now_ms();
+  ck_assert_ptr_null(tofu_wait_reply(g, 0, 2000));
+  ck_assert_uint_lt(mono_now_ms() - t0, 1000);
+  m = tofu_wait_receive(g, 0);
+  ck_assert_ptr_nonnull(m);
+  tofu_put(e, &m);
+  tofu_engine_destroy(e);
+}
+
+/* A TCP port is 0 to 65,535 in an address's text: the top one is taken,
+ * one more is refused, and a connect needs a port other than 0. */
+void case_contract_address_port_range(void) {
+  address a;
+  const char *top = "tcp|localhost|65535";
+  ck_assert_int_eq(address_parse(top, strlen(top), 1, &a), TOFU_OK);
+  ck_assert_uint_eq(a.port, 65535);
+  const char *over = "tcp|localhost|65536";
+  ck_assert_int_eq(address_parse(over, strlen(over), 0, &a), TOFU_EINVAL);
+  const char *zero = "tcp|localhost|0";
+  ck_assert_int_eq(address_parse(zero, strlen(zero), 0, &a), TOFU_OK);
+  ck_assert_uint_eq(a.port, 0);
+  ck_assert_int_eq(address_parse(zero, strlen(zero), 1, &a), TOFU_EINVAL);
 }

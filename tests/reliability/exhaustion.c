@@ -11,6 +11,7 @@
 #include "suite.h"
 
 #ifndef _WIN32
+#include <poll.h>
 #include <sys/resource.h>
 #include <unistd.h>
 #endif
@@ -302,5 +303,46 @@ void case_exhaust_fds_engine_create(void) {
   printf("exhaust_fds_engine_create: refused %d times, then made\n", refused);
   ck_assert_int_gt(refused, 0);
   ck_assert_int_eq(made, 1);
+#endif
+}
+
+/* tofu_group_os_handle with no descriptor left: TOFU_INVALID_OS_HANDLE, and
+ * nothing half made; once one is free again, the next call makes the handle,
+ * which follows the queue as it should. */
+void case_exhaust_fds_os_handle(void) {
+#ifdef _WIN32
+  ck_abort_msg("POSIX only");
+#else
+  tofu_engine *e = et_engine(0);
+  tofu_group *g = et_group(e);
+  struct rlimit saved, rl;
+  ck_assert_int_eq(getrlimit(RLIMIT_NOFILE, &saved), 0);
+  int high = rel_highest_fd();
+  ck_assert_int_gt(high, 0);
+  rl = saved;
+  rl.rlim_cur = (rlim_t)(high + 1 + 8);
+  ck_assert_int_eq(setrlimit(RLIMIT_NOFILE, &rl), 0);
+  static int filler[4096];
+  int nfill = 0;
+  while (nfill < 4096 && (filler[nfill] = dup(0)) >= 0)
+    nfill++;
+  int before = rel_open_fds();
+  ck_assert(tofu_group_os_handle(g) == TOFU_INVALID_OS_HANDLE);
+  ck_assert_int_eq(rel_open_fds(), before);
+  close(filler[--nfill]);
+  tofu_os_handle h = tofu_group_os_handle(g);
+  ck_assert_int_eq(setrlimit(RLIMIT_NOFILE, &saved), 0);
+  while (nfill > 0)
+    close(filler[--nfill]);
+  ck_assert_msg(h != TOFU_INVALID_OS_HANDLE, "no handle once a descriptor was free again");
+  ck_assert_int_ge(h, 0);
+  tofu_message *m = tofu_get(e, TOFU_ALWAYS);
+  ck_assert_int_eq(tofu_update_receiver(g, &m), TOFU_OK);
+  struct pollfd p = {h, POLLIN, 0};
+  ck_assert_int_eq(poll(&p, 1, ET_DEADLINE_MS), 1);
+  m = tofu_wait_receive(g, 0);
+  ck_assert_ptr_nonnull(m);
+  tofu_put(e, &m);
+  tofu_engine_destroy(e);
 #endif
 }
