@@ -296,6 +296,31 @@ void case_pool_frame_all_or_nothing(void) {
   pool_fini(&p);
 }
 
+/* A message whose body buffer does not suit the frame it is taken for (a
+ * body buffer, a frame of text headers only) gives that buffer up when
+ * nothing else can make room: the frame gets the message, charged for its
+ * headers alone, and the pool stays under its limit. */
+void case_pool_frame_own_buffers(void) {
+  pool p;
+  ck_assert_int_eq(pool_init(&p, 0, 1u << 20), TOFU_OK);
+  tofu_message *m = pool_reactor_get_sized(&p, 0, 30000);
+  ck_assert_ptr_nonnull(m);
+  ck_assert_uint_ge(m->body_cap, 30000);
+  pool_reactor_put(&p, m); /* to the Reactor's cache, its buffer kept */
+  size_t used, lim, live, nfree;
+  pool_counts(&p, &used, &lim, &live, &nfree);
+  p.limit = used + 500; /* no free message to trim: only m's own buffer can go */
+  tofu_message *t = pool_reactor_get_sized(&p, 1000, 0);
+  ck_assert_ptr_eq(t, m);
+  ck_assert_uint_ge(t->th_cap, 1000);
+  ck_assert_uint_eq(t->body_cap, 0);
+  pool_counts(&p, &used, &lim, &live, &nfree);
+  ck_assert_uint_le(used, lim);
+  pool_reactor_put(&p, t);
+  pool_reactor_spill(&p);
+  pool_fini(&p);
+}
+
 /* The Reactor's cache goes back to the pool as one run of messages and is
  * taken again run by run: the message put last comes first, a thread that
  * takes the head of a run leaves the rest a run, trimming reaches inside a
