@@ -16,6 +16,42 @@
 #include <unistd.h>
 #endif
 
+#ifndef _WIN32
+/* Every descriptor the process may open taken: the soft limit set `room`
+ * numbers above the highest open one (the limit is on numbers), and every
+ * free number below it filled with a dup of 0 (there are gaps below the
+ * highest). fds_give_one hands one back, fds_restore all of them and the
+ * limit. */
+typedef struct fd_fill {
+  struct rlimit saved;
+  int fds[4096];
+  int n;
+} fd_fill;
+
+static void fds_take_all(fd_fill *f, int room) {
+  ck_assert_int_eq(getrlimit(RLIMIT_NOFILE, &f->saved), 0);
+  int high = rel_highest_fd();
+  ck_assert_int_gt(high, 0);
+  struct rlimit rl = f->saved;
+  rl.rlim_cur = (rlim_t)(high + 1 + room);
+  ck_assert_int_eq(setrlimit(RLIMIT_NOFILE, &rl), 0);
+  f->n = 0;
+  while (f->n < 4096 && (f->fds[f->n] = dup(0)) >= 0)
+    f->n++;
+}
+
+static void fds_give_one(fd_fill *f) {
+  ck_assert_int_gt(f->n, 0);
+  close(f->fds[--f->n]);
+}
+
+static void fds_restore(fd_fill *f) {
+  ck_assert_int_eq(setrlimit(RLIMIT_NOFILE, &f->saved), 0);
+  while (f->n > 0)
+    close(f->fds[--f->n]);
+}
+#endif
+
 /* CPU seconds the process may use while everything waits, per second. */
 #define IDLE_CPU_PER_SECOND 0.05
 #define STALL_MS 500
@@ -99,23 +135,12 @@ void case_exhaust_emfile_accept(void) {
   size_t base = st.channels;
   /* No descriptor left once K clients are connected: accept fails (EMFILE)
    * while the kernel holds the connections in the backlog. */
-  struct rlimit saved, rl;
-  ck_assert_int_eq(getrlimit(RLIMIT_NOFILE, &saved), 0);
-  /* The limit is on descriptor numbers: leave room for K above the highest. */
-  int high = rel_highest_fd();
-  ck_assert_int_gt(high, 0);
-  rl = saved;
-  rl.rlim_cur = (rlim_t)(high + 1 + K);
-  ck_assert_int_eq(setrlimit(RLIMIT_NOFILE, &rl), 0);
-  /* Fill every free number (there are gaps below the highest), then free
-   * just enough for the K clients. */
-  static int filler[4096];
-  int nfill = 0;
-  while (nfill < 4096 && (filler[nfill] = dup(0)) >= 0)
-    nfill++;
-  ck_assert_int_ge(nfill, K);
+  /* Every number taken, then just enough freed for the K clients. */
+  static fd_fill fill;
+  fds_take_all(&fill, K);
+  ck_assert_int_ge(fill.n, K);
   for (int i = 0; i < K; i++)
-    close(filler[--nfill]);
+    fds_give_one(&fill);
   /* Every socket first: the server could take a freed number as soon as the
    * first client connects. */
   tofu_socket c[K];
@@ -142,9 +167,7 @@ void case_exhaust_emfile_accept(void) {
   /* Retried about every 100 ms, not in a loop. */
   ck_assert_uint_lt(st.reactor_loops - loops0, 50);
   /* Descriptors again: every waiting connection is taken. */
-  ck_assert_int_eq(setrlimit(RLIMIT_NOFILE, &saved), 0);
-  while (nfill > 0)
-    close(filler[--nfill]);
+  fds_restore(&fill);
   uint64_t until = mono_now_ms() + ET_DEADLINE_MS;
   for (;;) {
     tofu_engine_get_stats(es, &st);
@@ -258,23 +281,14 @@ void case_exhaust_fds_engine_create(void) {
 #ifdef _WIN32
   ck_abort_msg("POSIX only");
 #else
-  struct rlimit saved, rl;
-  ck_assert_int_eq(getrlimit(RLIMIT_NOFILE, &saved), 0);
-  int high = rel_highest_fd();
-  ck_assert_int_gt(high, 0);
-  rl = saved;
-  rl.rlim_cur = (rlim_t)(high + 1 + 8);
-  ck_assert_int_eq(setrlimit(RLIMIT_NOFILE, &rl), 0);
-  static int filler[4096];
-  int nfill = 0;
-  while (nfill < 4096 && (filler[nfill] = dup(0)) >= 0)
-    nfill++;
+  static fd_fill fill;
+  fds_take_all(&fill, 8);
   int refused = 0, made = 0;
   for (int free_fds = 0; free_fds <= 4 && !made; free_fds++) {
     if (free_fds > 0)
-      close(filler[--nfill]);
+      fds_give_one(&fill);
     int before = rel_open_fds();
-    tofu_engine *e = (tofu_engine *)&rl; /* must be set */
+    tofu_engine *e = (tofu_engine *)&fill; /* must be set */
     int rc = tofu_engine_create(NULL, &e);
     if (rc != TOFU_OK) {
       ck_assert_msg(rc == TOFU_ESYSTEM, "%d free descriptors: tofu_engine_create gave %d", free_fds,
@@ -297,9 +311,7 @@ void case_exhaust_fds_engine_create(void) {
     ck_assert_int_eq(rel_open_fds(), before);
     made = 1;
   }
-  ck_assert_int_eq(setrlimit(RLIMIT_NOFILE, &saved), 0);
-  while (nfill > 0)
-    close(filler[--nfill]);
+  fds_restore(&fill);
   printf("exhaust_fds_engine_create: refused %d times, then made\n", refused);
   ck_assert_int_gt(refused, 0);
   ck_assert_int_eq(made, 1);
@@ -315,25 +327,14 @@ void case_exhaust_fds_os_handle(void) {
 #else
   tofu_engine *e = et_engine(0);
   tofu_group *g = et_group(e);
-  struct rlimit saved, rl;
-  ck_assert_int_eq(getrlimit(RLIMIT_NOFILE, &saved), 0);
-  int high = rel_highest_fd();
-  ck_assert_int_gt(high, 0);
-  rl = saved;
-  rl.rlim_cur = (rlim_t)(high + 1 + 8);
-  ck_assert_int_eq(setrlimit(RLIMIT_NOFILE, &rl), 0);
-  static int filler[4096];
-  int nfill = 0;
-  while (nfill < 4096 && (filler[nfill] = dup(0)) >= 0)
-    nfill++;
+  static fd_fill fill;
+  fds_take_all(&fill, 8);
   int before = rel_open_fds();
   ck_assert(tofu_group_os_handle(g) == TOFU_INVALID_OS_HANDLE);
   ck_assert_int_eq(rel_open_fds(), before);
-  close(filler[--nfill]);
+  fds_give_one(&fill);
   tofu_os_handle h = tofu_group_os_handle(g);
-  ck_assert_int_eq(setrlimit(RLIMIT_NOFILE, &saved), 0);
-  while (nfill > 0)
-    close(filler[--nfill]);
+  fds_restore(&fill);
   ck_assert_msg(h != TOFU_INVALID_OS_HANDLE, "no handle once a descriptor was free again");
   ck_assert_int_ge(h, 0);
   tofu_message *m = tofu_get(e, TOFU_ALWAYS);
