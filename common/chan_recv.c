@@ -284,7 +284,10 @@ static int recv_result(channel *ch, ptrdiff_t r) {
  * part: a channel that then finds no memory for its next frame pauses with
  * nothing read ahead, so read-ahead never takes more than the one stash. */
 static size_t read_cap(const channel *ch) {
-  return ch->engine->reactor.stash_owner ? wire_decoder_part_rest(&ch->dec) : ENGINE_READ_BUF;
+  size_t rest = wire_decoder_part_rest(&ch->dec);
+  /* The rest of a part may be longer than the buffer (text headers and body
+   * of a frame past 64 KiB): never more than the buffer holds. */
+  return ch->engine->reactor.stash_owner && rest < ENGINE_READ_BUF ? rest : ENGINE_READ_BUF;
 }
 
 /* Read until the socket has no more (a read shorter than asked means the
