@@ -50,6 +50,13 @@ static void pause_reading(channel *ch, const uint8_t *rest, size_t n) {
     e->reactor.stash_len = n;
     e->reactor.stash_owner = ch;
   }
+  /* The read block goes back too (rest may have been in it, and is copied
+   * now), to be trimmed once nothing is bound to it: memory is what the
+   * channels wait for. */
+  if (e->reactor.block) {
+    pool_block_release(&e->pool, e->reactor.block);
+    e->reactor.block = NULL;
+  }
   /* Waiting for memory is not the peer's time, unless the channel holds
    * memory while it waits: a message whose parts are being joined keeps its
    * deadline, so that peers who begin large messages cannot hold the pool
@@ -176,8 +183,10 @@ enum { BEGIN_OK, BEGIN_NO_MEMORY, BEGIN_CLOSED };
 
 /* Memory for the frame just headed, and the decoder pointed at it: a
  * message of its own, or the rest of the message being joined. `whole`:
- * its payload is in the read buffer already. */
-static int frame_begin(channel *ch, int whole) {
+ * its payload is in the read buffer already. `payload`: where that payload
+ * is, when the buffer is the read block blk: a frame of its own is then
+ * bound to the block, its body left where it was read. */
+static int frame_begin(channel *ch, int whole, pool_block *blk, uint8_t *payload) {
   const wire_header *h = &ch->dec.header;
   int part = 0;
   if (ch->joining || wire_more(h->proto)) {
@@ -199,15 +208,18 @@ static int frame_begin(channel *ch, int whole) {
   /* An answer to the channel's oldest request, whole in the buffer (so
    * that nothing can stop it between here and frame_done), is received
    * into that request's own message. */
+  int bind = payload && !part && h->body_len > 0;
+  size_t bl = bind ? 0 : h->body_len; /* the body buffer it needs of its own */
   tofu_message *m = NULL;
   if (ch->req_first && !wire_more(h->proto) && whole)
-    m = requests_take_answered(ch, wire_opcode(h->proto), h->message_id, h->headers_len,
-                               h->body_len);
+    m = requests_take_answered(ch, wire_opcode(h->proto), h->message_id, h->headers_len, bl);
   ch->rx_answered = m != NULL;
   if (!m)
-    m = pool_reactor_get_sized(&ch->engine->pool, h->headers_len, h->body_len);
+    m = pool_reactor_get_sized(&ch->engine->pool, h->headers_len, bl);
   if (!m)
     return BEGIN_NO_MEMORY;
+  if (bind)
+    pool_bind_body(m, blk, payload + h->headers_len, h->body_len);
   ch->rx = m;
   ch->rx_part = part;
   if (part) { /* the first part: its id and opcode name the parts to come */
@@ -220,8 +232,8 @@ static int frame_begin(channel *ch, int whole) {
 }
 
 /* Feed bytes to the decoder. Returns the bytes consumed; stops early when the
- * channel pauses or closes. */
-static size_t feed(channel *ch, const uint8_t *buf, size_t n) {
+ * channel pauses or closes. blk: the read block buf is in, or NULL. */
+static size_t feed(channel *ch, uint8_t *buf, size_t n, pool_block *blk) {
   size_t pos = 0;
   for (;;) {
     size_t used = 0;
@@ -246,7 +258,8 @@ static size_t feed(channel *ch, const uint8_t *buf, size_t n) {
         channel_close(ch, refused, NULL);
         return pos;
       }
-      int begun = frame_begin(ch, n - pos >= (size_t)h->headers_len + h->body_len);
+      int whole = n - pos >= (size_t)h->headers_len + h->body_len;
+      int begun = frame_begin(ch, whole, blk, whole && blk ? buf + pos : NULL);
       if (begun == BEGIN_CLOSED)
         return pos;
       if (begun == BEGIN_NO_MEMORY) {
@@ -290,11 +303,41 @@ static size_t read_cap(const channel *ch) {
   return ch->engine->reactor.stash_owner && rest < ENGINE_READ_BUF ? rest : ENGINE_READ_BUF;
 }
 
+/* Where the next recv goes, and how much it may take: the Reactor's read
+ * block, so that whole frames are bound there and not copied, or the
+ * engine's read buffer when no block can be had (the pool's limit) or while
+ * a paused channel holds the stash (reads then stop at frame boundaries,
+ * read_cap). *blk: the block, or NULL for rbuf. */
+static uint8_t *read_space(channel *ch, size_t *cap, pool_block **blk) {
+  tofu_engine *e = ch->engine;
+  pool_block *b = e->reactor.block;
+  *cap = read_cap(ch);
+  *blk = NULL;
+  if (e->reactor.stash_owner)
+    return e->reactor.rbuf;
+  /* Nothing bound to it: it starts again at its beginning, where it is warm. */
+  if (b && b->used && atomic_load_explicit(&b->refs, memory_order_acquire) == 1)
+    b->used = 0;
+  if (b && POOL_BLOCK_SIZE - b->used < POOL_BLOCK_MIN_ROOM) {
+    pool_block_release(&e->pool, b);
+    b = e->reactor.block = NULL;
+  }
+  if (!b && !e->reactor.no_block) {
+    b = e->reactor.block = pool_block_get(&e->pool);
+    e->reactor.no_block = b == NULL; /* once per pass: a lock per read would be wasted */
+  }
+  if (!b)
+    return e->reactor.rbuf;
+  if (*cap > POOL_BLOCK_SIZE - b->used)
+    *cap = POOL_BLOCK_SIZE - b->used;
+  *blk = b;
+  return b->data + b->used;
+}
+
 /* Read until the socket has no more (a read shorter than asked means the
  * socket's buffer is drained: no further recv only to learn EAGAIN), at most
  * READS_PER_EVENT times so that other channels get their turn. */
 static void read_some(channel *ch) {
-  uint8_t *buf = ch->engine->reactor.rbuf;
   for (int i = 0; i < READS_PER_EVENT && !ch->closed && !ch->paused; i++) {
     uint8_t *dst;
     size_t want = wire_decoder_body_span(&ch->dec, &dst);
@@ -308,13 +351,17 @@ static void read_some(channel *ch) {
         return;
       continue;
     }
-    size_t cap = read_cap(ch);
+    size_t cap;
+    pool_block *blk;
+    uint8_t *buf = read_space(ch, &cap, &blk);
     if (cap == 0)
       return;
     ptrdiff_t r = net_recv(ch->sock, buf, cap);
     if (r == NET_EWOULDBLOCK || !recv_result(ch, r))
       return;
-    feed(ch, buf, (size_t)r);
+    if (blk) /* every byte is taken: bound, copied, stashed or dropped with a close */
+      blk->used += (size_t)r;
+    feed(ch, buf, (size_t)r, blk);
     if ((size_t)r < cap)
       return;
   }
@@ -350,7 +397,7 @@ int chan_recv_resume(channel *ch, size_t *too_big) {
    * asks for more than its size, its body's growth: it sets no bar.) */
   if (need >= *too_big)
     return 0;
-  if (frame_begin(ch, 0) != BEGIN_OK) {
+  if (frame_begin(ch, 0, NULL, NULL) != BEGIN_OK) {
     if (!ch->joining)
       *too_big = need;
     return 0;
@@ -362,7 +409,7 @@ int chan_recv_resume(channel *ch, size_t *too_big) {
   ch->group->reactor.pool_notice_out = 0;
   if (len)
     e->reactor.stash_len = 0;
-  feed(ch, e->reactor.stash, len);
+  feed(ch, e->reactor.stash, len, NULL);
   if (!ch->closed && !ch->paused)
     read_some(ch);
   watch_frame(ch);

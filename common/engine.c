@@ -203,6 +203,7 @@ int tofu_engine_get_stats(tofu_engine *e, tofu_engine_stats *out) {
   s.requests_open = atomic_load(&e->requests_open);
   s.requests_expired = atomic_load(&e->requests_expired);
   s.responses_late = atomic_load(&e->responses_late);
+  pool_block_counts(&e->pool, &s.memory_blocks, &s.memory_blocks_free);
   s.size = n;
   memcpy(out, &s, n);
   return TOFU_OK;

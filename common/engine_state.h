@@ -82,6 +82,10 @@ typedef struct engine_reactor {
   timers timers;
   uint64_t serial; /* the last channel serial given */
   uint8_t *rbuf;
+  /* The read block (pool.h) the Reactor receives into, so that the bodies
+   * of whole frames stay where they were read; rbuf when it has none. */
+  struct pool_block *block;
+  int no_block; /* no block could be had in this pass: read into rbuf */
   /* Read-ahead: the bytes a channel had read past a frame header when no
    * memory was left for the frame, kept here (ENGINE_READ_BUF bytes) until it
    * resumes. One channel at most holds it: while stash_owner is set, every

@@ -12,6 +12,7 @@
 #include "tofu/tofu.h"
 
 struct pool;
+struct pool_block;
 
 /* A request's entry in the engine's index of the requests its channels
  * wrote and have not seen answered (requests.h): inside the request's own
@@ -84,10 +85,21 @@ struct tofu_message {
   int naddrs;
 
   req_node req; /* while the request is open (requests.h) */
+
+  /* Bound to a read block (pool.h): body points into it, body_cap is the
+   * bound length, and the message's own body buffer waits here. */
+  struct pool_block *block;
+  uint8_t *own_body;
+  uint32_t own_cap;
 };
 
 static inline int msg_in_pool(const struct tofu_message *m) {
   return (m->flags & MSG_IN_POOL) != 0;
+}
+
+/* The capacity of m's own body buffer, bound to a read block or not. */
+static inline uint32_t msg_own_body_cap(const struct tofu_message *m) {
+  return m->block ? m->own_cap : m->body_cap;
 }
 
 /* A Signal from the engine (origin engine) with a status, for a channel (0

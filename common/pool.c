@@ -34,9 +34,18 @@ static size_t drop_buffers(tofu_message *m) {
   return freed;
 }
 
-/* Release the buffers of free messages until `bytes` more fit. Called with mu
- * held. */
+#define BLOCK_COST (sizeof(pool_block) + POOL_BLOCK_SIZE)
+
+/* Release free read blocks, then the buffers of free messages, until
+ * `bytes` more fit. Called with mu held. */
 static void trim_locked(pool *p, size_t bytes) {
+  while (p->free_blocks && p->used + bytes > p->limit) {
+    pool_block *b = p->free_blocks;
+    p->free_blocks = b->next;
+    free(b);
+    p->used -= BLOCK_COST;
+    p->nblocks--;
+  }
   for (tofu_message *m = p->free_list; m && p->used + bytes > p->limit; m = m->next) {
     size_t freed = drop_buffers(m);
     m->charged -= freed;
@@ -131,6 +140,89 @@ static int grow(tofu_message *m, uint8_t **buf, uint32_t *cap, uint32_t len, siz
   return TOFU_OK;
 }
 
+/* ---- Read blocks ------------------------------------------------------- */
+
+static void block_free_locked(pool *p, pool_block *b) {
+  b->next = p->free_blocks;
+  p->free_blocks = b;
+}
+
+/* Drop one reference to b; 1 when it was the last (the caller frees it). */
+static int block_unref(pool_block *b) {
+  return atomic_fetch_sub_explicit(&b->refs, 1, memory_order_acq_rel) == 1;
+}
+
+pool_block *pool_block_get(pool *p) {
+  plat_mutex_lock(&p->mu);
+  pool_block *b = p->free_blocks;
+  if (b) {
+    p->free_blocks = b->next;
+  } else if (charge_locked(p, BLOCK_COST) == TOFU_OK) {
+    b = malloc(BLOCK_COST);
+    if (b)
+      p->nblocks++;
+    else
+      p->used -= BLOCK_COST;
+  }
+  plat_mutex_unlock(&p->mu);
+  if (b) {
+    b->next = NULL;
+    b->used = 0;
+    atomic_init(&b->refs, 1);
+  }
+  return b;
+}
+
+void pool_block_release(pool *p, pool_block *b) {
+  if (!block_unref(b))
+    return;
+  plat_mutex_lock(&p->mu);
+  block_free_locked(p, b);
+  plat_mutex_unlock(&p->mu);
+}
+
+void pool_bind_body(tofu_message *m, pool_block *b, uint8_t *body, size_t len) {
+  m->own_body = m->body;
+  m->own_cap = m->body_cap;
+  m->body = body;
+  m->body_cap = (uint32_t)len;
+  m->block = b;
+  atomic_fetch_add_explicit(&b->refs, 1, memory_order_relaxed);
+}
+
+/* End m's binding: its own body buffer back in place. Returns the block,
+ * whose reference the caller drops. */
+static pool_block *unbind(tofu_message *m) {
+  pool_block *b = m->block;
+  m->body = m->own_body;
+  m->body_cap = m->own_cap;
+  m->own_body = NULL;
+  m->own_cap = 0;
+  m->block = NULL;
+  return b;
+}
+
+/* A bound body that must grow moves to m's own buffer, which grows to cap;
+ * the binding ends once its bytes are copied. Unchanged on failure. */
+static int unbind_to_grow(tofu_message *m, size_t cap, size_t max) {
+  uint8_t *bytes = m->body;
+  uint32_t len = m->body_len, bound = m->body_cap;
+  pool_block *b = unbind(m);
+  int rc = grow(m, &m->body, &m->body_cap, 0, cap, max);
+  if (rc != TOFU_OK) {
+    m->own_body = m->body;
+    m->own_cap = m->body_cap;
+    m->body = bytes;
+    m->body_cap = bound;
+    m->block = b;
+    return rc;
+  }
+  if (len)
+    memcpy(m->body, bytes, len);
+  pool_block_release(m->pool, b);
+  return TOFU_OK;
+}
+
 static size_t growth(uint32_t cap, size_t need) {
   return need > cap ? need - cap : 0;
 }
@@ -190,6 +282,8 @@ int pool_reserve_headers(tofu_message *m, size_t cap) {
 int pool_reserve_body(tofu_message *m, size_t cap) {
   /* A body that fits one frame rounds up no further than one frame does. */
   size_t max = cap <= TOFU_MAX_BODY ? TOFU_MAX_BODY : m->pool->body_max;
+  if (m->block && cap > m->body_cap)
+    return unbind_to_grow(m, cap, max);
   return grow(m, &m->body, &m->body_cap, m->body_len, cap, max);
 }
 
@@ -248,10 +342,22 @@ void pool_fini(pool *p) {
   tofu_message *m = p->all;
   while (m) {
     tofu_message *n = m->all_next;
+    if (m->block) { /* never put back */
+      pool_block *b = unbind(m);
+      if (block_unref(b))
+        block_free_locked(p, b);
+    }
     drop_buffers(m);
     free(m);
     m = n;
   }
+  /* Every block is free now: the Reactor let go of its own at teardown. */
+  while (p->free_blocks) {
+    pool_block *b = p->free_blocks;
+    p->free_blocks = b->next;
+    free(b);
+  }
+  p->nblocks = 0;
   p->all = NULL;
   p->free_list = NULL;
   p->notice_free = NULL;
@@ -305,6 +411,11 @@ static void push_free(pool *p, tofu_message *m) {
   if (m->flags & MSG_IN_POOL) { /* put twice: it is free already */
     plat_mutex_unlock(&p->mu);
     return;
+  }
+  if (m->block) {
+    pool_block *b = unbind(m);
+    if (block_unref(b))
+      block_free_locked(p, b);
   }
   drop_large_locked(p, m);
   clear_message(m);
@@ -448,6 +559,8 @@ tofu_message *pool_reactor_get_sized(pool *p, size_t headers_len, size_t body_le
 }
 
 void pool_reactor_reuse(tofu_message *m) {
+  if (m->block)
+    pool_block_release(m->pool, unbind(m));
   clear_message(m);
 }
 
@@ -458,6 +571,8 @@ void pool_reactor_put(pool *p, tofu_message *m) {
     pool_put(p, m); /* the usual way: a notice, or a second put */
     return;
   }
+  if (m->block)
+    pool_block_release(p, unbind(m));
   if (m->body_cap > TOFU_MAX_BODY) {
     plat_mutex_lock(&p->mu);
     drop_large_locked(p, m);
@@ -480,6 +595,16 @@ void pool_counts(pool *p, size_t *used, size_t *limit, size_t *live, size_t *nfr
   *limit = p->limit;
   *live = p->nlive;
   *nfree = p->nfree + atomic_load_explicit(&p->ncached, memory_order_relaxed);
+  plat_mutex_unlock(&p->mu);
+}
+
+void pool_block_counts(pool *p, size_t *bytes, size_t *free_bytes) {
+  plat_mutex_lock(&p->mu);
+  size_t nfree = 0;
+  for (pool_block *b = p->free_blocks; b; b = b->next)
+    nfree++;
+  *bytes = p->nblocks * BLOCK_COST;
+  *free_bytes = nfree * BLOCK_COST;
   plat_mutex_unlock(&p->mu);
 }
 

@@ -12,6 +12,28 @@
 #include "message.h"
 #include "platform/thread.h"
 
+/* A read block: memory the Reactor receives into. The body of a frame that
+ * arrives whole in it is not copied out: its message is bound to the block
+ * (tofu_message.block) and its body points there, so the bytes the Reactor
+ * read are the bytes the application gets and the bytes written back. A
+ * block lives while anything refers to it: the Reactor, while it reads into
+ * it, and every message bound to it. Each message owns its bytes in the
+ * block (no two overlap), so writing a body in place needs no copy; only a
+ * body that grows moves to the message's own buffer (pool_reserve_body).
+ * Blocks are charged to the limit whole, from when they are made until
+ * they are trimmed from the free list. */
+typedef struct pool_block {
+  struct pool_block *next; /* the pool's free list */
+  atomic_uint refs;        /* bound messages, plus 1 while the Reactor reads into it */
+  size_t used;             /* bytes received into it: Reactor only, while it holds it */
+  uint8_t data[];
+} pool_block;
+
+/* A block's size in bytes (data), and the least room the Reactor reads
+ * into: with less left, it moves on to another block. */
+#define POOL_BLOCK_SIZE (128u * 1024u)
+#define POOL_BLOCK_MIN_ROOM (16u * 1024u)
+
 typedef struct pool {
   plat_mutex mu;
   /* Runs of free messages: the message heading a run knows the run's
@@ -41,6 +63,11 @@ typedef struct pool {
   tofu_message *rcache_tail; /* its last message, so that spilling walks nothing */
   size_t rcache_n;
   atomic_size_t ncached; /* rcache_n, readable by pool_counts */
+
+  /* Read blocks nothing refers to, kept for reuse (charged); trimmed
+   * before any message's buffers. */
+  pool_block *free_blocks;
+  size_t nblocks; /* every block made and not freed: free, held or bound */
 
   /* Set by the Reactor when it waits for memory; the next put calls
    * on_release(arg) once. */
@@ -105,11 +132,26 @@ int pool_reserve_joined(tofu_message *m, size_t headers_len, size_t body_len);
 int pool_reserve_headers(tofu_message *m, size_t cap);
 int pool_reserve_body(tofu_message *m, size_t cap);
 
+/* A read block with nothing in it, held by the caller (the Reactor): one
+ * from the free list, or a new one if the limit allows; NULL otherwise. */
+pool_block *pool_block_get(pool *p);
+
+/* Let go of a block: the Reactor's hold, or (through the pool) a message's.
+ * The last one puts it on the free list. */
+void pool_block_release(pool *p, pool_block *b);
+
+/* Bind m, a message the Reactor is filling for a frame, to the block b:
+ * its body is the len bytes at body (inside b), its own body buffer kept
+ * aside until the binding ends. Reactor thread only. */
+void pool_bind_body(tofu_message *m, pool_block *b, uint8_t *body, size_t len);
+
 /* Ask for one on_release call at the next put (the Reactor arms this before
  * it retries, so no put can be missed). */
 void pool_want_release(pool *p);
 
 void pool_counts(pool *p, size_t *used, size_t *limit, size_t *live, size_t *nfree);
+/* Bytes charged for read blocks: all of them, and the free ones. */
+void pool_block_counts(pool *p, size_t *bytes, size_t *free_bytes);
 
 /* Charge bytes of memory that is not a message's (the index of open
  * requests, their tombstones: requests.h) to the limit, trimming free

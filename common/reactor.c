@@ -321,6 +321,18 @@ static int yield_before_park(tofu_engine *e) {
   return 0;
 }
 
+/* Before the Reactor parks, a read block that nothing is bound to goes back
+ * to the pool's free list: an idle engine holds no memory that the limit
+ * could trim for the application, and a pool the application filled
+ * meanwhile is full for the next frame too. */
+static void let_go_of_block(tofu_engine *e) {
+  pool_block *b = e->reactor.block;
+  if (b && atomic_load_explicit(&b->refs, memory_order_acquire) == 1) {
+    e->reactor.block = NULL;
+    pool_block_release(&e->pool, b);
+  }
+}
+
 static void reactor_main(void *arg) {
   tofu_engine *e = arg;
   tofu_poll_event ev[EVENTS_PER_WAIT];
@@ -339,6 +351,7 @@ static void reactor_main(void *arg) {
     if (timeout != 0) {
       /* From here a post (or a put that frees memory) must notify; one that
        * came before is seen now. */
+      let_go_of_block(e);
       atomic_store(&e->sleeping, 1);
       if (atomic_load(&e->in_pending) || (e->reactor.paused && atomic_load(&e->released)))
         timeout = 0;
@@ -346,6 +359,7 @@ static void reactor_main(void *arg) {
     int n = skip ? 0 : e->ops->wait(e->poller, ev, EVENTS_PER_WAIT, timeout);
     atomic_store(&e->sleeping, 0);
     e->reactor.now_ms = clock_now_ms();
+    e->reactor.no_block = 0;
     if (n < 0) {
       wait_failed(e);
       n = 0;
@@ -424,6 +438,9 @@ void reactor_teardown(tofu_engine *e) {
   timers_fini(&e->reactor.timers);
   channel_table_free(e);
   requests_fini(e);
+  if (e->reactor.block)
+    pool_block_release(&e->pool, e->reactor.block);
+  e->reactor.block = NULL;
   free(e->reactor.rbuf);
   e->reactor.rbuf = NULL;
   free(e->reactor.stash);

@@ -301,7 +301,7 @@ tofu_message *requests_take_answered(channel *ch, unsigned op, uint64_t id, size
   if (!r || r->id != id || r->tombstone || !requests_answering(op))
     return NULL;
   tofu_message *m = message_of(r);
-  if (headers_len > m->th_cap || body_len > m->body_cap)
+  if (headers_len > m->th_cap || body_len > msg_own_body_cap(m))
     return NULL;
   index_remove(ch->engine, ch, r);
   publish_open(ch->engine);

@@ -84,7 +84,9 @@ static size_t copy_payload(wire_decoder *d, const uint8_t *in, size_t n) {
     done = part;
   }
   if (done < take) {
-    memcpy(d->body_dst + (d->got - hl), in + done, take - done);
+    uint8_t *dst = d->body_dst + (d->got - hl);
+    if (dst != in + done) /* else the body is read in place (a bound read block) */
+      memcpy(dst, in + done, take - done);
     d->got += take - done;
   }
   return take;

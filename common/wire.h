@@ -61,7 +61,9 @@ typedef struct wire_decoder {
 void wire_decoder_init(wire_decoder *d);
 
 /* Give the buffers for the frame whose header was just reported. They must
- * hold header.headers_len and header.body_len bytes (NULL when 0). */
+ * hold header.headers_len and header.body_len bytes (NULL when 0). A body
+ * destination that is where the body's bytes will be fed from (the body
+ * left in place in the read buffer) is not copied. */
 void wire_decoder_set_dest(wire_decoder *d, uint8_t *headers_dst, uint8_t *body_dst);
 
 /* Whether the decoder waits for wire_decoder_set_dest. */

@@ -610,6 +610,10 @@ typedef struct tofu_engine_stats {
   size_t requests_open;      /* requests written and waiting for their answer now */
   uint64_t requests_expired; /* requests handed back with status timeout */
   uint64_t responses_late;   /* answers dropped: their request had gone back at its deadline */
+  size_t memory_blocks;      /* of memory_used: the Reactor's read blocks, where the bodies of
+                              * received frames stay until their messages are put back */
+  size_t memory_blocks_free; /* of memory_blocks: blocks nothing refers to now, trimmed first
+                              * when memory runs short */
 } tofu_engine_stats;
 
 /* A snapshot of the engine's counters: the fields that fit in out->size
