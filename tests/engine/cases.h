@@ -102,6 +102,11 @@ TOFU_CASE(quick_wait_reply_timeout, REQ_NONE)
 TOFU_CASE(quick_os_handle, REQ_NONE)
 TOFU_CASE(options_stats_abi, REQ_NONE)
 
+/* blocks.c: bodies received into read blocks, left where they were read */
+TOFU_CASE(blocks_held_bodies_stay, REQ_NONE)
+TOFU_CASE(blocks_body_changes, REQ_NONE)
+TOFU_CASE(blocks_not_within_small_limit, REQ_NONE)
+
 /* batch.c: posting a batch at once */
 TOFU_CASE(post_many, REQ_NONE)
 
