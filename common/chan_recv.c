@@ -185,8 +185,9 @@ enum { BEGIN_OK, BEGIN_NO_MEMORY, BEGIN_CLOSED };
  * message of its own, or the rest of the message being joined. `whole`:
  * its payload is in the read buffer already. `payload`: where that payload
  * is, when the buffer is the read block blk: a frame of its own is then
- * bound to the block, its body left where it was read. */
-static int frame_begin(channel *ch, int whole, pool_block *blk, uint8_t *payload) {
+ * bound to the block, its body left where it was read (headroom: the bytes
+ * before it that are the frame's too, pool_bind_body). */
+static int frame_begin(channel *ch, int whole, pool_block *blk, uint8_t *payload, size_t headroom) {
   const wire_header *h = &ch->dec.header;
   int part = 0;
   if (ch->joining || wire_more(h->proto)) {
@@ -219,7 +220,7 @@ static int frame_begin(channel *ch, int whole, pool_block *blk, uint8_t *payload
   if (!m)
     return BEGIN_NO_MEMORY;
   if (bind)
-    pool_bind_body(m, blk, payload + h->headers_len, h->body_len);
+    pool_bind_body(m, blk, payload + h->headers_len, h->body_len, headroom + h->headers_len);
   ch->rx = m;
   ch->rx_part = part;
   if (part) { /* the first part: its id and opcode name the parts to come */
@@ -259,7 +260,10 @@ static size_t feed(channel *ch, uint8_t *buf, size_t n, pool_block *blk) {
         return pos;
       }
       int whole = n - pos >= (size_t)h->headers_len + h->body_len;
-      int begun = frame_begin(ch, whole, blk, whole && blk ? buf + pos : NULL);
+      /* A header taken whole in one step was decoded in place: its bytes
+       * are just before the payload. */
+      size_t room = used == WIRE_HEADER_SIZE ? WIRE_HEADER_SIZE : 0;
+      int begun = frame_begin(ch, whole, blk, whole && blk ? buf + pos : NULL, room);
       if (begun == BEGIN_CLOSED)
         return pos;
       if (begun == BEGIN_NO_MEMORY) {
@@ -397,7 +401,7 @@ int chan_recv_resume(channel *ch, size_t *too_big) {
    * asks for more than its size, its body's growth: it sets no bar.) */
   if (need >= *too_big)
     return 0;
-  if (frame_begin(ch, 0, NULL, NULL) != BEGIN_OK) {
+  if (frame_begin(ch, 0, NULL, NULL, 0) != BEGIN_OK) {
     if (!ch->joining)
       *too_big = need;
     return 0;

@@ -35,6 +35,17 @@ static size_t parts_of(const tofu_message *m) {
  * its slice of the body; the rest of a frame (MSG_RAW) is its body alone. */
 static void part_pieces(const channel *ch, const tofu_message *m, size_t p,
                         uint8_t hdr[WIRE_HEADER_SIZE], const uint8_t *base[3], size_t len[3]) {
+  if (m->headroom >= WIRE_HEADER_SIZE && m->th_len == 0 && !(m->flags & MSG_RAW)) {
+    /* A body left in a read block, its frame's header bytes before it: the
+     * new header goes there, and the frame is one piece. */
+    uint8_t *room = m->body - WIRE_HEADER_SIZE;
+    encode_header(ch, m, room);
+    base[0] = room;
+    base[1] = base[2] = NULL;
+    len[0] = WIRE_HEADER_SIZE + m->body_len;
+    len[1] = len[2] = 0;
+    return;
+  }
   if (parts_of(m) == 1) {
     encode_header(ch, m, hdr);
     base[0] = hdr;
@@ -105,11 +116,15 @@ static int gather(channel *ch, net_iov *iov, uint8_t (*hdrs)[WIRE_HEADER_SIZE], 
           skip -= len;
           continue;
         }
-        iov[n].base = base + skip;
-        iov[n].len = len - skip;
         *total += len - skip;
+        if (n && (const uint8_t *)iov[n - 1].base + iov[n - 1].len == base + skip) {
+          iov[n - 1].len += len - skip; /* frames read back to back go out as one piece */
+        } else {
+          iov[n].base = base + skip;
+          iov[n].len = len - skip;
+          n++;
+        }
         skip = 0;
-        n++;
       }
     }
     if (p < np || m->hdr.opcode == TOFU_OP_BYE_RESPONSE)

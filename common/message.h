@@ -91,6 +91,12 @@ struct tofu_message {
   struct pool_block *block;
   uint8_t *own_body;
   uint32_t own_cap;
+  /* Bytes before body, inside the block, that are the message's too: its
+   * frame's header and text headers as they came (16 + their length), or 0
+   * when the header was not read in place. A frame without text headers is
+   * sent from there, its header written in front of its body: one piece
+   * (chan_send.c). */
+  uint32_t headroom;
 };
 
 static inline int msg_in_pool(const struct tofu_message *m) {

@@ -181,12 +181,13 @@ void pool_block_release(pool *p, pool_block *b) {
   plat_mutex_unlock(&p->mu);
 }
 
-void pool_bind_body(tofu_message *m, pool_block *b, uint8_t *body, size_t len) {
+void pool_bind_body(tofu_message *m, pool_block *b, uint8_t *body, size_t len, size_t headroom) {
   m->own_body = m->body;
   m->own_cap = m->body_cap;
   m->body = body;
   m->body_cap = (uint32_t)len;
   m->block = b;
+  m->headroom = (uint32_t)headroom;
   atomic_fetch_add_explicit(&b->refs, 1, memory_order_relaxed);
 }
 
@@ -199,6 +200,7 @@ static pool_block *unbind(tofu_message *m) {
   m->own_body = NULL;
   m->own_cap = 0;
   m->block = NULL;
+  m->headroom = 0;
   return b;
 }
 
@@ -206,7 +208,7 @@ static pool_block *unbind(tofu_message *m) {
  * the binding ends once its bytes are copied. Unchanged on failure. */
 static int unbind_to_grow(tofu_message *m, size_t cap, size_t max) {
   uint8_t *bytes = m->body;
-  uint32_t len = m->body_len, bound = m->body_cap;
+  uint32_t len = m->body_len, bound = m->body_cap, room = m->headroom;
   pool_block *b = unbind(m);
   int rc = grow(m, &m->body, &m->body_cap, 0, cap, max);
   if (rc != TOFU_OK) {
@@ -215,6 +217,7 @@ static int unbind_to_grow(tofu_message *m, size_t cap, size_t max) {
     m->body = bytes;
     m->body_cap = bound;
     m->block = b;
+    m->headroom = room;
     return rc;
   }
   if (len)

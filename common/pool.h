@@ -141,9 +141,10 @@ pool_block *pool_block_get(pool *p);
 void pool_block_release(pool *p, pool_block *b);
 
 /* Bind m, a message the Reactor is filling for a frame, to the block b:
- * its body is the len bytes at body (inside b), its own body buffer kept
+ * its body is the len bytes at body (inside b), with headroom bytes before
+ * it that are m's too (tofu_message.headroom), its own body buffer kept
  * aside until the binding ends. Reactor thread only. */
-void pool_bind_body(tofu_message *m, pool_block *b, uint8_t *body, size_t len);
+void pool_bind_body(tofu_message *m, pool_block *b, uint8_t *body, size_t len, size_t headroom);
 
 /* Ask for one on_release call at the next put (the Reactor arms this before
  * it retries, so no put can be missed). */

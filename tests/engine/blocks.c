@@ -25,7 +25,18 @@ static void blk_open(blk_site *p, size_t server_memory) {
   et_connect(p->ec, p->gc, p->gs, p->es, bound, &p->cch, &p->sch);
 }
 
+static tofu_engine_stats stats_of(tofu_engine *e);
+
+/* Every message of the server is back once its Reactor has put what it
+ * wrote (the peer may have read it a moment before). */
 static void blk_close(blk_site *p) {
+  tofu_group *idle = et_group(p->es);
+  tofu_engine_stats s = stats_of(p->es);
+  for (uint64_t waited = 0; s.messages_live != s.messages_free && waited < ET_DEADLINE_MS;
+       waited += 5) {
+    ck_assert_ptr_null(tofu_wait_receive(idle, 5));
+    s = stats_of(p->es);
+  }
   et_assert_all_returned(p->es);
   tofu_engine_destroy(p->ec);
   tofu_engine_destroy(p->es);
