@@ -48,27 +48,23 @@ typedef enum msg_cmd {
   MSG_CMD_DESTROY_GROUP, /* tofu_group_destroy: the group's destroy_cmd */
 } msg_cmd;
 
+/* The fields every message on the hot path touches come first, within its
+ * first two cache lines (with the default allocator's alignment, three):
+ * a message crosses between cores at every hand-off, and each further line
+ * is one more miss. The request record, the pool's bookkeeping and the
+ * addresses of a hello come after. */
 struct tofu_message {
   tofu_header hdr;
   uint8_t *th;
   uint32_t th_len, th_cap;
   uint8_t *body;
   uint32_t body_len, body_cap;
-
-  struct pool *pool;
-  size_t charged; /* bytes charged to the pool for this message */
+  struct tofu_message *next; /* queue link (one queue at a time) */
   unsigned flags;
-  /* On the pool's free list, in the message that heads a run of messages
-   * freed together: their count (and run_end below, the last of them). */
-  uint32_t run_n;
-
-  struct tofu_message *next;                /* queue link (one queue at a time) */
-  struct tofu_message *all_prev, *all_next; /* the pool's list of live messages */
-
   /* Set by tofu_post / tofu_post_timer for the Reactor. */
-  tofu_group *group;
   msg_cmd cmd;
-  int timeout_ms; /* tofu_msg_set_timeout: 0 = the engine's request_timeout_ms */
+  tofu_group *group;
+  struct pool *pool;
   union {
     /* A timer's due time while it travels; a posted request's deadline (0:
      * none) from its post until it is answered or handed back. */
@@ -77,26 +73,32 @@ struct tofu_message {
      * last message (the two are never needed at once). */
     struct tofu_message *run_end;
   };
-  /* A TCP HelloRequest's or WelcomeRequest's address, looked up by tofu_post
-   * on the posting thread so that the Reactor never blocks on a name lookup:
-   * naddrs addresses, tried in order; 0 when the name did not resolve (the
-   * Reactor then hands the request back with invalid_address). */
-  net_addr addrs[NET_RESOLVE_MAX];
-  int naddrs;
-
-  req_node req; /* while the request is open (requests.h) */
-
-  /* Bound to a read block (pool.h): body points into it, body_cap is the
-   * bound length, and the message's own body buffer waits here. */
-  struct pool_block *block;
-  uint8_t *own_body;
-  uint32_t own_cap;
+  int timeout_ms; /* tofu_msg_set_timeout: 0 = the engine's request_timeout_ms */
   /* Bytes before body, inside the block, that are the message's too: its
    * frame's header and text headers as they came (16 + their length), or 0
    * when the header was not read in place. A frame without text headers is
    * sent from there, its header written in front of its body: one piece
    * (chan_send.c). */
   uint32_t headroom;
+  /* Bound to a read block (pool.h): body points into it, body_cap is the
+   * bound length, and the message's own body buffer waits in own_body. */
+  struct pool_block *block;
+  int naddrs; /* addrs below */
+  /* On the pool's free list, in the message that heads a run of messages
+   * freed together: their count (and run_end above, the last of them). */
+  uint32_t run_n;
+  size_t charged; /* bytes charged to the pool for this message */
+  uint8_t *own_body;
+  uint32_t own_cap;
+
+  req_node req; /* while the request is open (requests.h) */
+
+  struct tofu_message *all_prev, *all_next; /* the pool's list of live messages */
+  /* A TCP HelloRequest's or WelcomeRequest's address, looked up by tofu_post
+   * on the posting thread so that the Reactor never blocks on a name lookup:
+   * naddrs addresses, tried in order; 0 when the name did not resolve (the
+   * Reactor then hands the request back with invalid_address). */
+  net_addr addrs[NET_RESOLVE_MAX];
 };
 
 static inline int msg_in_pool(const struct tofu_message *m) {
