@@ -281,7 +281,7 @@ typedef struct tofu_options {
  *     heap when the channel closes, and the heap's storage shrinks with it)
  *     and its share of the channel table: TOFU_CHANNEL_OVERHEAD bytes at
  *     most (on x86-64: 424 +
- *     264 + 48 with poll, 224 with iocp_afd, + 144 + about 40; per platform
+ *     288 + 48 with poll, 224 with iocp_afd, + 144 + about 40; per platform
  *     in docs/engine.md, "Limits"; engine.channel_overhead checks the bound).
  *     max_channels bounds how many there are.
  *   - open requests and their tombstones are charged to max_memory
