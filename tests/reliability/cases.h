@@ -42,6 +42,7 @@ TOFU_CASE(limits_max_frame, REQ_NONE)
 TOFU_CASE(limits_short_connections, REQ_NONE)
 TOFU_CASE(limits_large_messages, REQ_NONE)
 TOFU_CASE(limits_readahead_owner, REQ_NONE)
+TOFU_CASE(limits_stash_long_part, REQ_NONE)
 
 /* many_connections.c: many connections held at once */
 TOFU_CASE(load_1000, REQ_MANY_FDS)
