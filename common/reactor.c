@@ -304,7 +304,7 @@ static void on_release(void *arg) {
 /* After a pass that delivered messages to a group, the Reactor stays
  * runnable for a few yields before it parks: the application's answer to
  * what was just delivered often comes meanwhile, and then the post needs no
- * notify and the Reactor no wake-up (docs/performance.md, "The hand-off").
+ * notify and the Reactor no wake-up (docs/performance.md, "History": issue 15, first round).
  * Bounded, so an engine with nothing to do parks within microseconds.
  * Overridable at build time for measurements. */
 #ifndef TOFU_REACTOR_YIELDS

@@ -1,6 +1,6 @@
 /* The Linux epoll backend.
  *
- * DECISION (measured, docs/performance.md "The epoll backend"): sockets are
+ * DECISION (measured, docs/performance.md, "History": issue 15, first round): sockets are
  * registered edge-triggered, once, and the contract's one-shot state lives
  * here, in user space; arming costs no system call in the steady state.
  *
@@ -35,7 +35,7 @@
  *     one comes as an edge; an edge of data is filtered out and quiets the
  *     registration as for a disarmed handle, one EPOLL_CTL_MOD per pause.
  *
- * Measured (docs/performance.md, "The epoll backend"), system calls per echo,
+ * Measured (docs/performance.md, "History": issue 15, first round), system calls per echo,
  * stream TCP S=1024 C=100, perf's syscall tracepoints, both forms built:
  *
  *                      epoll_wait  poll (check)  epoll_ctl   CPU per echo
