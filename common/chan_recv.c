@@ -335,7 +335,7 @@ static uint8_t *read_space(channel *ch, size_t *cap, pool_block **blk) {
   if (*cap > POOL_BLOCK_SIZE - b->used)
     *cap = POOL_BLOCK_SIZE - b->used;
   *blk = b;
-  return b->data + b->used;
+  return pool_block_data(b) + b->used;
 }
 
 /* Read until the socket has no more (a read shorter than asked means the

@@ -26,13 +26,17 @@ typedef struct pool_block {
   struct pool_block *next; /* the pool's free list */
   atomic_uint refs;        /* bound messages, plus 1 while the Reactor reads into it */
   size_t used;             /* bytes received into it: Reactor only, while it holds it */
-  uint8_t data[];
 } pool_block;
 
-/* A block's size in bytes (data), and the least room the Reactor reads
- * into: with less left, it moves on to another block. */
+/* A block's size in bytes (its data, which follows the struct in the same
+ * allocation), and the least room the Reactor reads into: with less left,
+ * it moves on to another block. */
 #define POOL_BLOCK_SIZE (128u * 1024u)
 #define POOL_BLOCK_MIN_ROOM (16u * 1024u)
+
+static inline uint8_t *pool_block_data(pool_block *b) {
+  return (uint8_t *)(b + 1);
+}
 
 typedef struct pool {
   plat_mutex mu;
