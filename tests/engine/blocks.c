@@ -25,15 +25,19 @@ static void blk_open(blk_site *p, size_t server_memory) {
   et_connect(p->ec, p->gc, p->gs, p->es, bound, &p->cch, &p->sch);
 }
 
-static tofu_engine_stats stats_of(tofu_engine *e);
+static tofu_engine_stats stats_of(tofu_engine *e) {
+  tofu_engine_stats s = {.size = sizeof s};
+  ck_assert_int_eq(tofu_engine_get_stats(e, &s), TOFU_OK);
+  return s;
+}
 
 /* Every message of the server is back once its Reactor has put what it
  * wrote (the peer may have read it a moment before). */
 static void blk_close(blk_site *p) {
   tofu_group *idle = et_group(p->es);
   tofu_engine_stats s = stats_of(p->es);
-  for (uint64_t waited = 0; s.messages_live != s.messages_free && waited < ET_DEADLINE_MS;
-       waited += 5) {
+  for (uint64_t waited = 0;
+       s.messages_live != s.messages_free && waited < et_bound_ms(ET_DEADLINE_MS); waited += 5) {
     ck_assert_ptr_null(tofu_wait_receive(idle, 5));
     s = stats_of(p->es);
   }
@@ -42,14 +46,8 @@ static void blk_close(blk_site *p) {
   tofu_engine_destroy(p->es);
 }
 
-static tofu_engine_stats stats_of(tofu_engine *e) {
-  tofu_engine_stats s = {.size = sizeof s};
-  ck_assert_int_eq(tofu_engine_get_stats(e, &s), TOFU_OK);
-  return s;
-}
-
-/* Send n signals from the client, bodies of len bytes seeded first + i, in
- * batches small enough for the client's pool. */
+/* Send n signals from the client, one post each, bodies of len bytes seeded
+ * first + i. */
 static void send_wave(blk_site *p, int n, size_t len, unsigned first) {
   for (int i = 0; i < n; i++) {
     tofu_message *m = et_msg(p->ec, TOFU_OP_SIGNAL, p->cch, len, first + (unsigned)i);
