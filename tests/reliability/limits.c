@@ -25,19 +25,24 @@ typedef struct site {
   size_t base_channels;
 } site;
 
-static void site_open(site *s, const tofu_options *o) {
+/* A site whose application is the case itself: no echo thread. */
+static void site_open_bare(site *s, const tofu_options *o) {
   memset(s, 0, sizeof *s);
   ck_assert_int_eq(tofu_engine_create(o, &s->es), TOFU_OK);
   s->gs = et_group(s->es);
   s->idle = et_group(s->es);
   et_listen(s->es, s->gs, "tcp|127.0.0.1|0", s->bound, sizeof s->bound);
   s->port = rel_port_of(s->bound);
-  s->srv.e = s->es;
-  s->srv.g = s->gs;
-  ck_assert_int_eq(plat_thread_start(&s->thr, rel_echo_main, &s->srv), TOFU_OK);
   tofu_engine_stats st = {.size = sizeof st};
   ck_assert_int_eq(tofu_engine_get_stats(s->es, &st), TOFU_OK);
   s->base_channels = st.channels;
+}
+
+static void site_open(site *s, const tofu_options *o) {
+  site_open_bare(s, o);
+  s->srv.e = s->es;
+  s->srv.g = s->gs;
+  ck_assert_int_eq(plat_thread_start(&s->thr, rel_echo_main, &s->srv), TOFU_OK);
 }
 
 static tofu_engine_stats site_stats(site *s) {
@@ -71,6 +76,20 @@ static void site_close(site *s) {
   free(s->srv.seen);
 }
 
+/* The end of a site_open_bare site, once its peers are closed: their
+ * channels end, the case puts the notices, everything is back. */
+static void site_close_bare(site *s) {
+  SITE_WAIT(s, ET_DEADLINE_MS, site_stats(s).channels == s->base_channels,
+            "the peers' channels stay open");
+  tofu_message *m;
+  while ((m = tofu_wait_receive(s->gs, 0)) != NULL)
+    tofu_put(s->es, &m); /* the channel_closed notices */
+  tofu_group_destroy(s->gs);
+  tofu_group_destroy(s->idle);
+  et_assert_all_returned(s->es);
+  tofu_engine_destroy(s->es);
+}
+
 static long closed_by(site *s, int cause) {
   return atomic_load(&s->srv.closed_by[cause]);
 }
@@ -83,6 +102,21 @@ static void raw_say_hello(tofu_socket s, uint64_t id) {
   rel_frame(f, TOFU_OP_HELLO_REQUEST, id, (uint16_t)(sizeof th - 1), 0);
   memcpy(f + 16, th, sizeof th - 1);
   ck_assert(rel_send_all(s, f, sizeof f));
+}
+
+/* A raw peer of a site_open_bare site says hello and the case, its
+ * application, answers; *channel receives the peer's channel. */
+static tofu_socket app_peer(site *s, uint64_t id, uint16_t *channel) {
+  tofu_socket p = rel_raw_connect(s->port);
+  (void)net_set_nodelay(p);
+  raw_say_hello(p, id);
+  tofu_message *m =
+      et_expect(s->gs, TOFU_OP_HELLO_REQUEST, TOFU_ORIGIN_APPLICATION, TOFU_STATUS_SUCCESS);
+  ck_assert(tofu_msg_header(m)->message_id == id);
+  *channel = tofu_msg_header(m)->channel;
+  tofu_msg_header(m)->opcode = TOFU_OP_HELLO_RESPONSE;
+  et_post(s->gs, &m);
+  return p;
 }
 
 /* A client of its own engine connects, says hello and has one request
@@ -811,27 +845,13 @@ void case_limits_readahead_owner(void) {
   o.max_memory = 1 << 20;
   o.frame_timeout_ms = -1; /* the read-ahead alone */
   site s;
-  memset(&s, 0, sizeof s);
-  ck_assert_int_eq(tofu_engine_create(&o, &s.es), TOFU_OK);
-  s.gs = et_group(s.es);
-  s.idle = et_group(s.es);
-  et_listen(s.es, s.gs, "tcp|127.0.0.1|0", s.bound, sizeof s.bound);
-  s.port = rel_port_of(s.bound);
+  site_open_bare(&s, &o);
 
   /* The peers connect and say hello; the application answers. */
   tofu_socket p[RA_PEERS];
   uint16_t chan_of[RA_PEERS];
-  for (int i = 0; i < RA_PEERS; i++) {
-    p[i] = rel_raw_connect(s.port);
-    (void)net_set_nodelay(p[i]);
-    raw_say_hello(p[i], 1000 + (uint64_t)i);
-    tofu_message *m =
-        et_expect(s.gs, TOFU_OP_HELLO_REQUEST, TOFU_ORIGIN_APPLICATION, TOFU_STATUS_SUCCESS);
-    ck_assert(tofu_msg_header(m)->message_id == 1000 + (uint64_t)i);
-    chan_of[i] = tofu_msg_header(m)->channel;
-    tofu_msg_header(m)->opcode = TOFU_OP_HELLO_RESPONSE;
-    et_post(s.gs, &m);
-  }
+  for (int i = 0; i < RA_PEERS; i++)
+    p[i] = app_peer(&s, 1000 + (uint64_t)i, &chan_of[i]);
 
   static tofu_message *held[RA_HELD_MAX];
   int nheld = hold_rest(&s, held, RA_HELD_MAX);
@@ -935,13 +955,7 @@ void case_limits_readahead_owner(void) {
 
   for (int i = 1; i < RA_PEERS; i++)
     net_close(p[i]);
-  SITE_WAIT(&s, ET_DEADLINE_MS, site_stats(&s).channels == 1, "the peers' channels stay open");
-  while ((m = tofu_wait_receive(s.gs, 0)) != NULL)
-    tofu_put(s.es, &m); /* the channel_closed notices */
-  tofu_group_destroy(s.gs);
-  tofu_group_destroy(s.idle);
-  et_assert_all_returned(s.es);
-  tofu_engine_destroy(s.es);
+  site_close_bare(&s);
 }
 
 /* A channel paused for memory holds the read-ahead stash; while it does,
@@ -959,21 +973,11 @@ void case_limits_stash_long_part(void) {
   o.max_memory = 1 << 20;
   o.frame_timeout_ms = -1;
   site s;
-  memset(&s, 0, sizeof s);
-  ck_assert_int_eq(tofu_engine_create(&o, &s.es), TOFU_OK);
-  s.gs = et_group(s.es);
-  s.idle = et_group(s.es);
-  et_listen(s.es, s.gs, "tcp|127.0.0.1|0", s.bound, sizeof s.bound);
-  s.port = rel_port_of(s.bound);
+  site_open_bare(&s, &o);
   tofu_socket p[2]; /* 0: the long frame, 1: the channel that pauses */
-  for (int i = 0; i < 2; i++) {
-    p[i] = rel_raw_connect(s.port);
-    raw_say_hello(p[i], 500 + (uint64_t)i);
-    tofu_message *m =
-        et_expect(s.gs, TOFU_OP_HELLO_REQUEST, TOFU_ORIGIN_APPLICATION, TOFU_STATUS_SUCCESS);
-    tofu_msg_header(m)->opcode = TOFU_OP_HELLO_RESPONSE;
-    et_post(s.gs, &m);
-  }
+  uint16_t ch[2];
+  for (int i = 0; i < 2; i++)
+    p[i] = app_peer(&s, 500 + (uint64_t)i, &ch[i]);
 
   /* The long frame begins (its header and a few bytes) and gets its memory. */
   static uint8_t f[16 + HL + BL];
@@ -1006,6 +1010,7 @@ void case_limits_stash_long_part(void) {
     tofu_put(s.es, &m); /* pool_empty */
   ck_assert_int_eq(tofu_msg_header(m)->opcode, TOFU_OP_REQUEST);
   ck_assert(tofu_msg_header(m)->message_id == 7);
+  ck_assert_uint_eq(tofu_msg_header(m)->channel, ch[0]);
   size_t hl, bl;
   const char *th = tofu_msg_headers(m, &hl);
   const uint8_t *b = tofu_msg_body(m, &bl);
@@ -1022,6 +1027,7 @@ void case_limits_stash_long_part(void) {
     while ((m = et_recv(s.gs)) != NULL && tofu_msg_header(m)->origin == TOFU_ORIGIN_ENGINE)
       tofu_put(s.es, &m);
     ck_assert(tofu_msg_header(m)->message_id == 20 + (uint64_t)k);
+    ck_assert_uint_eq(tofu_msg_header(m)->channel, ch[1]);
     b = tofu_msg_body(m, &bl);
     ck_assert_uint_eq(bl, SMALL);
     ck_assert_mem_eq(b, g + k * (16 + SMALL) + 16, SMALL);
@@ -1030,13 +1036,7 @@ void case_limits_stash_long_part(void) {
 
   for (int i = 0; i < 2; i++)
     net_close(p[i]);
-  SITE_WAIT(&s, ET_DEADLINE_MS, site_stats(&s).channels == 1, "the peers' channels stay open");
-  while ((m = tofu_wait_receive(s.gs, 0)) != NULL)
-    tofu_put(s.es, &m); /* the channel_closed notices */
-  tofu_group_destroy(s.gs);
-  tofu_group_destroy(s.idle);
-  et_assert_all_returned(s.es);
-  tofu_engine_destroy(s.es);
+  site_close_bare(&s);
 }
 
 /* ---- large messages ---------------------------------------------------- */
