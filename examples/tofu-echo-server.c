@@ -15,59 +15,24 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "example_signals.h"
 #include "example_util.h"
 
-#ifdef _WIN32
-#include <windows.h>
-#else
-#include <pthread.h>
-#include <signal.h>
+#ifndef _WIN32
 #include <sys/resource.h>
 #endif
 
 static tofu_group *stop_group;
 static atomic_int stopping;
 
-#ifdef _WIN32
-static BOOL WINAPI on_console(DWORD type) {
-  (void)type;
+static void stop_serving(void) {
   stopping = 1;
   tofu_update_receiver(stop_group, NULL);
-  return TRUE;
 }
 
-static void watch_signals(void) {
-  SetConsoleCtrlHandler(on_console, TRUE);
-}
-static void block_signals(void) {}
+#ifdef _WIN32
 static void raise_fd_limit(void) {}
 #else
-static sigset_t stop_signals;
-
-/* Signals are taken by this thread with sigwait, so the wakeup is an
- * ordinary call, not one made inside a signal handler. */
-static void *signal_thread(void *arg) {
-  (void)arg;
-  int sig;
-  sigwait(&stop_signals, &sig);
-  stopping = 1;
-  tofu_update_receiver(stop_group, NULL);
-  return NULL;
-}
-
-static void block_signals(void) {
-  sigemptyset(&stop_signals);
-  sigaddset(&stop_signals, SIGINT);
-  sigaddset(&stop_signals, SIGTERM);
-  pthread_sigmask(SIG_BLOCK, &stop_signals, NULL); /* inherited by every thread */
-}
-
-static void watch_signals(void) {
-  pthread_t t;
-  pthread_create(&t, NULL, signal_thread, NULL);
-  pthread_detach(t);
-}
-
 /* At least 1,000 connections need descriptors: raise the soft limit to the
  * hard one. */
 static void raise_fd_limit(void) {
@@ -88,7 +53,7 @@ static int usage(void) {
 int main(int argc, char **argv) {
   if (argc != 3 || strcmp(argv[1], "--listen") != 0)
     return usage();
-  block_signals();
+  example_stop_signals_block();
   raise_fd_limit();
 
   tofu_engine *e;
@@ -106,7 +71,7 @@ int main(int argc, char **argv) {
     return 1;
   }
   stop_group = g;
-  watch_signals();
+  example_stop_signals_watch(stop_serving);
 
   if (tofu_listen(g, argv[2], NULL) != TOFU_OK) {
     fprintf(stderr, "tofu-echo-server: %s is not a tcp:// or unix: URL\n", argv[2]);

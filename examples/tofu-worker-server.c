@@ -22,14 +22,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "example_signals.h" /* windows.h or pthread.h, for the workers too */
 #include "example_util.h"
-
-#ifdef _WIN32
-#include <windows.h>
-#else
-#include <pthread.h>
-#include <signal.h>
-#endif
 
 #define MAX_WORKERS 64
 #define MAX_LISTEN 8
@@ -116,15 +110,6 @@ static void worker_join(worker_thread t) {
   WaitForSingleObject(t, INFINITE);
   CloseHandle(t);
 }
-static BOOL WINAPI on_console(DWORD type) {
-  (void)type;
-  stop_all();
-  return TRUE;
-}
-static void watch_signals(void) {
-  SetConsoleCtrlHandler(on_console, TRUE);
-}
-static void block_signals(void) {}
 #else
 typedef pthread_t worker_thread;
 static void *worker_main(void *arg) {
@@ -136,29 +121,6 @@ static int worker_start(worker_thread *t, int index) {
 }
 static void worker_join(worker_thread t) {
   pthread_join(t, NULL);
-}
-
-static sigset_t stop_signals;
-
-/* Signals are taken by this thread with sigwait, so the wakeup is an
- * ordinary call, not one made inside a signal handler. */
-static void *signal_thread(void *arg) {
-  (void)arg;
-  int sig;
-  sigwait(&stop_signals, &sig);
-  stop_all();
-  return NULL;
-}
-static void block_signals(void) {
-  sigemptyset(&stop_signals);
-  sigaddset(&stop_signals, SIGINT);
-  sigaddset(&stop_signals, SIGTERM);
-  pthread_sigmask(SIG_BLOCK, &stop_signals, NULL); /* inherited by every thread */
-}
-static void watch_signals(void) {
-  pthread_t t;
-  pthread_create(&t, NULL, signal_thread, NULL);
-  pthread_detach(t);
 }
 #endif
 
@@ -184,7 +146,7 @@ int main(int argc, char **argv) {
   }
   if (nurls == 0 || nworkers < 1 || nworkers > MAX_WORKERS)
     return usage();
-  block_signals();
+  example_stop_signals_block();
 
   tofu_options o;
   tofu_options_default(&o);
@@ -206,7 +168,7 @@ int main(int argc, char **argv) {
       return 2;
     }
   }
-  watch_signals();
+  example_stop_signals_watch(stop_all);
 
   worker_thread ts[MAX_WORKERS];
   int started = 0;
