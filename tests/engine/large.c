@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "rawwire.h"
 #include "suite.h"
 
 #define ONE_MB 1000000u
@@ -248,30 +249,20 @@ typedef struct raw_frame {
   uint8_t *th, *body; /* malloc'd, body_len / th_len bytes */
 } raw_frame;
 
-static void read_exact(tofu_socket s, uint8_t *buf, size_t len) {
-  size_t off = 0;
-  while (off < len) {
-    ptrdiff_t n = net_recv(s, buf + off, len - off);
-    ck_assert_msg(n > 0, "the engine closed or failed after %zu of %zu bytes", off, len);
-    off += (size_t)n;
-  }
-}
-
 static void raw_read(tofu_socket s, raw_frame *f) {
   uint8_t b[16];
-  read_exact(s, b, 16);
-  f->opcode = b[2] & 0x0f;
-  f->more = b[2] >> 5 & 1;
-  f->id = 0;
-  for (int i = 4; i < 12; i++)
-    f->id = f->id << 8 | b[i];
-  f->th_len = (size_t)(b[12] << 8 | b[13]);
-  f->body_len = (size_t)(b[14] << 8 | b[15]);
+  rw_header h;
+  rw_read_header(s, b, &h);
+  f->opcode = h.opcode;
+  f->more = h.more;
+  f->id = h.id;
+  f->th_len = h.th_len;
+  f->body_len = h.body_len;
   f->th = malloc(f->th_len + 1);
   f->body = malloc(f->body_len + 1);
   ck_assert(f->th && f->body);
-  read_exact(s, f->th, f->th_len);
-  read_exact(s, f->body, f->body_len);
+  rw_read_exact(s, f->th, f->th_len);
+  rw_read_exact(s, f->body, f->body_len);
 }
 
 static void raw_free(raw_frame *f) {
@@ -279,56 +270,22 @@ static void raw_free(raw_frame *f) {
   free(f->body);
 }
 
-static void send_all(tofu_socket s, const uint8_t *b, size_t len) {
-  size_t off = 0;
-  while (off < len) {
-    ptrdiff_t n = net_send(s, b + off, len - off);
-    ck_assert_int_gt(n, 0);
-    off += (size_t)n;
-  }
-}
-
 /* One frame, as a Zig node writes it. */
 static void raw_send(tofu_socket s, unsigned op, unsigned more, uint64_t id, const char *th,
                      const uint8_t *body, size_t bl) {
-  size_t tl = strlen(th);
-  uint8_t *b = malloc(16 + tl + bl);
+  uint8_t *b = malloc(16 + strlen(th) + bl);
   ck_assert_ptr_nonnull(b);
-  b[0] = 0x7f;
-  b[1] = 0x01;
-  b[2] = (uint8_t)(op | more << 5);
-  b[3] = 0;
-  for (int i = 0; i < 8; i++)
-    b[4 + i] = (uint8_t)(id >> (56 - 8 * i));
-  b[12] = (uint8_t)(tl >> 8);
-  b[13] = (uint8_t)tl;
-  b[14] = (uint8_t)(bl >> 8);
-  b[15] = (uint8_t)bl;
-  memcpy(b + 16, th, tl);
-  if (bl)
-    memcpy(b + 16 + tl, body, bl);
-  send_all(s, b, 16 + tl + bl);
+  rw_send_all(s, b, rw_encode(b, 0x7f01, op, more, id, th, body, bl));
   free(b);
 }
 
 static void raw_open_opts(raw_peer *p, const tofu_options *o) {
-  tofu_socket l;
-  uint16_t port;
-  ck_assert_int_eq(net_tcp_socket(&l), NET_OK);
-  ck_assert_int_eq(net_tcp_bind_loopback(l, &port), NET_OK);
-  ck_assert_int_eq(net_listen(l, 4), NET_OK);
   ck_assert_int_eq(tofu_engine_create(o, &p->e), TOFU_OK);
   p->g = et_group(p->e);
   char addr[64];
-  snprintf(addr, sizeof addr, "tcp|127.0.0.1|%u", (unsigned)port);
-  tofu_header hello = et_post_hello(p->e, p->g, addr);
+  tofu_header hello;
+  p->s = rw_accept_client(p->e, p->g, addr, sizeof addr, &hello);
   p->ch = hello.channel;
-  int rc;
-  while ((rc = net_accept(l, &p->s)) == NET_EWOULDBLOCK)
-    ;
-  ck_assert_int_eq(rc, NET_OK);
-  net_close(l);
-  ck_assert_int_eq(net_set_blocking(p->s), NET_OK);
   raw_frame f;
   raw_read(p->s, &f);
   ck_assert_uint_eq(f.opcode, TOFU_OP_HELLO_REQUEST);

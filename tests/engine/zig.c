@@ -18,6 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "rawwire.h"
 #include "suite.h"
 #include "wire.h"
 
@@ -182,37 +183,26 @@ typedef struct zig_frame {
   size_t body_len;
 } zig_frame;
 
-static void read_exact(tofu_socket s, uint8_t *buf, size_t len) {
-  size_t off = 0;
-  while (off < len) {
-    ptrdiff_t n = net_recv(s, buf + off, len - off);
-    ck_assert_msg(n > 0, "the peer closed or failed after %zu of %zu bytes", off, len);
-    off += (size_t)n;
-  }
-}
-
 /* MsgReceiver.recv: 16 bytes, BinaryHeader.fromBytes (big-endian), then the
  * text headers and the body by the lengths it gives; ProtoFields.fromByte
  * refuses an opcode above 9. Keeps the raw bytes in *raw (n bytes). */
 static void zig_read(tofu_socket s, zig_frame *f, uint8_t *raw, size_t *n) {
-  uint8_t *b = raw;
-  read_exact(s, b, 16);
-  f->channel = (uint16_t)(b[0] << 8 | b[1]);
-  f->opcode = b[2] & 0x0f;
-  f->origin = b[2] >> 4 & 1;
-  f->more = b[2] >> 5 & 1;
-  f->status = b[3];
-  f->id = 0;
-  for (int i = 4; i < 12; i++)
-    f->id = f->id << 8 | b[i];
-  f->th_len = (size_t)(b[12] << 8 | b[13]);
-  f->body_len = (size_t)(b[14] << 8 | b[15]);
+  rw_header h;
+  rw_read_header(s, raw, &h);
+  f->channel = h.channel;
+  f->opcode = h.opcode;
+  f->origin = h.origin;
+  f->more = h.more;
+  f->status = h.status;
+  f->id = h.id;
+  f->th_len = h.th_len;
+  f->body_len = h.body_len;
   ck_assert_msg(f->opcode <= 9, "Zig refuses opcode %u", f->opcode);
   ck_assert(f->th_len <= sizeof f->th && f->body_len <= sizeof f->body);
-  read_exact(s, f->th, f->th_len);
-  read_exact(s, f->body, f->body_len);
-  memcpy(b + 16, f->th, f->th_len);
-  memcpy(b + 16 + f->th_len, f->body, f->body_len);
+  rw_read_exact(s, f->th, f->th_len);
+  rw_read_exact(s, f->body, f->body_len);
+  memcpy(raw + 16, f->th, f->th_len);
+  memcpy(raw + 16 + f->th_len, f->body, f->body_len);
   *n = 16 + f->th_len + f->body_len;
 }
 
@@ -257,29 +247,7 @@ static int zig_header(const zig_frame *f, const char *name, char *value, size_t 
  * that this engine's frame can be compared byte for byte. */
 static size_t zig_write(uint8_t *out, uint16_t ch, unsigned op, unsigned more, uint64_t id,
                         const char *th, const char *body) {
-  size_t tl = strlen(th), bl = strlen(body);
-  out[0] = (uint8_t)(ch >> 8);
-  out[1] = (uint8_t)ch;
-  out[2] = (uint8_t)(op | more << 5);
-  out[3] = 0;
-  for (int i = 0; i < 8; i++)
-    out[4 + i] = (uint8_t)(id >> (56 - 8 * i));
-  out[12] = (uint8_t)(tl >> 8);
-  out[13] = (uint8_t)tl;
-  out[14] = (uint8_t)(bl >> 8);
-  out[15] = (uint8_t)bl;
-  memcpy(out + 16, th, tl);
-  memcpy(out + 16 + tl, body, bl);
-  return 16 + tl + bl;
-}
-
-static void send_all(tofu_socket s, const uint8_t *b, size_t len) {
-  size_t off = 0;
-  while (off < len) {
-    ptrdiff_t n = net_send(s, b + off, len - off);
-    ck_assert_int_gt(n, 0);
-    off += (size_t)n;
-  }
+  return rw_encode(out, ch, op, more, id, th, (const uint8_t *)body, strlen(body));
 }
 
 /* Expect the engine's next frame on s to be byte for byte what Zig writes
@@ -307,23 +275,11 @@ typedef struct zig_peer {
 } zig_peer;
 
 static void zig_peer_open(zig_peer *p) {
-  tofu_socket l;
-  uint16_t port;
-  ck_assert_int_eq(net_tcp_socket(&l), NET_OK);
-  ck_assert_int_eq(net_tcp_bind_loopback(l, &port), NET_OK);
-  ck_assert_int_eq(net_listen(l, 4), NET_OK);
   p->e = et_engine(0);
   p->g = et_group(p->e);
   char addr[64], th[96];
-  snprintf(addr, sizeof addr, "tcp|127.0.0.1|%u", (unsigned)port);
-  p->hello = et_post_hello(p->e, p->g, addr);
+  p->s = rw_accept_client(p->e, p->g, addr, sizeof addr, &p->hello);
   p->ch = p->hello.channel;
-  int rc;
-  while ((rc = net_accept(l, &p->s)) == NET_EWOULDBLOCK) /* l is blocking: not expected */
-    ;
-  ck_assert_int_eq(rc, NET_OK);
-  net_close(l);
-  ck_assert_int_eq(net_set_blocking(p->s), NET_OK);
   zig_frame f;
   snprintf(th, sizeof th, "~connect_to:%s\r\n", addr);
   expect_zig_bytes(p->s, &f, TOFU_OP_HELLO_REQUEST, 0, p->hello.message_id, th, "");
@@ -344,7 +300,7 @@ static void zig_peer_close(zig_peer *p) {
 static void zig_send(const zig_peer *p, unsigned op, uint64_t id, const char *th,
                      const char *body) {
   uint8_t b[600];
-  send_all(p->s, b, zig_write(b, 0x7f01, op, 0, id, th, body));
+  rw_send_all(p->s, b, zig_write(b, 0x7f01, op, 0, id, th, body));
 }
 
 /* The client's channel_closed notice: a Signal with the HelloRequest's id
