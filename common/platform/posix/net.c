@@ -114,6 +114,10 @@ ptrdiff_t net_sendv(tofu_socket s, const net_iov *iov, int count) {
   ssize_t n;
   if (count < 1 || count > NET_IOV_MAX)
     return NET_EOTHER;
+  /* One piece, the usual case since frames are written whole (chan_send.c):
+   * send spares the kernel the msghdr and iovec copies. */
+  if (count == 1)
+    return net_send(s, iov[0].base, iov[0].len);
   for (int i = 0; i < count; i++) {
     v[i].iov_base = (void *)iov[i].base;
     v[i].iov_len = iov[i].len;
