@@ -208,19 +208,23 @@ static void refill(mailbox *mb, const mailbox_want *want) {
     plat_cond_signal(&mb->cv);
 }
 
-/* Milliseconds left until deadline for a wait of timeout_ms: -1 without
- * limit, 0 when it has passed (or timeout_ms is 0). */
-static int time_left(int timeout_ms, int64_t deadline) {
+/* Milliseconds left of a wait of timeout_ms: -1 without limit, 0 when it
+ * has passed (or timeout_ms is 0). The deadline (0 until then) is set from
+ * the clock the first time the wait is about to sleep: a wait that finds a
+ * message at once, the usual case under load, reads no clock. */
+static int time_left(int timeout_ms, int64_t *deadline) {
   if (timeout_ms <= 0)
     return timeout_ms < 0 ? -1 : 0;
   int64_t now = clock_now_ms();
-  return now < deadline ? (int)(deadline - now) : 0;
+  if (*deadline == 0)
+    *deadline = now + timeout_ms;
+  return now < *deadline ? (int)(*deadline - now) : 0;
 }
 
 /* mailbox_wait (want NULL) and mailbox_wait_match. Entered and left under
  * the receivers' lock; sleeps on cv under mu alone. */
 static tofu_message *take(mailbox *mb, mailbox_want *want, int timeout_ms) {
-  int64_t deadline = timeout_ms > 0 ? clock_now_ms() + timeout_ms : 0;
+  int64_t deadline = 0; /* set by time_left */
   tofu_message *m = NULL;
   for (;;) {
     if (atomic_load(&mb->closed))
@@ -234,7 +238,7 @@ static tofu_message *take(mailbox *mb, mailbox_want *want, int timeout_ms) {
       plat_mutex_unlock(&mb->mu);
       continue;
     }
-    int left = time_left(timeout_ms, deadline);
+    int left = time_left(timeout_ms, &deadline);
     if (left == 0 || atomic_load_explicit(&mb->closed, memory_order_relaxed)) {
       plat_mutex_unlock(&mb->mu);
       return NULL;

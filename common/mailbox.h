@@ -27,6 +27,7 @@
 #include <stdatomic.h>
 
 #include "msgq.h"
+#include "platform/cpu.h"
 #include "platform/event.h"
 #include "platform/thread.h"
 
@@ -41,21 +42,27 @@ typedef struct mailbox_want {
 } mailbox_want;
 
 typedef struct mailbox {
+  /* The producers' side (the Reactor's delivery) and the sleep. */
   plat_mutex mu;
   plat_cond cv;
-  msgq q;               /* under mu: what the producers put */
-  int waiting;          /* under mu: threads blocked on cv */
-  atomic_int take_busy; /* the receivers' lock (take_lock in mailbox.c) */
-  msgq taken;           /* under take_busy: taken from q, not yet handed out */
-  unsigned cuts;        /* under take_busy: messages unlinked from taken so far */
-  mailbox_want *wanted; /* under take_busy: the waits for a match in progress */
+  msgq q;      /* under mu: what the producers put */
+  int waiting; /* under mu: threads blocked on cv */
   /* The pollable flag (mailbox_os_handle), set while q or taken holds a
    * message; made on first use. has_event is set under both locks (read
    * under either), event_set under mu. */
   int has_event, event_set;
   plat_event event;
-  atomic_int inside; /* threads inside mailbox_wait or mailbox_wait_match */
-  atomic_int closed; /* set once, by mailbox_close (under mu too) */
+  /* A receive takes the receivers' lock and counts itself in `inside`:
+   * atomics on lines the Reactor does not write, so that they stay in the
+   * receiving core's cache (the pads keep neighbours off those lines). */
+  char pad_producers[PLAT_CACHE_LINE];
+  atomic_int take_busy; /* the receivers' lock (take_lock in mailbox.c) */
+  atomic_int inside;    /* threads inside mailbox_wait or mailbox_wait_match */
+  atomic_int closed;    /* set once, by mailbox_close (under mu too) */
+  unsigned cuts;        /* under take_busy: messages unlinked from taken so far */
+  msgq taken;           /* under take_busy: taken from q, not yet handed out */
+  mailbox_want *wanted; /* under take_busy: the waits for a match in progress */
+  char pad_receivers[PLAT_CACHE_LINE];
 } mailbox;
 
 int mailbox_init(mailbox *mb);

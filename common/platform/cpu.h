@@ -11,4 +11,9 @@
 #define plat_prefetch(a) ((void)(a))
 #endif
 
+/* The cache line of the processors tofu meets most (x86-64, most ARM64).
+ * Fields written by different threads are kept at least this far apart, so
+ * that one thread's writes do not take the line from under the other. */
+#define PLAT_CACHE_LINE 64
+
 #endif /* TOFU_PLATFORM_CPU_H */
