@@ -243,26 +243,18 @@ typedef struct raw_peer {
 } raw_peer;
 
 typedef struct raw_frame {
-  unsigned opcode, more;
-  uint64_t id;
-  size_t th_len, body_len;
-  uint8_t *th, *body; /* malloc'd, body_len / th_len bytes */
+  rw_header h;
+  uint8_t *th, *body; /* malloc'd, h.th_len / h.body_len bytes */
 } raw_frame;
 
 static void raw_read(tofu_socket s, raw_frame *f) {
   uint8_t b[16];
-  rw_header h;
-  rw_read_header(s, b, &h);
-  f->opcode = h.opcode;
-  f->more = h.more;
-  f->id = h.id;
-  f->th_len = h.th_len;
-  f->body_len = h.body_len;
-  f->th = malloc(f->th_len + 1);
-  f->body = malloc(f->body_len + 1);
+  rw_read_header(s, b, &f->h);
+  f->th = malloc(f->h.th_len + 1);
+  f->body = malloc(f->h.body_len + 1);
   ck_assert(f->th && f->body);
-  rw_read_exact(s, f->th, f->th_len);
-  rw_read_exact(s, f->body, f->body_len);
+  rw_read_exact(s, f->th, f->h.th_len);
+  rw_read_exact(s, f->body, f->h.body_len);
 }
 
 static void raw_free(raw_frame *f) {
@@ -288,7 +280,7 @@ static void raw_open_opts(raw_peer *p, const tofu_options *o) {
   p->ch = hello.channel;
   raw_frame f;
   raw_read(p->s, &f);
-  ck_assert_uint_eq(f.opcode, TOFU_OP_HELLO_REQUEST);
+  ck_assert_uint_eq(f.h.opcode, TOFU_OP_HELLO_REQUEST);
   raw_free(&f);
   raw_send(p->s, TOFU_OP_HELLO_RESPONSE, 0, hello.message_id, "", NULL, 0);
   tofu_message *m =
@@ -335,20 +327,20 @@ static uint8_t *raw_read_parts(tofu_socket s, unsigned op, uint64_t id, size_t l
   for (;;) {
     raw_frame f;
     raw_read(s, &f);
-    ck_assert_uint_eq(f.opcode, op);
-    ck_assert(f.id == id);
-    ck_assert_uint_le(f.body_len, TOFU_MAX_BODY);
+    ck_assert_uint_eq(f.h.opcode, op);
+    ck_assert(f.h.id == id);
+    ck_assert_uint_le(f.h.body_len, TOFU_MAX_BODY);
     if (*parts == 0)
-      ck_assert(f.th_len == strlen(th) && memcmp(f.th, th, f.th_len) == 0);
+      ck_assert(f.h.th_len == strlen(th) && memcmp(f.th, th, f.h.th_len) == 0);
     else
-      ck_assert_uint_eq(f.th_len, 0);
-    ck_assert_uint_le(got + f.body_len, len);
-    memcpy(all + got, f.body, f.body_len);
-    got += f.body_len;
+      ck_assert_uint_eq(f.h.th_len, 0);
+    ck_assert_uint_le(got + f.h.body_len, len);
+    memcpy(all + got, f.body, f.h.body_len);
+    got += f.h.body_len;
     (*parts)++;
-    int last = !f.more;
+    int last = !f.h.more;
     if (!last)
-      ck_assert_uint_eq(f.body_len, TOFU_MAX_BODY);
+      ck_assert_uint_eq(f.h.body_len, TOFU_MAX_BODY);
     raw_free(&f);
     if (last)
       break;
@@ -379,7 +371,7 @@ void case_large_raw_peer(void) {
   free(all);
   raw_frame f;
   raw_read(p.s, &f);
-  ck_assert(f.opcode == TOFU_OP_SIGNAL && f.id == sig && !f.more && f.body_len == 10);
+  ck_assert(f.h.opcode == TOFU_OP_SIGNAL && f.h.id == sig && !f.h.more && f.h.body_len == 10);
   raw_free(&f);
   wait_requests_open(p.e, p.g, 1);
 
@@ -417,7 +409,7 @@ void case_large_parts_default(void) {
   uint64_t id = et_post(p.g, &m).message_id;
   raw_frame f;
   raw_read(p.s, &f);
-  ck_assert(f.id == id && !f.more);
+  ck_assert(f.h.id == id && !f.h.more);
   raw_free(&f);
   uint8_t *b = pat_buf(65535, 6);
   raw_send(p.s, TOFU_OP_RESPONSE, 1, id, "", b, 65535);
@@ -547,7 +539,7 @@ void case_large_deadline_mid_write(void) {
   free(all);
   raw_frame f;
   raw_read(p.s, &f);
-  ck_assert(f.opcode == TOFU_OP_SIGNAL && f.id == sig && f.body_len == 10);
+  ck_assert(f.h.opcode == TOFU_OP_SIGNAL && f.h.id == sig && f.h.body_len == 10);
   raw_free(&f);
   raw_close(&p);
 }
@@ -585,12 +577,12 @@ void case_large_cut_default(void) {
   for (;;) {
     raw_frame f;
     raw_read(p.s, &f);
-    int last = f.opcode == TOFU_OP_SIGNAL;
+    int last = f.h.opcode == TOFU_OP_SIGNAL;
     if (last)
-      ck_assert(f.id == sig && f.body_len == 10);
+      ck_assert(f.h.id == sig && f.h.body_len == 10);
     else
-      ck_assert(f.opcode == TOFU_OP_REQUEST && f.th_len == 65535 &&
-                pat_differs(f.body, f.body_len, 10) == 65535);
+      ck_assert(f.h.opcode == TOFU_OP_REQUEST && f.h.th_len == 65535 &&
+                pat_differs(f.body, f.h.body_len, 10) == 65535);
     raw_free(&f);
     if (last)
       break;

@@ -173,44 +173,30 @@ void case_zig_golden_frames(void) {
 /* ---- A model of Zig's reader ----------------------------------------------- */
 
 typedef struct zig_frame {
-  uint16_t channel;
-  unsigned opcode, origin, more;
-  uint8_t status;
-  uint64_t id;
+  rw_header h;
   uint8_t th[256];
-  size_t th_len;
   uint8_t body[256];
-  size_t body_len;
 } zig_frame;
 
 /* MsgReceiver.recv: 16 bytes, BinaryHeader.fromBytes (big-endian), then the
  * text headers and the body by the lengths it gives; ProtoFields.fromByte
  * refuses an opcode above 9. Keeps the raw bytes in *raw (n bytes). */
 static void zig_read(tofu_socket s, zig_frame *f, uint8_t *raw, size_t *n) {
-  rw_header h;
-  rw_read_header(s, raw, &h);
-  f->channel = h.channel;
-  f->opcode = h.opcode;
-  f->origin = h.origin;
-  f->more = h.more;
-  f->status = h.status;
-  f->id = h.id;
-  f->th_len = h.th_len;
-  f->body_len = h.body_len;
-  ck_assert_msg(f->opcode <= 9, "Zig refuses opcode %u", f->opcode);
-  ck_assert(f->th_len <= sizeof f->th && f->body_len <= sizeof f->body);
-  rw_read_exact(s, f->th, f->th_len);
-  rw_read_exact(s, f->body, f->body_len);
-  memcpy(raw + 16, f->th, f->th_len);
-  memcpy(raw + 16 + f->th_len, f->body, f->body_len);
-  *n = 16 + f->th_len + f->body_len;
+  rw_read_header(s, raw, &f->h);
+  ck_assert_msg(f->h.opcode <= 9, "Zig refuses opcode %u", f->h.opcode);
+  ck_assert(f->h.th_len <= sizeof f->th && f->h.body_len <= sizeof f->body);
+  rw_read_exact(s, f->th, f->h.th_len);
+  rw_read_exact(s, f->body, f->h.body_len);
+  memcpy(raw + 16, f->th, f->h.th_len);
+  memcpy(raw + 16 + f->h.th_len, f->body, f->h.body_len);
+  *n = 16 + f->h.th_len + f->h.body_len;
 }
 
 /* TextHeaderIterator: lines split at CRLF (a last line may lack it), empty
  * lines skipped, the name up to the first ':', the value trimmed of spaces
  * and tabs; an empty name ends the iteration. Finds name's value. */
 static int zig_header(const zig_frame *f, const char *name, char *value, size_t n) {
-  size_t i = 0, len = f->th_len;
+  size_t i = 0, len = f->h.th_len;
   const char *t = (const char *)f->th;
   while (i < len) {
     size_t end = i;
@@ -257,7 +243,7 @@ static void expect_zig_bytes(tofu_socket s, zig_frame *f, unsigned op, unsigned 
   uint8_t raw[600], want[600];
   size_t n;
   zig_read(s, f, raw, &n);
-  size_t wn = zig_write(want, f->channel, op, more, id, th, body);
+  size_t wn = zig_write(want, f->h.channel, op, more, id, th, body);
   ck_assert_msg(n == wn && memcmp(raw, want, n) == 0,
                 "frame %s id %llu differs from what Zig writes", tofu_opcode_name(op),
                 (unsigned long long)id);
@@ -283,7 +269,7 @@ static void zig_peer_open(zig_peer *p) {
   zig_frame f;
   snprintf(th, sizeof th, "~connect_to:%s\r\n", addr);
   expect_zig_bytes(p->s, &f, TOFU_OP_HELLO_REQUEST, 0, p->hello.message_id, th, "");
-  ck_assert_uint_eq(f.channel, p->ch);
+  ck_assert_uint_eq(f.h.channel, p->ch);
   char v[64];
   ck_assert(zig_header(&f, "~connect_to", v, sizeof v));
   ck_assert_str_eq(v, addr);
