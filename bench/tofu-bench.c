@@ -36,10 +36,41 @@ typedef struct echo_side {
   char addr[400]; /* where it listens, in tofu's address form */
 } echo_side;
 
-/* Messages posted at once with tofu_post_many (--post-batch; 1 = tofu_post
- * for each message). */
+/* Messages taken at once with tofu_receive_many and their answers posted at
+ * once with tofu_post_many (--post-batch; 1 = tofu_wait_receive and
+ * tofu_post for each message). */
 static int post_batch = 1;
 #define POST_BATCH_MAX 256
+
+/* What one tofu_receive_many took, handed out one by one. */
+typedef struct inbox {
+  tofu_message *m[POST_BATCH_MAX];
+  size_t n, at;
+} inbox;
+
+/* The next message: with --post-batch 1 from tofu_wait_receive; otherwise
+ * from the batch one tofu_receive_many took, and NULL once that batch is
+ * used up and timeout_ms is 0, so that the caller posts its answers before it
+ * takes the next batch. */
+static tofu_message *inbox_next(inbox *in, tofu_group *g, int timeout_ms) {
+  if (post_batch == 1)
+    return tofu_wait_receive(g, timeout_ms);
+  if (in->at == in->n) {
+    in->at = in->n = 0;
+    if (timeout_ms == 0)
+      return NULL;
+    (void)tofu_receive_many(g, in->m, (size_t)post_batch, timeout_ms, &in->n);
+    if (in->n == 0)
+      return NULL;
+  }
+  return in->m[in->at++];
+}
+
+/* The messages of the batch not handed out go back to the pool. */
+static void inbox_drop(inbox *in, tofu_engine *e) {
+  while (in->at < in->n)
+    tofu_put(e, &in->m[in->at++]);
+}
 
 /* Post n messages from g, one call per message or in one batch; what is not
  * posted goes back to the pool. 0, or -1 if a post was refused. */
@@ -90,19 +121,21 @@ static int echo_turn(echo_side *s, tofu_message *m) {
 static void echo_main(void *arg) {
   echo_side *s = arg;
   tofu_message *batch[POST_BATCH_MAX];
+  inbox in = {.n = 0};
   while (!atomic_load(&s->stop)) {
     /* Answer what one wait brought, up to post_batch at a time. */
     size_t n = 0;
-    tofu_message *m = tofu_wait_receive(s->g, 100);
+    tofu_message *m = inbox_next(&in, s->g, 100);
     while (m) {
       if (echo_turn(s, m))
         batch[n++] = m;
       if (n == (size_t)post_batch)
         break;
-      m = tofu_wait_receive(s->g, 0);
+      m = inbox_next(&in, s->g, 0);
     }
     post_all(s->e, s->g, batch, n);
   }
+  inbox_drop(&in, s->e);
 }
 
 static tofu_message *addr_msg(tofu_engine *e, int opcode, const char *name, const char *value) {
@@ -278,9 +311,11 @@ static int load_run(load_side *l, const bench_case *c, tofu_engine *echo, bench_
   int unclocked = CLOCK_EVERY; /* the first pass reads the clock */
   tofu_message *next[POST_BATCH_MAX];
   size_t nnext = 0;
+  inbox in = {.n = 0};
   while (rc == 0) {
-    /* The next requests go out once the queue is empty or the batch full. */
-    tofu_message *m = tofu_wait_receive(l->g, nnext ? 0 : 100);
+    /* The next requests go out once the queue (or the batch taken) is
+     * empty, or the batch of requests is full. */
+    tofu_message *m = inbox_next(&in, l->g, nnext ? 0 : 100);
     if (nnext && (!m || nnext == (size_t)post_batch)) {
       if (post_all(l->e, l->g, next, nnext) != 0)
         rc = -1;
@@ -335,6 +370,7 @@ static int load_run(load_side *l, const bench_case *c, tofu_engine *echo, bench_
   }
   for (size_t i = 0; i < nnext; i++)
     tofu_put(l->e, &next[i]);
+  inbox_drop(&in, l->e);
   r->elapsed = c->seconds;
   bench_samples_finish(&lat, r);
   free(channels);
@@ -458,8 +494,9 @@ int main(int argc, char **argv) {
    * bench.c's. */
   for (int i = 1; i < argc; i++)
     if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0)
-      fprintf(stderr, "tofu-bench also takes: --post-batch N (post up to N messages at once "
-                      "with tofu_post_many; 1 = tofu_post each, the default)\n"
+      fprintf(stderr, "tofu-bench also takes: --post-batch N (take up to N messages at once "
+                      "with tofu_receive_many and post their answers with tofu_post_many; "
+                      "1 = one tofu_wait_receive and one tofu_post each, the default)\n"
                       "  --echo-process (POSIX: the echo side in a child process)\n");
   for (int i = 1; i < argc; i++) {
     if (strcmp(argv[i], "--echo-process") != 0)
@@ -492,7 +529,7 @@ int main(int argc, char **argv) {
   snprintf(impl, sizeof impl, "tofu-%s", tofu_backend_name());
   snprintf(layout, sizeof layout,
            "echo and load in %s: two tofu engines (two Reactor threads), "
-           "one echo thread, one load thread; posts in batches of up to %d",
+           "one echo thread, one load thread; takes and posts in batches of up to %d",
 #ifndef _WIN32
            echo_process ? "two processes (--echo-process)" :
 #endif

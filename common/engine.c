@@ -425,6 +425,19 @@ int tofu_receive(tofu_group *g, uint64_t message_id, int timeout_ms, tofu_messag
   return why;
 }
 
+int tofu_receive_many(tofu_group *g, tofu_message **msgs, size_t max, int timeout_ms, size_t *got) {
+  if (got)
+    *got = 0;
+  if (!g || !msgs || !got || max == 0)
+    return TOFU_EINVAL;
+  int why;
+  size_t n = mailbox_wait_many(&g->mb, msgs, max, timeout_ms, &why);
+  for (size_t i = 0; i < n; i++)
+    group_took(g, msgs[i]); /* g is not touched after a close: n is 0 then */
+  *got = n;
+  return why;
+}
+
 tofu_message *tofu_wait_receive(tofu_group *g, int timeout_ms) {
   tofu_message *m = NULL;
   (void)tofu_receive(g, 0, timeout_ms, &m);

@@ -285,6 +285,23 @@ tofu_message *mailbox_wait(mailbox *mb, int timeout_ms, int *why) {
   return leave(mb, m, why);
 }
 
+size_t mailbox_wait_many(mailbox *mb, tofu_message **out, size_t max, int timeout_ms, int *why) {
+  if (!enter(mb)) {
+    (void)leave(mb, NULL, why);
+    return 0;
+  }
+  take_lock(mb);
+  size_t n = 0;
+  tofu_message *m = take(mb, NULL, timeout_ms);
+  while (m) {
+    out[n++] = m;
+    m = n < max ? take(mb, NULL, 0) : NULL;
+  }
+  take_unlock(mb);
+  (void)leave(mb, n ? out[0] : NULL, why);
+  return n;
+}
+
 tofu_message *mailbox_wait_match(mailbox *mb, int (*match)(const tofu_message *, void *), void *arg,
                                  int timeout_ms, int *why) {
   if (!enter(mb))

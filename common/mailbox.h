@@ -79,6 +79,11 @@ void mailbox_put_all(mailbox *mb, msgq *q);
  * number at once. */
 tofu_message *mailbox_wait(mailbox *mb, int timeout_ms, int *why);
 
+/* Up to max messages (max >= 1) into out, oldest first, as mailbox_wait
+ * would hand them out: the first waited for up to timeout_ms, the rest only
+ * if queued already; returns how many (0 with *why as mailbox_wait's). */
+size_t mailbox_wait_many(mailbox *mb, tofu_message **out, size_t max, int timeout_ms, int *why);
+
 /* The oldest message that match(m, arg) accepts, unlinked from wherever it
  * is in the queue; the others keep their order. While it waits, mailbox_wait
  * in other threads leaves what match accepts alone. NULL after timeout_ms or

@@ -78,53 +78,68 @@ int main(int argc, char **argv) {
     tofu_engine_destroy(e);
     return 2;
   }
-  tofu_message *m;
+  /* What one pass of the Reactor delivered is taken in one call and answered
+   * in one post. */
+  enum { BATCH = 64 };
+  tofu_message *in[BATCH], *out[BATCH];
 
   int status = 0;
   unsigned long served = 0, open = 0;
   while (!stopping) {
-    m = tofu_wait_receive(g, -1);
-    if (!m)
+    size_t n = 0, k = 0;
+    if (tofu_receive_many(g, in, BATCH, -1, &n) != TOFU_OK)
       continue;
-    tofu_header *h = tofu_msg_header(m);
-    if (h->origin == TOFU_ORIGIN_ENGINE) {
-      if (h->opcode == TOFU_OP_WELCOME_RESPONSE) {
-        const char *v;
-        size_t len;
-        tofu_msg_find_header(m, TOFU_HDR_LISTEN_ON, &v, &len);
-        printf("tofu-echo-server: listening on %.*s (backend %s)\n", (int)len, v,
-               tofu_backend_name());
-        fflush(stdout);
-      } else if (h->opcode == TOFU_OP_WELCOME_REQUEST) {
-        fprintf(stderr, "tofu-echo-server: cannot listen on %s: %s\n", argv[2],
-                tofu_status_name(h->status));
-        status = 1;
-        stopping = 1;
-      } else if (h->status == TOFU_STATUS_CHANNEL_CLOSED && open > 0) {
-        open--;
+    for (size_t i = 0; i < n; i++) {
+      tofu_message *m = in[i];
+      tofu_header *h = tofu_msg_header(m);
+      if (h->origin == TOFU_ORIGIN_ENGINE) {
+        if (h->opcode == TOFU_OP_WELCOME_RESPONSE) {
+          const char *v;
+          size_t len;
+          tofu_msg_find_header(m, TOFU_HDR_LISTEN_ON, &v, &len);
+          printf("tofu-echo-server: listening on %.*s (backend %s)\n", (int)len, v,
+                 tofu_backend_name());
+          fflush(stdout);
+        } else if (h->opcode == TOFU_OP_WELCOME_REQUEST) {
+          fprintf(stderr, "tofu-echo-server: cannot listen on %s: %s\n", argv[2],
+                  tofu_status_name(h->status));
+          status = 1;
+          stopping = 1;
+        } else if (h->status == TOFU_STATUS_CHANNEL_CLOSED && open > 0) {
+          open--;
+        }
+        tofu_put(e, &m);
+        continue;
       }
-      tofu_put(e, &m);
-      continue;
+      switch (h->opcode) {
+      case TOFU_OP_HELLO_REQUEST:
+        open++;
+        h->opcode = TOFU_OP_HELLO_RESPONSE;
+        tofu_msg_set_headers(m, NULL, 0);
+        break;
+      case TOFU_OP_REQUEST:
+        served++;
+        h->opcode = TOFU_OP_RESPONSE; /* same id, text headers and body */
+        break;
+      case TOFU_OP_BYE_REQUEST:
+        h->opcode = TOFU_OP_BYE_RESPONSE;
+        break;
+      default:
+        tofu_put(e, &m);
+        continue;
+      }
+      out[k++] = m;
     }
-    switch (h->opcode) {
-    case TOFU_OP_HELLO_REQUEST:
-      open++;
-      h->opcode = TOFU_OP_HELLO_RESPONSE;
-      tofu_msg_set_headers(m, NULL, 0);
-      break;
-    case TOFU_OP_REQUEST:
-      served++;
-      h->opcode = TOFU_OP_RESPONSE; /* same id, text headers and body */
-      break;
-    case TOFU_OP_BYE_REQUEST:
-      h->opcode = TOFU_OP_BYE_RESPONSE;
-      break;
-    default:
-      tofu_put(e, &m);
-      continue;
+    /* A refused answer (its channel is gone) goes back to the pool; the ones
+     * after it are posted still. */
+    size_t at = 0;
+    while (at < k) {
+      size_t posted = 0;
+      if (tofu_post_many(g, out + at, k - at, NULL, &posted) == TOFU_OK)
+        break;
+      at += posted;
+      tofu_put(e, &out[at++]);
     }
-    if (tofu_post(g, &m, NULL) != TOFU_OK)
-      tofu_put(e, &m);
   }
   tofu_group_destroy(g); /* closes the listener and every connection */
   tofu_engine_destroy(e);

@@ -502,6 +502,20 @@ TOFU_API tofu_message *tofu_wait_receive(tofu_group *g, int timeout_ms);
  * safe. */
 TOFU_API int tofu_receive(tofu_group *g, uint64_t message_id, int timeout_ms, tofu_message **out);
 
+/* Up to max messages for this group in one call, oldest first, into
+ * msgs[0..*got): waits up to timeout_ms for the first one, as tofu_receive
+ * with message_id 0 does, then adds what is queued already, up to max,
+ * without waiting again. One call takes the receive queue's lock once, where
+ * max calls of tofu_wait_receive take it max times; with tofu_post_many, an
+ * application answers what one pass of the Reactor delivered with one call
+ * each way. The rules of several receivers hold for each message (a message
+ * reserved for a wait for its id is passed over). Each message is the
+ * caller's, as from tofu_wait_receive. Returns TOFU_OK with *got >= 1;
+ * TOFU_ETIMEDOUT or TOFU_ECLOSED with *got 0, as tofu_receive. Errors:
+ * TOFU_EINVAL (NULL g, msgs or got, or max 0). */
+TOFU_API int tofu_receive_many(tofu_group *g, tofu_message **msgs, size_t max, int timeout_ms,
+                               size_t *got);
+
 /* From any thread: with *msg != NULL, put the message at the end of the
  * group's receive queue (it is returned by tofu_wait_receive as it is) and
  * clear *msg; with msg == NULL or *msg == NULL, make tofu_wait_receive return

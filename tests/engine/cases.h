@@ -113,6 +113,7 @@ TOFU_CASE(post_many, REQ_NONE)
 /* receiving.c: receiving, backpressure, timers, scale */
 TOFU_CASE(wait_receive_timeout, REQ_NONE)
 TOFU_CASE(update_receiver_thread, REQ_NONE)
+TOFU_CASE(receive_many, REQ_NONE)
 TOFU_CASE(app_timer, REQ_NONE)
 TOFU_CASE(backpressure_slow_receiver, REQ_NONE)
 TOFU_CASE(many_groups_channels, REQ_NONE)

@@ -18,6 +18,68 @@ void case_wait_receive_timeout(void) {
   tofu_engine_destroy(e);
 }
 
+static void put_id(tofu_engine *e, tofu_group *g, uint64_t id) {
+  tofu_message *m = tofu_get(e, TOFU_ALWAYS);
+  ck_assert_ptr_nonnull(m);
+  tofu_msg_header(m)->message_id = id;
+  ck_assert_int_eq(tofu_update_receiver(g, &m), TOFU_OK);
+}
+
+/* tofu_receive_many takes what is queued, oldest first, up to max; waits
+ * only for the first; says timed out with nothing; and a receiver_update
+ * notice it takes can be asked for again. */
+void case_receive_many(void) {
+  tofu_engine *e = et_engine(0);
+  tofu_group *g = et_group(e);
+  tofu_message *ms[8];
+  size_t got = 99;
+  ck_assert_int_eq(tofu_receive_many(NULL, ms, 8, 0, &got), TOFU_EINVAL);
+  ck_assert_uint_eq(got, 0);
+  ck_assert_int_eq(tofu_receive_many(g, NULL, 8, 0, &got), TOFU_EINVAL);
+  ck_assert_int_eq(tofu_receive_many(g, ms, 0, 0, &got), TOFU_EINVAL);
+  ck_assert_int_eq(tofu_receive_many(g, ms, 8, 0, NULL), TOFU_EINVAL);
+
+  for (uint64_t id = 1; id <= 5; id++)
+    put_id(e, g, id);
+  ck_assert_int_eq(tofu_receive_many(g, ms, 3, 0, &got), TOFU_OK);
+  ck_assert_uint_eq(got, 3);
+  for (size_t i = 0; i < got; i++) {
+    ck_assert(tofu_msg_header(ms[i])->message_id == i + 1);
+    tofu_put(e, &ms[i]);
+  }
+  /* Two left: both come at once, and the call does not wait for more. */
+  uint64_t t0 = mono_now_ms();
+  ck_assert_int_eq(tofu_receive_many(g, ms, 8, 5000, &got), TOFU_OK);
+  ck_assert_uint_lt(mono_now_ms() - t0, et_bound_ms(1000));
+  ck_assert_uint_eq(got, 2);
+  for (size_t i = 0; i < got; i++) {
+    ck_assert(tofu_msg_header(ms[i])->message_id == i + 4);
+    tofu_put(e, &ms[i]);
+  }
+  got = 99;
+  ck_assert_int_eq(tofu_receive_many(g, ms, 8, 0, &got), TOFU_ETIMEDOUT);
+  ck_assert_uint_eq(got, 0);
+  t0 = mono_now_ms();
+  ck_assert_int_eq(tofu_receive_many(g, ms, 8, 100, &got), TOFU_ETIMEDOUT);
+  ck_assert_uint_ge(mono_now_ms() - t0, 100);
+  ck_assert_uint_eq(got, 0);
+
+  /* A notice taken in a batch lets the next one be queued. */
+  for (int round = 0; round < 2; round++) {
+    ck_assert_int_eq(tofu_update_receiver(g, NULL), TOFU_OK);
+    put_id(e, g, 77);
+    ck_assert_int_eq(tofu_receive_many(g, ms, 8, 0, &got), TOFU_OK);
+    ck_assert_uint_eq(got, 2);
+    ck_assert_uint_eq(tofu_msg_header(ms[0])->status, TOFU_STATUS_RECEIVER_UPDATE);
+    ck_assert(tofu_msg_header(ms[1])->message_id == 77);
+    tofu_put(e, &ms[0]);
+    tofu_put(e, &ms[1]);
+  }
+  tofu_group_destroy(g);
+  et_assert_all_returned(e);
+  tofu_engine_destroy(e);
+}
+
 typedef struct updater {
   tofu_group *g;
   tofu_engine *e;

@@ -1,5 +1,6 @@
 /* tofu — the engine suite: several threads receiving from one group at once
- * (a pool of workers). Each message goes to exactly one of them; a thread
+ * (a pool of workers, half of them taking batches with tofu_receive_many).
+ * Each message goes to exactly one of them; a thread
  * waiting for a reply by id gets it, never another receiver; a destroy wakes
  * every waiter; the group's OS handle is ready exactly while its queue holds
  * a message. Worker threads record what they saw; the case's thread asserts
@@ -75,30 +76,44 @@ static int msg_index(const crew *p, tofu_message *m) {
   return (int)(h->message_id - ID_BASE);
 }
 
+/* What a worker does with one message it took. */
+static void worker_take(worker *w, tofu_message *m) {
+  crew *p = w->p;
+  int i = msg_index(p, m);
+  if (i < 0 || i >= p->n) {
+    if (tofu_msg_header(m)->origin != TOFU_ORIGIN_ENGINE) /* channel_closed at the end */
+      atomic_fetch_add(&p->strays, 1);
+    tofu_put(p->e, &m);
+    return;
+  }
+  atomic_fetch_add(&p->seen[i], 1);
+  atomic_fetch_add(&p->per[w->index], 1);
+  if (p->echo) {
+    tofu_msg_header(m)->opcode = TOFU_OP_RESPONSE; /* same id, same body */
+    if (tofu_post(p->g, &m, NULL) != TOFU_OK)
+      tofu_put(p->e, &m);
+  } else {
+    tofu_put(p->e, &m);
+  }
+  atomic_fetch_add(&p->got, 1);
+}
+
+/* A worker with an odd index takes up to BATCH messages at once
+ * (tofu_receive_many), the others one at a time (tofu_receive). */
+#define BATCH 8
+
 static void worker_main(void *arg) {
   worker *w = arg;
   crew *p = w->p;
   while (!atomic_load(&p->stop)) {
-    tofu_message *m = NULL;
-    if (tofu_receive(p->g, 0, POLL_MS, &m) != TOFU_OK)
+    tofu_message *ms[BATCH];
+    size_t n = 1;
+    int rc = w->index % 2 ? tofu_receive_many(p->g, ms, BATCH, POLL_MS, &n)
+                          : tofu_receive(p->g, 0, POLL_MS, &ms[0]);
+    if (rc != TOFU_OK)
       continue;
-    int i = msg_index(p, m);
-    if (i < 0 || i >= p->n) {
-      if (tofu_msg_header(m)->origin != TOFU_ORIGIN_ENGINE) /* channel_closed at the end */
-        atomic_fetch_add(&p->strays, 1);
-      tofu_put(p->e, &m);
-      continue;
-    }
-    atomic_fetch_add(&p->seen[i], 1);
-    atomic_fetch_add(&p->per[w->index], 1);
-    if (p->echo) {
-      tofu_msg_header(m)->opcode = TOFU_OP_RESPONSE; /* same id, same body */
-      if (tofu_post(p->g, &m, NULL) != TOFU_OK)
-        tofu_put(p->e, &m);
-    } else {
-      tofu_put(p->e, &m);
-    }
-    atomic_fetch_add(&p->got, 1);
+    for (size_t k = 0; k < n; k++)
+      worker_take(w, ms[k]);
   }
 }
 
@@ -309,10 +324,10 @@ static void put_with_id(tofu_engine *e, tofu_group *g, uint64_t id) {
   ck_assert_int_eq(tofu_update_receiver(g, &m), TOFU_OK);
 }
 
-/* Four workers in tofu_wait_receive and two threads in tofu_wait_reply on
- * one group; each reply is put among other messages while its waiter waits.
- * The waiter gets its own; no worker ever gets a reply; every other message
- * reaches one worker. */
+/* Four workers (two in tofu_receive, two in tofu_receive_many) and two
+ * threads in tofu_wait_reply on one group; each reply is put among other messages while its waiter
+ * waits. The waiter gets its own; no worker ever gets a reply; every other message reaches one
+ * worker. */
 void case_workers_reply_to_its_waiter(void) {
   tofu_engine *e = et_engine(0);
   tofu_group *g = et_group(e);
@@ -342,8 +357,7 @@ void case_workers_reply_to_its_waiter(void) {
     }
     for (int i = 0; i < REPLY_WAITERS; i++) {
       WAIT_UNTIL(atomic_load(&rw[i].turn) == r + 1 || atomic_load(&p.strays) > 0);
-      ck_assert_msg(load_int(&p.strays) == 0,
-                    "round %d: a worker in tofu_wait_receive took a reply", r);
+      ck_assert_msg(load_int(&p.strays) == 0, "round %d: a worker took a reply", r);
       ck_assert_int_eq(load_int(&rw[i].turn), r + 1);
       ck_assert_int_eq(load_int(&rw[i].wrong), 0);
       uint64_t next = r + 1 < REPLY_ROUNDS ? reply_base + (uint64_t)(2 * (r + 1) + i) : 0;
@@ -369,6 +383,7 @@ void case_workers_reply_to_its_waiter(void) {
 typedef struct sleeper {
   tofu_group *g;
   uint64_t id; /* 0: tofu_receive for anything */
+  int many;    /* tofu_receive_many instead (id 0) */
   int timeout_ms;
   int status;
   tofu_message *got;
@@ -378,11 +393,19 @@ typedef struct sleeper {
 
 static void sleeper_main(void *arg) {
   sleeper *s = arg;
-  s->status = tofu_receive(s->g, s->id, s->timeout_ms, &s->got);
+  if (s->many) {
+    size_t n = 99;
+    s->status = tofu_receive_many(s->g, &s->got, 1, s->timeout_ms, &n);
+    if (n != 0)
+      s->status = 1; /* not a status: the case sees it as wrong */
+  } else {
+    s->status = tofu_receive(s->g, s->id, s->timeout_ms, &s->got);
+  }
   atomic_store(&s->done, 1);
 }
 
-/* Six threads waiting at once (for anything and for ids, bounded and not):
+/* Six threads waiting at once (for anything, one of them with
+ * tofu_receive_many, and for ids; bounded and not):
  * the destroy releases them all with TOFU_ECLOSED and returns after them. */
 void case_workers_destroy_wakes_all(void) {
   tofu_engine *e = et_engine(0);
@@ -392,6 +415,7 @@ void case_workers_destroy_wakes_all(void) {
     memset(&s[i], 0, sizeof s[i]);
     s[i].g = g;
     s[i].id = i % 2 ? 777 + (uint64_t)i : 0;
+    s[i].many = i == 4;
     s[i].timeout_ms = i % 3 == 0 ? -1 : 30000;
     atomic_init(&s[i].done, 0);
     ck_assert_int_eq(plat_thread_start(&s[i].t, sleeper_main, &s[i]), TOFU_OK);
