@@ -48,7 +48,12 @@ tofu_message *et_recv(tofu_group *g) {
 }
 
 tofu_message *et_expect(tofu_group *g, int opcode, int origin, int status) {
-  tofu_message *m = et_recv(g);
+  return et_expect_within(g, ET_DEADLINE_MS, opcode, origin, status);
+}
+
+tofu_message *et_expect_within(tofu_group *g, int ms, int opcode, int origin, int status) {
+  tofu_message *m = tofu_wait_receive(g, ms);
+  ck_assert_msg(m != NULL, "no message within %d ms", ms);
   tofu_header *h = tofu_msg_header(m);
   ck_assert_msg(h->opcode == opcode && h->origin == origin && h->status == status,
                 "expected %s origin %d %s, got %s origin %d %s (channel %u)",

@@ -40,6 +40,8 @@ tofu_message *et_recv(tofu_group *g);
 
 /* The next message of g, which must have this opcode, origin and status. */
 tofu_message *et_expect(tofu_group *g, int opcode, int origin, int status);
+/* et_expect with its own deadline (ms) instead of ET_DEADLINE_MS. */
+tofu_message *et_expect_within(tofu_group *g, int ms, int opcode, int origin, int status);
 
 /* An address for a UDS listener in a private directory; et_uds_done removes
  * the directory. */
