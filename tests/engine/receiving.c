@@ -18,13 +18,6 @@ void case_wait_receive_timeout(void) {
   tofu_engine_destroy(e);
 }
 
-static void put_id(tofu_engine *e, tofu_group *g, uint64_t id) {
-  tofu_message *m = tofu_get(e, TOFU_ALWAYS);
-  ck_assert_ptr_nonnull(m);
-  tofu_msg_header(m)->message_id = id;
-  ck_assert_int_eq(tofu_update_receiver(g, &m), TOFU_OK);
-}
-
 /* tofu_receive_many takes what is queued, oldest first, up to max; waits
  * only for the first; says timed out with nothing; and a receiver_update
  * notice it takes can be asked for again. */
@@ -40,7 +33,7 @@ void case_receive_many(void) {
   ck_assert_int_eq(tofu_receive_many(g, ms, 8, 0, NULL), TOFU_EINVAL);
 
   for (uint64_t id = 1; id <= 5; id++)
-    put_id(e, g, id);
+    et_queue_id(e, g, id);
   ck_assert_int_eq(tofu_receive_many(g, ms, 3, 0, &got), TOFU_OK);
   ck_assert_uint_eq(got, 3);
   for (size_t i = 0; i < got; i++) {
@@ -67,7 +60,7 @@ void case_receive_many(void) {
   /* A notice taken in a batch lets the next one be queued. */
   for (int round = 0; round < 2; round++) {
     ck_assert_int_eq(tofu_update_receiver(g, NULL), TOFU_OK);
-    put_id(e, g, 77);
+    et_queue_id(e, g, 77);
     ck_assert_int_eq(tofu_receive_many(g, ms, 8, 0, &got), TOFU_OK);
     ck_assert_uint_eq(got, 2);
     ck_assert_uint_eq(tofu_msg_header(ms[0])->status, TOFU_STATUS_RECEIVER_UPDATE);

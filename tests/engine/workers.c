@@ -317,17 +317,10 @@ static int wants_registered(tofu_group *g) {
   return mailbox_match_waits(&g->mb);
 }
 
-static void put_with_id(tofu_engine *e, tofu_group *g, uint64_t id) {
-  tofu_message *m = tofu_get(e, TOFU_ALWAYS);
-  ck_assert_ptr_nonnull(m);
-  tofu_msg_header(m)->message_id = id;
-  ck_assert_int_eq(tofu_update_receiver(g, &m), TOFU_OK);
-}
-
 /* Four workers (two in tofu_receive, two in tofu_receive_many) and two
- * threads in tofu_wait_reply on one group; each reply is put among other messages while its waiter
- * waits. The waiter gets its own; no worker ever gets a reply; every other message reaches one
- * worker. */
+ * threads in tofu_wait_reply on one group; each reply is put among other
+ * messages while its waiter waits. The waiter gets its own; no worker ever
+ * gets a reply; every other message reaches one worker. */
 void case_workers_reply_to_its_waiter(void) {
   tofu_engine *e = et_engine(0);
   tofu_group *g = et_group(e);
@@ -351,9 +344,9 @@ void case_workers_reply_to_its_waiter(void) {
     WAIT_UNTIL(wants_registered(g) == REPLY_WAITERS);
     ck_assert_int_eq(wants_registered(g), REPLY_WAITERS);
     for (int k = 0; k < REPLY_NOISE; k++) {
-      put_with_id(e, g, ID_BASE + (uint64_t)noise++);
+      et_queue_id(e, g, ID_BASE + (uint64_t)noise++);
       if (k == 3 || k == 11) /* the replies in the middle of the others */
-        put_with_id(e, g, atomic_load(&rw[k == 3 ? 0 : 1].want));
+        et_queue_id(e, g, atomic_load(&rw[k == 3 ? 0 : 1].want));
     }
     for (int i = 0; i < REPLY_WAITERS; i++) {
       WAIT_UNTIL(atomic_load(&rw[i].turn) == r + 1 || atomic_load(&p.strays) > 0);
@@ -497,7 +490,7 @@ void case_workers_os_handle_level(void) {
   for (int r = 0; r < LEVEL_ROUNDS; r++) {
     ck_assert(!handle_ready(h, 0));
     for (int i = 0; i < LEVEL_BURST; i++)
-      put_with_id(e, g, ID_BASE + (uint64_t)i);
+      et_queue_id(e, g, ID_BASE + (uint64_t)i);
     ck_assert(handle_ready(h, 0)); /* queued, nobody taking: ready */
     atomic_store(&go, 1);
     WAIT_UNTIL(atomic_load(&got) == (r + 1) * LEVEL_BURST);

@@ -47,6 +47,13 @@ tofu_message *et_recv(tofu_group *g) {
   return m;
 }
 
+void et_queue_id(tofu_engine *e, tofu_group *g, uint64_t id) {
+  tofu_message *m = tofu_get(e, TOFU_ALWAYS);
+  ck_assert_ptr_nonnull(m);
+  tofu_msg_header(m)->message_id = id;
+  ck_assert_int_eq(tofu_update_receiver(g, &m), TOFU_OK);
+}
+
 tofu_message *et_expect(tofu_group *g, int opcode, int origin, int status) {
   return et_expect_within(g, ET_DEADLINE_MS, opcode, origin, status);
 }

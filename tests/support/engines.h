@@ -40,6 +40,10 @@ tofu_message *et_recv(tofu_group *g);
 
 /* The next message of g, which must have this opcode, origin and status. */
 tofu_message *et_expect(tofu_group *g, int opcode, int origin, int status);
+/* A fresh message with this id put straight into g's receive queue
+ * (tofu_update_receiver), as if it had arrived. */
+void et_queue_id(tofu_engine *e, tofu_group *g, uint64_t id);
+
 /* et_expect with its own deadline (ms) instead of ET_DEADLINE_MS. */
 tofu_message *et_expect_within(tofu_group *g, int ms, int opcode, int origin, int status);
 
