@@ -51,6 +51,16 @@ static tofu_engine_stats site_stats(site *s) {
   return st;
 }
 
+/* The options of the cases that fill the pool: 1 MiB of message memory,
+ * frames bounded by frame_timeout_ms (-1: not at all). */
+static tofu_options pool_1mib(int frame_timeout_ms) {
+  tofu_options o;
+  tofu_options_default(&o);
+  o.max_memory = 1 << 20;
+  o.frame_timeout_ms = frame_timeout_ms;
+  return o;
+}
+
 /* Wait, in steps of 5 ms on the site's idle group, until cond holds; fail
  * with the message after ms. */
 #define SITE_WAIT(s, ms, cond, ...)                                                                \
@@ -310,10 +320,7 @@ static int hold_rest(site *s, tofu_message **held, int max) {
  * that stalls inside its HelloRequest (closed silently) are ended too. */
 void case_limits_frame_deadline(void) {
   enum { TIMEOUT = 800, HOLDERS = 4, HELD_MAX = 4096 };
-  tofu_options o;
-  tofu_options_default(&o);
-  o.max_memory = 1 << 20;
-  o.frame_timeout_ms = TIMEOUT;
+  tofu_options o = pool_1mib(TIMEOUT);
   site s;
   site_open(&s, &o);
   tofu_socket peer[HOLDERS + 2];
@@ -395,10 +402,7 @@ void case_limits_frame_deadline(void) {
  * is room for both. */
 void case_limits_small_not_behind_large(void) {
   enum { HOLDERS = 4, HELD_MAX = 4096 };
-  tofu_options o;
-  tofu_options_default(&o);
-  o.max_memory = 1 << 20;
-  o.frame_timeout_ms = -1;
+  tofu_options o = pool_1mib(-1);
   site s;
   site_open(&s, &o);
   tofu_socket peer[HOLDERS + 1];
@@ -457,10 +461,7 @@ void case_limits_small_not_behind_large(void) {
  * deadline, is delivered once memory comes back; nothing closes. */
 void case_limits_pause_not_timed(void) {
   enum { TIMEOUT = 200, HELD_MAX = 4096 };
-  tofu_options o;
-  tofu_options_default(&o);
-  o.max_memory = 1 << 20;
-  o.frame_timeout_ms = TIMEOUT;
+  tofu_options o = pool_1mib(TIMEOUT);
   site s;
   site_open(&s, &o);
   tofu_socket p = rel_raw_connect(s.port);
@@ -844,10 +845,7 @@ static uint8_t ra_byte(int peer, int frame, size_t j) {
 }
 
 void case_limits_readahead_owner(void) {
-  tofu_options o;
-  tofu_options_default(&o);
-  o.max_memory = 1 << 20;
-  o.frame_timeout_ms = -1; /* the read-ahead alone */
+  tofu_options o = pool_1mib(-1); /* the read-ahead alone */
   site s;
   site_open_bare(&s, &o);
 
@@ -972,10 +970,7 @@ void case_limits_readahead_owner(void) {
  * frames after it, in order. */
 void case_limits_stash_long_part(void) {
   enum { HL = 65535, BL = 60000, SMALL = 1000, HELD_MAX = 4096 };
-  tofu_options o;
-  tofu_options_default(&o);
-  o.max_memory = 1 << 20;
-  o.frame_timeout_ms = -1;
+  tofu_options o = pool_1mib(-1);
   site s;
   site_open_bare(&s, &o);
   tofu_socket p[2]; /* 0: the long frame, 1: the channel that pauses */
