@@ -16,7 +16,16 @@
  *     poll(), the application thread through a condition variable only when
  *     it waits.
  * It is a baseline for docs/performance.md, not a library: no backpressure
- * beyond the workload's window, no hand-back, no limits. */
+ * beyond the workload's window, no hand-back, no limits.
+ *
+ * RELAY_KEEP_REQUESTS=1 (the line "relay-poll-keep") adds the one duty of
+ * tofu's that costs memory in proportion to the requests in flight: every
+ * request written stays kept until its answer comes. The load side's I/O
+ * thread keeps each batch it wrote (instead of reusing its buffer at once)
+ * and matches every echo it reads against the oldest request kept on that
+ * connection, by id; a batch is reused once all of its requests are
+ * answered. Nothing is copied for it: this is the least that keeping the
+ * requests can cost. */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
@@ -95,6 +104,10 @@ typedef struct conn {
   batch *in;    /* what has been read and not handed over yet */
   uint8_t *out; /* bytes the socket refused */
   size_t out_len, out_cap;
+  /* RELAY_KEEP_REQUESTS: the batches written, oldest first, and the offset
+   * of the oldest unanswered request in the first. */
+  batch *kept, *kept_tail;
+  size_t kept_at;
 } conn;
 
 typedef struct side {
@@ -117,7 +130,9 @@ typedef struct side {
   int efd;
   atomic_int posted; /* the outbox has something (read without the lock) */
 
-  batch *spare; /* the I/O thread's free batches */
+  batch *spare;         /* the I/O thread's free batches */
+  int keep;             /* RELAY_KEEP_REQUESTS, on the load side */
+  atomic_int unmatched; /* echoes that did not answer the oldest kept request */
 } side;
 
 /* How many times the I/O thread yields before it parks after a pass that
@@ -127,6 +142,7 @@ typedef struct side {
  * where the yields only bounce the one CPU between the threads.
  * RELAY_YIELDS and RELAY_APP_YIELDS override them. */
 static int io_yields, app_yields;
+static int keep_requests; /* RELAY_KEEP_REQUESTS */
 
 static batch *spare_get(side *s) {
   batch *b = s->spare;
@@ -151,6 +167,7 @@ static int side_init(side *s, int tcp, int lfd, size_t in_cap) {
   atomic_init(&s->stop, 0);
   atomic_init(&s->posted, 0);
   atomic_init(&s->delivered, 0);
+  atomic_init(&s->unmatched, 0);
   pthread_mutex_init(&s->in_mu, NULL);
   pthread_cond_init(&s->in_cv, NULL);
   pthread_mutex_init(&s->out_mu, NULL);
@@ -163,6 +180,10 @@ static void side_fini(side *s) {
     close(s->conns[i].fd);
     batch_free(s->conns[i].in);
     free(s->conns[i].out);
+    for (batch *b = s->conns[i].kept, *nx; b; b = nx) {
+      nx = b->next;
+      batch_free(b);
+    }
   }
   free(s->conns);
   for (batch *b = s->spare, *nx; b; b = nx) {
@@ -290,6 +311,36 @@ static int conn_flush(conn *c) {
   return 0;
 }
 
+/* A batch c wrote: kept until every request in it is answered. */
+static void keep_written(conn *c, batch *b) {
+  b->next = NULL;
+  if (c->kept_tail)
+    c->kept_tail->next = b;
+  else
+    c->kept = b;
+  c->kept_tail = b;
+}
+
+/* The answer with header h came: it must answer c's oldest kept request,
+ * which ends either way (its batch is reused once its last request ended),
+ * so that a wrong answer costs an error and not memory. -1 when it does not
+ * answer that request. */
+static int answer_kept(side *s, conn *c, const uint8_t *h) {
+  batch *k = c->kept;
+  if (!k)
+    return -1;
+  int rc = bench_hdr_id(k->p + c->kept_at) == bench_hdr_id(h) ? 0 : -1;
+  c->kept_at += bench_frame_len(k->p + c->kept_at);
+  if (c->kept_at >= k->len) {
+    c->kept = k->next;
+    if (!c->kept)
+      c->kept_tail = NULL;
+    c->kept_at = 0;
+    spare_put(s, k);
+  }
+  return rc;
+}
+
 /* Read what c has; the complete frames go to `ready` as one batch (the read
  * buffer itself), the partial one stays. Returns -1 when c is finished. */
 static int conn_read(side *s, conn *c, int idx, bq *ready) {
@@ -309,6 +360,8 @@ static int conn_read(side *s, conn *c, int idx, bq *ready) {
         return -1;
       if (in->len - p < fl)
         break;
+      if (s->keep && answer_kept(s, c, in->p + p) != 0)
+        atomic_fetch_add_explicit(&s->unmatched, 1, memory_order_relaxed);
       p += fl;
     }
     if (p) {
@@ -344,7 +397,10 @@ static void *io_main(void *arg) {
       nx = b->next;
       if (conn_write(&s->conns[b->conn], b->p, b->len) != 0)
         failed = 1;
-      spare_put(s, b);
+      if (s->keep)
+        keep_written(&s->conns[b->conn], b);
+      else
+        spare_put(s, b);
     }
     int fixed = s->lfd >= 0 ? 2 : 1;
     if (s->n + fixed > pf_cap) {
@@ -571,6 +627,7 @@ static int run_case(const bench_case *c, bench_result *r) {
     close(lfd);
     return -1;
   }
+  load.keep = keep_requests;
   int rc = 0;
   for (int i = 0; rc == 0 && i < c->conns; i++) {
     int fd = bench_sock_connect(&ss, sl, tcp);
@@ -604,6 +661,7 @@ static int run_case(const bench_case *c, bench_result *r) {
     pthread_join(echo_app_thread, NULL);
   if (started & 1)
     pthread_join(echo.io_thread, NULL);
+  r->errors += (uint64_t)atomic_load(&load.unmatched);
   side_fini(&load);
   side_fini(&echo);
   close(lfd);
@@ -611,7 +669,9 @@ static int run_case(const bench_case *c, bench_result *r) {
 }
 
 int main(int argc, char **argv) {
-  return bench_main(argc, argv, "relay-poll",
+  const char *k = getenv("RELAY_KEEP_REQUESTS");
+  keep_requests = k && atoi(k) != 0;
+  return bench_main(argc, argv, keep_requests ? "relay-poll-keep" : "relay-poll",
                     "echo and load in one process: per side an I/O thread (a poll() loop) and "
                     "an application thread, every read handed over whole through locked queues",
                     run_case);
